@@ -1,0 +1,117 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Db } from '../../prisma/client';
+import { ErrorCodes } from '../../domain/errors';
+
+export interface ReserveStockInput {
+  orderId: string;
+  items: { productId: string; quantity: number }[];
+  /** ISO time from the workflow clock after which the hold lapses */
+  expiresAt: string;
+}
+
+export interface ReservedItem {
+  productId: string;
+  quantity: number;
+}
+
+/**
+ * Inventory context: touches only products, stock and reservations.
+ * Every effect is idempotent per order, so a retried activity repeats nothing.
+ */
+export function createInventoryActivities(db: Db) {
+  return {
+    /**
+     * Holds all items or none. Each decrement is one conditional UPDATE, so
+     * available stock never goes below zero under any concurrency; rows are
+     * locked in product-id order so concurrent orders cannot deadlock.
+     */
+    async reserveStock(input: ReserveStockInput): Promise<{ items: ReservedItem[] }> {
+      return db.$transaction(async (tx) => {
+        const existing = await tx.reservation.findMany({ where: { orderId: input.orderId } });
+        if (existing.length > 0) {
+          return { items: existing.map(({ productId, quantity }) => ({ productId, quantity })) };
+        }
+        const items = [...input.items].sort((a, b) => (a.productId < b.productId ? -1 : 1));
+        for (const item of items) {
+          const { count } = await tx.stock.updateMany({
+            where: { productId: item.productId, available: { gte: item.quantity } },
+            data: { available: { decrement: item.quantity }, reserved: { increment: item.quantity } },
+          });
+          if (count === 0) {
+            const stock = await tx.stock.findUnique({ where: { productId: item.productId } });
+            throw ApplicationFailure.create({
+              type: ErrorCodes.INVENTORY_UNAVAILABLE,
+              message: `not enough stock for ${item.productId}: requested ${item.quantity}, available ${stock?.available ?? 0}`,
+              nonRetryable: true,
+              details: [{ productId: item.productId, requested: item.quantity, available: stock?.available ?? 0 }],
+            });
+          }
+        }
+        await tx.reservation.createMany({
+          data: items.map((i) => ({
+            orderId: input.orderId,
+            productId: i.productId,
+            quantity: i.quantity,
+            expiresAt: new Date(input.expiresAt),
+          })),
+        });
+        return { items: items.map(({ productId, quantity }) => ({ productId, quantity })) };
+      });
+    },
+
+    /** Reserved → sold, once payment has succeeded. */
+    async commitStock(input: { orderId: string }): Promise<{ committed: number }> {
+      return db.$transaction(async (tx) => {
+        const held = await tx.reservation.findMany({ where: { orderId: input.orderId, status: 'HELD' } });
+        let committed = 0;
+        for (const r of held) {
+          const { count } = await tx.reservation.updateMany({ where: { id: r.id, status: 'HELD' }, data: { status: 'COMMITTED' } });
+          if (count === 0) continue;
+          await tx.stock.update({
+            where: { productId: r.productId },
+            data: { reserved: { decrement: r.quantity }, sold: { increment: r.quantity } },
+          });
+          committed += r.quantity;
+        }
+        return { committed };
+      });
+    },
+
+    /**
+     * Compensation: puts back whatever this order holds or took, in any state.
+     * With `items`, it also tombstones lines never reserved, so a reserve that
+     * timed out and lands late finds the order already released.
+     */
+    async releaseStock(input: { orderId: string; items?: ReservedItem[] }): Promise<{ released: number }> {
+      return db.$transaction(async (tx) => {
+        const rows = await tx.reservation.findMany({ where: { orderId: input.orderId, status: { in: ['HELD', 'COMMITTED'] } } });
+        let released = 0;
+        for (const r of rows) {
+          const { count } = await tx.reservation.updateMany({ where: { id: r.id, status: r.status }, data: { status: 'RELEASED' } });
+          if (count === 0) continue;
+          await tx.stock.update({
+            where: { productId: r.productId },
+            data:
+              r.status === 'HELD'
+                ? { reserved: { decrement: r.quantity }, available: { increment: r.quantity } }
+                : { sold: { decrement: r.quantity }, available: { increment: r.quantity } },
+          });
+          released += r.quantity;
+        }
+        if (input.items?.length) {
+          await tx.reservation.createMany({
+            data: input.items.map((i) => ({
+              orderId: input.orderId,
+              productId: i.productId,
+              quantity: 0,
+              status: 'RELEASED' as const,
+              expiresAt: new Date(0),
+            })),
+            skipDuplicates: true,
+          });
+        }
+        return { released };
+      });
+    },
+  };
+}

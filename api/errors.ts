@@ -1,0 +1,77 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ErrorCodes, type ErrorCode } from '../domain/errors';
+
+/** The one table from business code to HTTP status. */
+const statusFor: Record<ErrorCode, ContentfulStatusCode> = {
+  INVENTORY_UNAVAILABLE: 409,
+  PAYMENT_DECLINED: 402,
+  PAYMENT_VOIDED: 409,
+  RESERVATION_EXPIRED: 409,
+  ORDER_CANCELLED: 409,
+  ORDER_NOT_CANCELLABLE: 409,
+  PRODUCT_NOT_FOUND: 422,
+  PRODUCT_INACTIVE: 422,
+  ORDER_NOT_FOUND: 404,
+  ORDER_ALREADY_EXISTS: 409,
+  COMPENSATION_FAILED: 500,
+  VALIDATION_FAILED: 400,
+  INVALID_JSON: 400,
+  NOT_FOUND: 404,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  PAYLOAD_TOO_LARGE: 413,
+  DEPENDENCY_UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+export const httpStatus = (code: string): ContentfulStatusCode => statusFor[code as ErrorCode] ?? 500;
+
+export interface ErrorBody {
+  code: string;
+  message: string;
+  details?: unknown;
+  requestId: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export const errorResponse = (c: Context, code: string, message: string, details?: unknown) =>
+  c.json<ErrorBody>(
+    { code, message, ...(details === undefined ? {} : { details }), requestId: c.get('requestId') ?? '' },
+    httpStatus(code),
+  );
+
+/** Is this a dependency (database, Temporal) being unreachable rather than a bug? */
+export function isUnavailable(err: unknown): boolean {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    const { code, name, message } = e as { code?: unknown; name?: string; message?: string };
+    if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', 'P1001', 'P1017'].includes(code)) return true;
+    if (name === 'ServiceError' || name === 'DriverAdapterError') return true;
+    if (typeof message === 'string' && /ECONNREFUSED|Connection terminated|connect ETIMEDOUT|14 UNAVAILABLE|deadline exceeded/i.test(message)) return true;
+  }
+  return false;
+}
+
+export function onError(err: Error, c: Context) {
+  if (err instanceof ApiError) return errorResponse(c, err.code, err.message, err.details);
+  if (err instanceof HTTPException) {
+    if (err.status === 400 && /json/i.test(err.message)) return errorResponse(c, ErrorCodes.INVALID_JSON, 'request body is not valid JSON');
+    if (err.status === 413) return errorResponse(c, ErrorCodes.PAYLOAD_TOO_LARGE, 'request body is too large');
+    return c.json({ code: 'HTTP_' + err.status, message: err.message, requestId: c.get('requestId') ?? '' }, err.status as ContentfulStatusCode);
+  }
+  if (isUnavailable(err)) {
+    c.header('Retry-After', '5');
+    return errorResponse(c, ErrorCodes.DEPENDENCY_UNAVAILABLE, 'a dependency is unavailable; try again shortly');
+  }
+  c.get('log')?.error({ err }, 'unhandled error');
+  return errorResponse(c, ErrorCodes.INTERNAL, 'internal error');
+}

@@ -1,0 +1,5 @@
+import type { Logger } from '../platform/logger';
+
+export interface AppEnv {
+  Variables: { requestId: string; log: Logger };
+}

@@ -1,0 +1,42 @@
+/**
+ * Stable business error codes. Activities throw them as non-retryable
+ * ApplicationFailures (type = code); the API maps them to HTTP in one place
+ * (api/errors.ts). Never rename a code: clients match on it.
+ */
+export const ErrorCodes = {
+  INVENTORY_UNAVAILABLE: 'INVENTORY_UNAVAILABLE',
+  PAYMENT_DECLINED: 'PAYMENT_DECLINED',
+  PAYMENT_VOIDED: 'PAYMENT_VOIDED',
+  RESERVATION_EXPIRED: 'RESERVATION_EXPIRED',
+  ORDER_CANCELLED: 'ORDER_CANCELLED',
+  ORDER_NOT_CANCELLABLE: 'ORDER_NOT_CANCELLABLE',
+  PRODUCT_NOT_FOUND: 'PRODUCT_NOT_FOUND',
+  PRODUCT_INACTIVE: 'PRODUCT_INACTIVE',
+  ORDER_NOT_FOUND: 'ORDER_NOT_FOUND',
+  ORDER_ALREADY_EXISTS: 'ORDER_ALREADY_EXISTS',
+  COMPENSATION_FAILED: 'COMPENSATION_FAILED',
+  VALIDATION_FAILED: 'VALIDATION_FAILED',
+  INVALID_JSON: 'INVALID_JSON',
+  NOT_FOUND: 'NOT_FOUND',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  DEPENDENCY_UNAVAILABLE: 'DEPENDENCY_UNAVAILABLE',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** Why a payment gateway said no; mirrors what card networks report. */
+export const DeclineReasons = ['card_declined', 'insufficient_funds', 'expired_card', 'invalid_cvc'] as const;
+export type DeclineReason = (typeof DeclineReasons)[number];
+
+/** A business rule said no. Carries a stable code and structured details. */
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}

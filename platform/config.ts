@@ -1,0 +1,62 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
+const rate = z.coerce.number().min(0).max(1).default(0);
+
+/**
+ * Every environment variable the system reads, with its default. Parsed once
+ * at start-up; a bad value stops the process with a message naming it.
+ */
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+
+  DATABASE_URL: z.string().url().optional(),
+  /** embedded PostgreSQL, used when DATABASE_URL is not given */
+  PG_DATA_DIR: z.string().default(path.join(ROOT, '.data', 'postgres')),
+  PG_PORT: int(5433),
+  PG_DATABASE: z.string().default('orders'),
+  DB_POOL_SIZE: int(10),
+
+  TEMPORAL_ADDRESS: z.string().optional(),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  /** dev server, started when TEMPORAL_ADDRESS is not given */
+  TEMPORAL_PORT: int(7233),
+  TEMPORAL_UI_PORT: int(8233),
+  TEMPORAL_DB_FILE: z.string().default(path.join(ROOT, '.data', 'temporal.sqlite')),
+  TEMPORAL_CLI_PATH: z.string().optional(),
+
+  HOST: z.string().default('127.0.0.1'),
+  PORT: int(3000),
+  /** which worker processes `npm start` runs: comma-separated contexts */
+  WORKERS: z.string().default('orders,inventory,payments'),
+
+  /** how long POST /orders waits for the payment outcome before answering 202 */
+  CHECKOUT_WAIT_MS: int(10_000),
+  RESERVATION_TTL_MS: int(15 * 60_000),
+  PAYMENT_LATENCY_MS: int(0),
+  PAYMENT_SLOW_MS: int(5_000),
+  PAYMENT_DECLINE_RATE: rate,
+  PAYMENT_TRANSIENT_FAILURES: int(2),
+});
+export type Config = z.infer<typeof configSchema>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    console.error(`invalid configuration:\n${problems}`);
+    process.exit(2);
+  }
+  return parsed.data;
+}
+
+export const temporalAddress = (c: Config): string => c.TEMPORAL_ADDRESS ?? `127.0.0.1:${c.TEMPORAL_PORT}`;
+
+/** DATABASE_URL, or the embedded server `npm start` runs. */
+export const databaseUrl = (c: Config): string =>
+  c.DATABASE_URL ?? `postgresql://postgres@127.0.0.1:${c.PG_PORT}/${c.PG_DATABASE}`;

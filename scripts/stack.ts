@@ -1,0 +1,185 @@
+/**
+ * Boots the whole platform as child processes of one parent: embedded
+ * PostgreSQL (unless DATABASE_URL), the Temporal dev server with its Web UI
+ * (unless TEMPORAL_ADDRESS), one worker process per bounded context and the
+ * HTTP API. `stop()` takes everything down and leaves no process behind.
+ * Used by `npm start` and by the end-to-end tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { createDb } from '../prisma/client';
+import { seed } from '../prisma/seed';
+import { ROOT, temporalAddress, type Config } from '../platform/config';
+import { prepareDatabase } from '../platform/database';
+import { searchAttributeDefinitions } from '../temporal-config/search-attributes';
+import { ensureTemporalCli } from './tools/provision';
+
+export interface Stack {
+  apiUrl: string;
+  uiUrl?: string;
+  temporalAddress: string;
+  databaseUrl: string;
+  temporalCli?: string;
+  /** the worker child processes by context, for tests that kill and restart them */
+  workers: Map<string, ChildProcess>;
+  startWorker(context: string): ChildProcess;
+  stop(): Promise<void>;
+  /** resolves if a child exits on its own (the stack is then broken) */
+  crashed: Promise<string>;
+}
+
+export interface StackOptions {
+  config: Config;
+  log?: (msg: string) => void;
+  /** where each child's output goes; default: prefixed onto our stdout */
+  output?: (name: string, line: string) => void;
+  /** extra environment for workers and API */
+  env?: NodeJS.ProcessEnv;
+}
+
+const tsx = (file: string, args: string[] = []) => [process.execPath, ['--import', 'tsx', path.join(ROOT, file), ...args]] as const;
+
+async function waitForTemporal(address: string, child: ChildProcess | undefined, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child && child.exitCode !== null) throw new Error(`Temporal dev server exited with code ${child.exitCode}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      await connection.workflowService.getSystemInfo({});
+      await connection.close();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`Temporal at ${address} not reachable after ${timeoutMs} ms: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+}
+
+async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${url} process exited with code ${child.exitCode}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} not answering after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const stopChild = (child: ChildProcess, graceMs = 10_000) =>
+  new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+
+export async function startStack({ config, log = console.log, output, env = {} }: StackOptions): Promise<Stack> {
+  const children: { name: string; child: ChildProcess }[] = [];
+  const stopping = { value: false };
+  let onCrash: (name: string) => void = () => undefined;
+  const crashed = new Promise<string>((resolve) => (onCrash = resolve));
+  const print = output ?? ((name: string, line: string) => process.stdout.write(`${name.padEnd(22)}| ${line}\n`));
+
+  const launch = (name: string, cmd: string, args: readonly string[], childEnv: NodeJS.ProcessEnv): ChildProcess => {
+    const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...childEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    for (const stream of [child.stdout!, child.stderr!]) {
+      let buf = '';
+      stream.on('data', (d: Buffer) => {
+        buf += d.toString();
+        const lines = buf.split('\n');
+        buf = lines.pop()!;
+        for (const line of lines) if (line.trim()) print(name, line);
+      });
+    }
+    child.once('exit', (code, signal) => {
+      if (!stopping.value) {
+        log(`${name} exited unexpectedly (code ${code}, signal ${signal})`);
+        onCrash(name);
+      }
+    });
+    children.push({ name, child });
+    return child;
+  };
+
+  let embeddedStop: (() => Promise<void>) | undefined;
+  const stop = async () => {
+    if (stopping.value) return;
+    stopping.value = true;
+    // API first (no new work), then workers, then Temporal, then the database.
+    const order = ['api', 'worker', 'temporal'];
+    for (const prefix of order) {
+      await Promise.all(children.filter((c) => c.name.startsWith(prefix)).map((c) => stopChild(c.child)));
+    }
+    await embeddedStop?.();
+  };
+
+  try {
+    // 1. database
+    const database = await prepareDatabase(config, log);
+    embeddedStop = database.embedded?.stop;
+    database.embedded?.process.once('exit', () => !stopping.value && onCrash('postgres'));
+    const db = createDb(database.url, { poolSize: 2 });
+    const { created } = await seed(db);
+    await db.$disconnect();
+    log(created ? `seeded ${created} demo products` : 'demo catalog already present');
+
+    // 2. Temporal
+    let temporalCli: string | undefined;
+    let uiUrl: string | undefined;
+    const address = temporalAddress(config);
+    if (!config.TEMPORAL_ADDRESS) {
+      temporalCli = await ensureTemporalCli(log);
+      await mkdir(path.dirname(config.TEMPORAL_DB_FILE), { recursive: true });
+      const args = [
+        'server', 'start-dev',
+        '--ip', '127.0.0.1',
+        '--port', String(config.TEMPORAL_PORT),
+        '--ui-port', String(config.TEMPORAL_UI_PORT),
+        '--namespace', config.TEMPORAL_NAMESPACE,
+        '--db-filename', config.TEMPORAL_DB_FILE,
+        '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',
+        '--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true',
+        '--log-level', 'warn',
+        ...searchAttributeDefinitions.flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
+      ];
+      log(`starting Temporal dev server on ${address} (history in ${path.relative(ROOT, config.TEMPORAL_DB_FILE)})`);
+      const temporal = launch('temporal', temporalCli, args, {});
+      await waitForTemporal(address, temporal, 60_000);
+      uiUrl = `http://127.0.0.1:${config.TEMPORAL_UI_PORT}`;
+    } else {
+      await waitForTemporal(address, undefined, 30_000);
+    }
+
+    // 3. workers, one process per bounded context
+    const childEnv = { ...env, DATABASE_URL: database.url, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: config.TEMPORAL_NAMESPACE };
+    const workers = new Map<string, ChildProcess>();
+    const startWorker = (context: string) => {
+      const [cmd, args] = tsx('workers/main.ts', [context]);
+      const child = launch(`worker:${context}`, cmd, args, childEnv);
+      workers.set(context, child);
+      return child;
+    };
+    const contexts = config.WORKERS.split(',').map((s) => s.trim()).filter(Boolean);
+    for (const context of contexts) startWorker(context);
+
+    // 4. HTTP API
+    const [cmd, args] = tsx('api/server.ts');
+    const api = launch('api', cmd, args, { ...childEnv, PORT: String(config.PORT), HOST: config.HOST });
+    const apiUrl = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`;
+    await waitForHttp(`${apiUrl}/health/live`, api, 60_000);
+
+    return { apiUrl, uiUrl, temporalAddress: address, databaseUrl: database.url, temporalCli, workers, startWorker, stop, crashed };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

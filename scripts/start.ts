@@ -1,0 +1,27 @@
+/** `npm start`: the whole platform on this machine, until Ctrl-C. */
+import { loadConfig } from '../platform/config';
+import { startStack } from './stack';
+
+const config = loadConfig();
+const log = (m: string) => console.log(`[start] ${m}`);
+const started = Date.now();
+const stack = await startStack({ config, log });
+
+const shutdown = async (why: string, code: number) => {
+  log(`${why}: stopping everything...`);
+  await stack.stop();
+  log('stopped');
+  process.exit(code);
+};
+process.once('SIGINT', () => void shutdown('SIGINT', 0));
+process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
+void stack.crashed.then((name) => shutdown(`${name} died`, 1));
+
+console.log(`
+  Order platform is up (${((Date.now() - started) / 1000).toFixed(1)}s)
+    API            ${stack.apiUrl}            (OpenAPI: ${stack.apiUrl}/openapi.json)
+    Health         ${stack.apiUrl}/health/ready
+    Temporal       ${stack.temporalAddress}${stack.uiUrl ? `\n    Web UI         ${stack.uiUrl}` : ''}
+    PostgreSQL     ${stack.databaseUrl}
+  Workers: ${[...stack.workers.keys()].join(', ')}.  Ctrl-C stops everything.
+`);

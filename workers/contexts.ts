@@ -1,0 +1,46 @@
+import { createRequire } from 'node:module';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createInventoryActivities } from '../activities/inventory';
+import { createOrdersActivities, type OrderChangeListener } from '../activities/orders';
+import { createPaymentsActivities } from '../activities/payments';
+import { SimulatedGateway, type PaymentGateway } from '../activities/payments/gateway';
+import type { Db } from '../prisma/client';
+import type { Config } from '../platform/config';
+import { TaskQueues, type BoundedContext } from '../temporal-config/task-queues';
+
+const require = createRequire(import.meta.url);
+export const workflowsPath = require.resolve('../workflows/index.ts');
+
+export interface WorkerDeps {
+  db: Db;
+  config: Config;
+  gateway?: PaymentGateway;
+  onOrderChange?: OrderChangeListener;
+}
+
+export const gatewayFromConfig = (db: Db, config: Config): PaymentGateway =>
+  new SimulatedGateway(db, {
+    latencyMs: config.PAYMENT_LATENCY_MS,
+    slowMs: config.PAYMENT_SLOW_MS,
+    declineRate: config.PAYMENT_DECLINE_RATE,
+    transientFailures: config.PAYMENT_TRANSIENT_FAILURES,
+  });
+
+/** What each bounded context's worker runs: its activities, and for orders the workflows. */
+export function workerOptionsFor(context: BoundedContext, deps: WorkerDeps): Pick<WorkerOptions, 'taskQueue' | 'activities' | 'workflowsPath'> {
+  const taskQueue = TaskQueues[context];
+  switch (context) {
+    case 'orders':
+      return { taskQueue, workflowsPath, activities: createOrdersActivities(deps.db, deps.onOrderChange) };
+    case 'inventory':
+      return { taskQueue, activities: createInventoryActivities(deps.db) };
+    case 'payments':
+      return { taskQueue, activities: createPaymentsActivities(deps.db, deps.gateway ?? gatewayFromConfig(deps.db, deps.config)) };
+    default:
+      throw new Error(`no worker is defined for the ${context} context yet`);
+  }
+}
+
+export async function createContextWorker(context: BoundedContext, connection: NativeConnection, namespace: string, deps: WorkerDeps): Promise<Worker> {
+  return Worker.create({ connection, namespace, ...workerOptionsFor(context, deps) });
+}

@@ -1,0 +1,28 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { OrderState } from '../domain/order';
+
+/** Query: the saga's live state (status, steps done, compensations run, failure). */
+export const getStatusQuery = defineQuery<OrderState>('getStatus');
+
+/**
+ * Signal: ask to cancel, fire-and-forget, e.g. from the CLI:
+ *   temporal workflow signal --workflow-id order-<id> --name cancelOrder --input '"reason"'
+ * A refused cancel is recorded in getStatus().cancellation.refused.
+ */
+export const cancelOrderSignal = defineSignal<[reason?: string]>('cancelOrder');
+
+/**
+ * Update: the same cancel, but the caller learns synchronously whether it was
+ * accepted (the validator rejects it after the point of no return).
+ */
+export const requestCancelUpdate = defineUpdate<OrderState, [reason: string]>('requestCancel');
+
+/** Signal: an operator retries compensations of an order in NEEDS_ATTENTION. */
+export const retryCompensationsSignal = defineSignal('retryCompensations');
+
+/**
+ * Update: answers once the payment outcome is known (confirmed, or failed /
+ * cancelled). The API sends it with update-with-start, so checkout is one call
+ * that returns before fulfilment begins.
+ */
+export const awaitOutcomeUpdate = defineUpdate<OrderState>('awaitOutcome');
