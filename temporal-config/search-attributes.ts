@@ -9,3 +9,5 @@ export const searchAttributeDefinitions: ReadonlyArray<readonly [string, 'Keywor
   [OrderStatusKey.name, 'Keyword'],
   [CustomerIdKey.name, 'Keyword'],
 ];
+
+export const searchAttributeKeys = [OrderStatusKey, CustomerIdKey];

@@ -1,0 +1,28 @@
+import { Worker, type NativeConnection } from '@temporalio/worker';
+import type { createInventoryActivities } from '../../activities/inventory';
+import type { createOrdersActivities } from '../../activities/orders';
+import type { createPaymentsActivities } from '../../activities/payments';
+import { TaskQueues } from '../../temporal-config/task-queues';
+import { workflowsPath } from '../../workers/contexts';
+
+export interface ContextActivities {
+  orders: ReturnType<typeof createOrdersActivities>;
+  inventory: ReturnType<typeof createInventoryActivities>;
+  payments: ReturnType<typeof createPaymentsActivities>;
+}
+
+/** One worker per bounded context, each on its own task queue, as in production. */
+export async function createWorkers(connection: NativeConnection, activities: ContextActivities, namespace = 'default'): Promise<Worker[]> {
+  return Promise.all([
+    Worker.create({ connection, namespace, taskQueue: TaskQueues.orders, workflowsPath, activities: activities.orders }),
+    Worker.create({ connection, namespace, taskQueue: TaskQueues.inventory, activities: activities.inventory }),
+    Worker.create({ connection, namespace, taskQueue: TaskQueues.payments, activities: activities.payments }),
+  ]);
+}
+
+/** Runs `fn` while all the workers poll; shuts them down after. */
+export async function withWorkers<T>(workers: Worker[], fn: () => Promise<T>): Promise<T> {
+  const [first, ...rest] = workers;
+  if (!first) return fn();
+  return first.runUntil(withWorkers(rest, fn));
+}
