@@ -42,6 +42,8 @@ export const configSchema = z.object({
   PAYMENT_SLOW_MS: int(5_000),
   PAYMENT_DECLINE_RATE: rate,
   PAYMENT_TRANSIENT_FAILURES: int(2),
+  /** fault injection for crash tests; 0 in normal use */
+  FAULT_PAYMENT_HOLD_AFTER_CHARGE_MS: int(0),
 });
 export type Config = z.infer<typeof configSchema>;
 

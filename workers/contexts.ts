@@ -35,7 +35,12 @@ export function workerOptionsFor(context: BoundedContext, deps: WorkerDeps): Pic
     case 'inventory':
       return { taskQueue, activities: createInventoryActivities(deps.db) };
     case 'payments':
-      return { taskQueue, activities: createPaymentsActivities(deps.db, deps.gateway ?? gatewayFromConfig(deps.db, deps.config)) };
+      return {
+        taskQueue,
+        activities: createPaymentsActivities(deps.db, deps.gateway ?? gatewayFromConfig(deps.db, deps.config), {
+          holdAfterChargeMs: deps.config.FAULT_PAYMENT_HOLD_AFTER_CHARGE_MS,
+        }),
+      };
     default:
       throw new Error(`no worker is defined for the ${context} context yet`);
   }

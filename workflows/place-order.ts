@@ -44,8 +44,10 @@ const inventory = proxyActivities<InventoryActivities>({ ...stepOptions, taskQue
 const payments = proxyActivities<PaymentsActivities>({
   ...stepOptions,
   taskQueue: TaskQueues.payments,
-  // the slow test card and real gateways may take a while to answer
+  // the slow test card and real gateways may take a while to answer; the
+  // heartbeat lets a crashed worker's charge be retried within seconds
   startToCloseTimeout: '45s',
+  heartbeatTimeout: '10s',
 });
 const orders = proxyActivities<OrdersActivities>({ ...stepOptions, taskQueue: TaskQueues.orders });
 const inventoryCompensation = proxyActivities<InventoryActivities>({ ...compensationOptions, taskQueue: TaskQueues.inventory });

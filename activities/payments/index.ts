@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from '../../prisma/client';
 import { ErrorCodes } from '../../domain/errors';
 import { ChargeVoidedError, type PaymentGateway } from './gateway';
@@ -24,7 +24,31 @@ export interface RefundPaymentInput {
  * "activity completed" leaves a PENDING row, and the retry asks the gateway
  * again with the same key, which answers with the first charge.
  */
-export function createPaymentsActivities(db: Db, gateway: PaymentGateway) {
+export interface PaymentsOptions {
+  /**
+   * Fault injection for crash tests: wait this long after the gateway charged
+   * and before the activity completes, the window where a crash is worst.
+   */
+  holdAfterChargeMs?: number;
+}
+
+/** Heartbeats while a slow call runs, so a dead worker is noticed in seconds. */
+async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
+  let ctx: Context;
+  try {
+    ctx = Context.current();
+  } catch {
+    return fn(); // called directly, outside a worker (unit and integration tests)
+  }
+  const timer = setInterval(() => ctx.heartbeat(), 1_000);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+export function createPaymentsActivities(db: Db, gateway: PaymentGateway, options: PaymentsOptions = {}) {
   return {
     async chargePayment(input: ChargePaymentInput): Promise<{ paymentId: string; providerRef: string }> {
       const payment = await db.payment.upsert({
@@ -43,7 +67,7 @@ export function createPaymentsActivities(db: Db, gateway: PaymentGateway) {
 
       let result;
       try {
-        result = await gateway.charge(input);
+        result = await heartbeating(() => gateway.charge(input));
       } catch (err) {
         if (err instanceof ChargeVoidedError) {
           await db.payment.update({ where: { id: payment.id }, data: { status: 'FAILED', declineCode: 'voided' } });
@@ -60,6 +84,7 @@ export function createPaymentsActivities(db: Db, gateway: PaymentGateway) {
           details: [{ reason: result.reason }],
         });
       }
+      if (options.holdAfterChargeMs) await heartbeating(() => new Promise((r) => setTimeout(r, options.holdAfterChargeMs)));
       await db.payment.update({ where: { id: payment.id }, data: { status: 'SUCCEEDED', providerRef: result.chargeId } });
       return { paymentId: payment.id, providerRef: result.chargeId };
     },

@@ -26,3 +26,12 @@ export async function withWorkers<T>(workers: Worker[], fn: () => Promise<T>): P
   if (!first) return fn();
   return first.runUntil(withWorkers(rest, fn));
 }
+
+/** Starts the workers in the background for a whole test file; call the result to stop them. */
+export function runWorkers(workers: Worker[]): () => Promise<void> {
+  const running = Promise.all(workers.map((w) => w.run()));
+  return async () => {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    await running;
+  };
+}

@@ -1,0 +1,206 @@
+/**
+ * The real activities against a real PostgreSQL, driven by the real workflow
+ * on the Java time-skipping test server: balances, stock and the payment
+ * provider's ledger are read back from the database.
+ */
+import { randomUUID } from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createInventoryActivities } from '../../activities/inventory';
+import { createOrdersActivities } from '../../activities/orders';
+import { createPaymentsActivities } from '../../activities/payments';
+import { SimulatedGateway } from '../../activities/payments/gateway';
+import type { PlaceOrderInput } from '../../domain/order';
+import { TestTokens } from '../../domain/payment';
+import type { Db } from '../../prisma/client';
+import { seed } from '../../prisma/seed';
+import { TaskQueues } from '../../temporal-config/task-queues';
+import { orderWorkflowId } from '../../temporal-config/workflow-ids';
+import { cancelOrderSignal, getStatusQuery } from '../../workflows/messages';
+import { placeOrder } from '../../workflows/place-order';
+import { assertBooksBalance, initialStock, readBooks } from '../support/books';
+import { freshDatabase } from '../support/db';
+import { timeSkippingEnv } from '../support/temporal';
+import { createWorkers, runWorkers } from '../support/workers';
+
+let env: TestWorkflowEnvironment;
+let db: Db;
+let stopWorkers: () => Promise<void>;
+let initial: Record<string, number>;
+const SLOW_MS = 1500;
+
+beforeAll(async () => {
+  ({ db } = await freshDatabase('saga'));
+  await seed(db);
+  initial = await initialStock(db);
+  env = await timeSkippingEnv();
+  const gateway = new SimulatedGateway(db, { latencyMs: 0, slowMs: SLOW_MS, declineRate: 0, transientFailures: 2 });
+  const workers = await createWorkers(env.nativeConnection, {
+    orders: createOrdersActivities(db),
+    inventory: createInventoryActivities(db),
+    payments: createPaymentsActivities(db, gateway),
+  });
+  stopWorkers = runWorkers(workers);
+});
+
+afterAll(async () => {
+  await stopWorkers?.();
+  await env?.teardown();
+  await db?.$disconnect();
+});
+
+const order = (items: { productId: string; quantity: number; unitPriceAmount: number }[], token: string = TestTokens.success): PlaceOrderInput => {
+  const lines = items.map((i) => ({ ...i, sku: i.productId, name: i.productId }));
+  return {
+    orderId: randomUUID(),
+    customerId: 'cust-int',
+    currency: 'USD',
+    items: lines,
+    totalAmount: lines.reduce((s, l) => s + l.quantity * l.unitPriceAmount, 0),
+    shippingAddress: { name: 'Ada', line1: '1 Main St', city: 'Springfield', postalCode: '12345', country: 'US' },
+    paymentMethod: { token },
+  };
+};
+
+const run = (input: PlaceOrderInput) =>
+  env.client.workflow.execute(placeOrder, { workflowId: orderWorkflowId(input.orderId), taskQueue: TaskQueues.orders, args: [input] });
+
+const ledgerFor = (orderId: string) => db.gatewayTransaction.findMany({ where: { idempotencyKey: { startsWith: orderWorkflowId(orderId) } } });
+
+describe('PlaceOrder with real activities on PostgreSQL', () => {
+  it('confirms: stock moves from available to sold, one charge for the total', async () => {
+    const before = await readBooks(db);
+    const input = order([{ productId: 'prod_mug', quantity: 2, unitPriceAmount: 1250 }, { productId: 'prod_tshirt', quantity: 1, unitPriceAmount: 1999 }]);
+    const state = await run(input);
+    expect(state.status).toBe('CONFIRMED');
+
+    const after = await readBooks(db);
+    expect(after.stock.prod_mug).toEqual({ ...before.stock.prod_mug, available: before.stock.prod_mug!.available - 2, sold: before.stock.prod_mug!.sold + 2 });
+    expect(after.stock.prod_tshirt!.available).toBe(before.stock.prod_tshirt!.available - 1);
+    const ledger = await ledgerFor(input.orderId);
+    expect(ledger.map((t) => [t.kind, t.amount])).toEqual([['CHARGE', 4499]]);
+
+    const row = await db.order.findUniqueOrThrow({ where: { id: input.orderId }, include: { items: true, timeline: { orderBy: { id: 'asc' } } } });
+    expect(row.status).toBe('CONFIRMED');
+    expect(row.totalAmount).toBe(4499);
+    expect(row.items.map((i) => i.lineTotalAmount).sort()).toEqual([1999, 2500]);
+    expect(row.timeline.map((e) => e.type)).toEqual([
+      'ORDER_PLACED', 'ORDER_CREATED', 'STOCK_RESERVED', 'PAYMENT_CHARGED', 'STOCK_COMMITTED', 'ORDER_CONFIRMED', 'STATUS_CHANGED',
+    ]);
+    expect(await db.payment.findMany({ where: { orderId: input.orderId } })).toMatchObject([{ kind: 'CHARGE', status: 'SUCCEEDED', amount: 4499 }]);
+  });
+
+  it('out of stock: nothing is reserved, nothing is charged', async () => {
+    const before = await readBooks(db);
+    const input = order([{ productId: 'prod_tshirt', quantity: 1, unitPriceAmount: 1999 }, { productId: 'prod_lamp', quantity: 99, unitPriceAmount: 3499 }]);
+    const state = await run(input);
+    expect(state.status).toBe('FAILED');
+    expect(state.failure).toMatchObject({ code: 'INVENTORY_UNAVAILABLE', details: { productId: 'prod_lamp', requested: 99, available: 3 } });
+    expect((await readBooks(db)).stock).toEqual(before.stock); // the t-shirt line was not kept either
+    expect(await ledgerFor(input.orderId)).toEqual([]);
+    expect((await db.order.findUniqueOrThrow({ where: { id: input.orderId } })).failureCode).toBe('INVENTORY_UNAVAILABLE');
+  });
+
+  it('declined: stock is released and no money moves', async () => {
+    const before = await readBooks(db);
+    const input = order([{ productId: 'prod_hoodie', quantity: 3, unitPriceAmount: 4950 }], TestTokens.insufficientFunds);
+    const state = await run(input);
+    expect(state.status).toBe('FAILED');
+    expect(state.failure).toMatchObject({ code: 'PAYMENT_DECLINED', details: { reason: 'insufficient_funds' } });
+    expect((await readBooks(db)).stock).toEqual(before.stock);
+    expect((await ledgerFor(input.orderId)).map((t) => t.kind)).toEqual(['DECLINE']);
+    expect(await db.reservation.findMany({ where: { orderId: input.orderId } })).toMatchObject([{ status: 'RELEASED', quantity: 3 }]);
+  });
+
+  it('a gateway that times out twice is retried and charges exactly once', async () => {
+    const input = order([{ productId: 'prod_mug', quantity: 1, unitPriceAmount: 1250 }], TestTokens.transient);
+    const state = await run(input);
+    expect(state.status).toBe('CONFIRMED');
+    expect((await ledgerFor(input.orderId)).map((t) => t.kind)).toEqual(['CHARGE']);
+    const payment = await db.payment.findFirstOrThrow({ where: { orderId: input.orderId, kind: 'CHARGE' } });
+    expect(payment.attempts).toBe(3);
+    expect(payment.status).toBe('SUCCEEDED');
+  });
+
+  it('cancelled while the charge is in flight: the charge key is voided, no money moves, stock restored', async () => {
+    const before = await readBooks(db);
+    const input = order([{ productId: 'prod_backpack', quantity: 2, unitPriceAmount: 8900 }], TestTokens.slow);
+    const handle = await env.client.workflow.start(placeOrder, { workflowId: orderWorkflowId(input.orderId), taskQueue: TaskQueues.orders, args: [input] });
+    // wait (in real time: the slow card sleeps in real time) until the charge is under way
+    for (let i = 0; i < 100 && !(await db.payment.count({ where: { orderId: input.orderId } })); i++) await new Promise((r) => setTimeout(r, 50));
+    await handle.signal(cancelOrderSignal, 'changed my mind');
+    const state = await handle.result();
+    expect(state.status).toBe('CANCELLED');
+    expect(state.cancellation).toMatchObject({ requested: true, reason: 'changed my mind' });
+    expect(state.compensations.map((c) => [c.name, c.outcome])).toEqual([['refundPayment', 'done'], ['releaseStock', 'done']]);
+    // the refund found no charge yet and voided the key; the charge that then
+    // arrived at the provider was refused
+    await new Promise((r) => setTimeout(r, SLOW_MS + 500));
+    expect((await ledgerFor(input.orderId)).map((t) => t.kind)).toEqual(['VOID']);
+    expect(await db.payment.findMany({ where: { orderId: input.orderId } })).toMatchObject([{ kind: 'CHARGE', status: 'FAILED', declineCode: 'voided' }]);
+    expect((await readBooks(db)).stock).toEqual(before.stock);
+    const row = await db.order.findUniqueOrThrow({ where: { id: input.orderId } });
+    expect([row.status, row.cancelReason]).toEqual(['CANCELLED', 'changed my mind']);
+  });
+
+  it('every order agrees with its money and every product with its stock', async () => {
+    expect(await assertBooksBalance(db, initial)).toEqual([]);
+    const finished = await env.client.workflow.getHandle(orderWorkflowId((await db.order.findFirstOrThrow()).id)).query(getStatusQuery);
+    expect(finished.orderId).toBeDefined();
+  });
+});
+
+describe('activities are idempotent', () => {
+  it('reserving twice for one order reserves once; releasing twice releases once', async () => {
+    const inventory = createInventoryActivities(db);
+    const orderId = randomUUID();
+    const before = (await readBooks(db)).stock.prod_kettle!;
+    const req = { orderId, items: [{ productId: 'prod_kettle', quantity: 2 }], expiresAt: new Date(Date.now() + 60_000).toISOString() };
+    await Promise.all([inventory.reserveStock(req).catch(() => inventory.reserveStock(req)), inventory.reserveStock(req).catch(() => inventory.reserveStock(req))]);
+    await inventory.reserveStock(req);
+    expect((await readBooks(db)).stock.prod_kettle).toMatchObject({ available: before.available - 2, reserved: before.reserved + 2 });
+    expect(await inventory.releaseStock({ orderId })).toEqual({ released: 2 });
+    expect(await inventory.releaseStock({ orderId })).toEqual({ released: 0 });
+    expect((await readBooks(db)).stock.prod_kettle).toEqual(before);
+  });
+
+  it('a release that lands before a late reserve leaves the stock untouched', async () => {
+    const inventory = createInventoryActivities(db);
+    const orderId = randomUUID();
+    const before = (await readBooks(db)).stock.prod_kettle!;
+    await inventory.releaseStock({ orderId, items: [{ productId: 'prod_kettle', quantity: 1 }] });
+    await inventory.reserveStock({ orderId, items: [{ productId: 'prod_kettle', quantity: 1 }], expiresAt: new Date().toISOString() });
+    expect((await readBooks(db)).stock.prod_kettle).toEqual(before);
+  });
+
+  it('charging twice with one key charges once; a refund before the charge voids it', async () => {
+    const gateway = new SimulatedGateway(db, { latencyMs: 0, slowMs: 0, declineRate: 0, transientFailures: 0 });
+    const payments = createPaymentsActivities(db, gateway);
+    const orderId = randomUUID();
+    const charge = { orderId, idempotencyKey: `test-${orderId}:charge`, amount: 500, currency: 'USD', token: TestTokens.success };
+    const [a, b] = await Promise.all([payments.chargePayment(charge), payments.chargePayment(charge)]);
+    expect(a.providerRef).toBe(b.providerRef);
+    const refund = { orderId, chargeKey: charge.idempotencyKey, refundKey: `test-${orderId}:refund` };
+    expect(await payments.refundPayment(refund)).toEqual({ refunded: true, amount: 500 });
+    expect(await payments.refundPayment(refund)).toEqual({ refunded: true, amount: 500 });
+    const rows = await db.gatewayTransaction.findMany({ where: { idempotencyKey: { startsWith: `test-${orderId}` } } });
+    expect(rows.map((r) => r.kind).sort()).toEqual(['CHARGE', 'REFUND']);
+
+    const late = { ...charge, orderId: randomUUID(), idempotencyKey: `test-late-${orderId}:charge` };
+    expect(await payments.refundPayment({ orderId: late.orderId, chargeKey: late.idempotencyKey, refundKey: `${late.idempotencyKey}:refund` })).toEqual({ refunded: false, amount: 0 });
+    await expect(payments.chargePayment(late)).rejects.toMatchObject({ type: 'PAYMENT_VOIDED' });
+  });
+
+  it('concurrent reservations never oversell', async () => {
+    const inventory = createInventoryActivities(db);
+    await db.stock.update({ where: { productId: 'prod_lamp' }, data: { available: 3 } });
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, () =>
+        inventory.reserveStock({ orderId: randomUUID(), items: [{ productId: 'prod_lamp', quantity: 1 }], expiresAt: new Date().toISOString() }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.type)).toEqual(Array(17).fill('INVENTORY_UNAVAILABLE'));
+    expect((await readBooks(db)).stock.prod_lamp).toMatchObject({ available: 0, reserved: 3 });
+  });
+});
