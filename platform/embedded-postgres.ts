@@ -55,10 +55,15 @@ export async function startEmbeddedPostgres(options: {
   if (user.uid !== undefined) await chownTree(dataDir, user.uid, user.gid!);
 
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
-    execFileSync(initdb, ['-D', dataDir, '-U', SUPERUSER, '-A', 'trust', '-E', 'UTF8', '--locale=C', ...(options.ephemeral ? ['--no-sync'] : [])], {
-      ...user,
-      stdio: 'pipe',
-    });
+    try {
+      execFileSync(initdb, ['-D', dataDir, '-U', SUPERUSER, '-A', 'trust', '-E', 'UTF8', '--locale=C', ...(options.ephemeral ? ['--no-sync'] : [])], {
+        ...user,
+        stdio: 'pipe',
+      });
+    } catch (err) {
+      const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? '';
+      throw new Error(`initdb failed for ${dataDir}${user.uid !== undefined ? ' (run as the postgres OS user: every parent folder must be searchable by it)' : ''}:\n${stderr}`);
+    }
   }
   const flags = ['-D', dataDir, '-p', String(options.port), '-c', 'listen_addresses=127.0.0.1', '-k', '', '-c', 'max_connections=300'];
   if (options.ephemeral) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');

@@ -24,7 +24,7 @@ export interface Stack {
   temporalCli?: string;
   /** the worker child processes by context, for tests that kill and restart them */
   workers: Map<string, ChildProcess>;
-  startWorker(context: string): ChildProcess;
+  startWorker(context: string, env?: NodeJS.ProcessEnv): ChildProcess;
   stop(): Promise<void>;
   /** resolves if a child exits on its own (the stack is then broken) */
   crashed: Promise<string>;
@@ -162,9 +162,9 @@ export async function startStack({ config, log = console.log, output, env = {} }
     // 3. workers, one process per bounded context
     const childEnv = { ...env, DATABASE_URL: database.url, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: config.TEMPORAL_NAMESPACE };
     const workers = new Map<string, ChildProcess>();
-    const startWorker = (context: string) => {
+    const startWorker = (context: string, extraEnv: NodeJS.ProcessEnv = {}) => {
       const [cmd, args] = tsx('workers/main.ts', [context]);
-      const child = launch(`worker:${context}`, cmd, args, childEnv);
+      const child = launch(`worker:${context}`, cmd, args, { ...childEnv, ...extraEnv });
       workers.set(context, child);
       return child;
     };

@@ -98,14 +98,17 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
     state.completedSteps.push(name);
     record(name, detail);
   };
-  const setStatus = (status: OrderStatus) => {
-    state.status = status;
-    state.timestamps[status] = now();
+  // The database is written first; only then does the workflow (its query,
+  // its search attribute, the API waiting on awaitOutcome) show the new
+  // status, so whoever sees it can read the same from PostgreSQL.
+  const moveTo = async (status: OrderStatus, extra?: { failure?: OrderState['failure']; cancelReason?: string }) => {
+    const at = now();
     record('STATUS_CHANGED', undefined, status);
+    await orders.recordOrderStatus({ orderId: input.orderId, status, events: flush(), ...extra });
+    state.status = status;
+    state.timestamps[status] = at;
     upsertSearchAttributes([{ key: OrderStatusKey, value: status }]);
   };
-  const writeStatus = async (extra?: { failure?: OrderState['failure']; cancelReason?: string }) =>
-    orders.recordOrderStatus({ orderId: input.orderId, status: state.status, events: flush(), ...extra });
 
   upsertSearchAttributes([
     { key: OrderStatusKey, value: state.status },
@@ -135,7 +138,7 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
   };
   setHandler(getStatusQuery, () => state);
   setHandler(awaitOutcomeUpdate, async () => {
-    await condition(() => state.status !== 'PENDING' || state.failure !== undefined);
+    await condition(() => state.status !== 'PENDING');
     return state;
   });
   setHandler(cancelOrderSignal, (reason) => cancel(reason));
@@ -199,8 +202,7 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
     step('STOCK_COMMITTED');
 
     step('ORDER_CONFIRMED');
-    setStatus('CONFIRMED');
-    await writeStatus();
+    await moveTo('CONFIRMED');
     // Until fulfilment hands the parcel to a carrier, a confirmed order is
     // final: this saga ends here and nothing is left to cancel.
     pointOfNoReturn = true;
@@ -236,8 +238,7 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
       }
       if (failed.length === 0) break;
       // Visible, never swallowed: an operator fixes the cause and signals retryCompensations.
-      setStatus('NEEDS_ATTENTION');
-      await writeStatus({
+      await moveTo('NEEDS_ATTENTION', {
         failure: {
           code: ErrorCodes.COMPENSATION_FAILED,
           message: `compensation failed: ${failed.map((c) => c.name).join(', ')}`,
@@ -251,8 +252,7 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
       await condition(() => retry);
       todo = failed;
     }
-    setStatus(outcome.status);
-    await writeStatus({ failure: state.failure, cancelReason: outcome.status === 'CANCELLED' ? cancelReason : undefined });
+    await moveTo(outcome.status, { failure: state.failure, cancelReason: outcome.status === 'CANCELLED' ? cancelReason : undefined });
   });
   return state;
 }

@@ -1,0 +1,177 @@
+/**
+ * End to end, as a user runs it: the whole stack `npm start` boots (embedded
+ * PostgreSQL, Temporal CLI dev server with Web UI, one worker process per
+ * context, HTTP API) on free ports, driven over HTTP and with the real
+ * `temporal` CLI.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { configSchema } from '../../platform/config';
+import { createDb, type Db } from '../../prisma/client';
+import { startStack, type Stack } from '../../scripts/stack';
+import { assertBooksBalance, initialStock } from '../support/books';
+import { freePort } from '../support/ports';
+
+const exec = promisify(execFile);
+let stack: Stack;
+let db: Db;
+let dir: string;
+let initial: Record<string, number>;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'orders-e2e-'));
+  await chmod(dir, 0o755); // PostgreSQL runs as its own OS user below it
+  const log = createWriteStream(path.join(dir, 'stack.log'));
+  const config = configSchema.parse({
+    ...process.env,
+    PG_DATA_DIR: path.join(dir, 'pg'),
+    PG_PORT: await freePort(),
+    TEMPORAL_DB_FILE: path.join(dir, 'temporal.sqlite'),
+    TEMPORAL_PORT: await freePort(),
+    TEMPORAL_UI_PORT: await freePort(),
+    PORT: await freePort(),
+    TEMPORAL_CLI_PATH: inject('temporalCli'),
+    DATABASE_URL: undefined,
+    TEMPORAL_ADDRESS: undefined,
+  });
+  stack = await startStack({
+    config,
+    log: (m) => log.write(`[stack] ${m}\n`),
+    output: (name, line) => log.write(`${name} | ${line}\n`),
+    env: { CHECKOUT_WAIT_MS: '30000', LOG_LEVEL: 'warn' },
+  });
+  console.log(`e2e stack up; its log: ${path.join(dir, 'stack.log')}`);
+  db = createDb(stack.databaseUrl, { poolSize: 2 });
+  initial = await initialStock(db);
+});
+
+afterAll(async () => {
+  await db?.$disconnect();
+  await stack?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const temporal = async (...args: string[]) => {
+  const { stdout } = await exec(stack.temporalCli!, [...args, '--address', stack.temporalAddress]);
+  return stdout;
+};
+
+const address = { name: 'Ada Lovelace', line1: '1 Analytical St', city: 'London', postalCode: 'N1 1AA', country: 'GB' };
+const placeOrder = (body: Record<string, unknown>) =>
+  fetch(`${stack.apiUrl}/api/v1/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ customerId: 'cust-e2e', shippingAddress: address, paymentMethod: { token: 'tok_visa' }, ...body }),
+  });
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Swaps the payments worker for one started with `env` (e.g. a fault hook). */
+async function replacePaymentsWorker(env: NodeJS.ProcessEnv = {}, signal: NodeJS.Signals = 'SIGTERM') {
+  const old = stack.workers.get('payments')!;
+  const exited = new Promise((r) => old.once('exit', r));
+  old.kill(signal);
+  await exited;
+  stack.startWorker('payments', env);
+}
+
+const HOLD = { FAULT_PAYMENT_HOLD_AFTER_CHARGE_MS: '4000' };
+
+describe('the stack end to end', () => {
+  it('an order placed over HTTP is CONFIRMED in PostgreSQL, in Temporal and in the Web UI', async () => {
+    const products = (await (await fetch(`${stack.apiUrl}/api/v1/products`)).json()) as { items: { id: string; available: number }[] };
+    const mugBefore = products.items.find((p) => p.id === 'prod_mug')!.available;
+
+    const res = await placeOrder({ items: [{ productId: 'prod_mug', quantity: 2 }] });
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { orderId: string; status: string; total: { amount: number; currency: string } };
+    expect(body).toMatchObject({ status: 'CONFIRMED', total: { amount: 2500, currency: 'USD' } });
+
+    const order = await db.order.findUniqueOrThrow({ where: { id: body.orderId } });
+    expect(order.status).toBe('CONFIRMED');
+    expect((await db.stock.findUniqueOrThrow({ where: { productId: 'prod_mug' } })).available).toBe(mugBefore - 2);
+
+    const workflowId = `order-${body.orderId}`;
+    const described = JSON.parse(await temporal('workflow', 'describe', '--workflow-id', workflowId, '-o', 'json'));
+    expect(described.workflowExecutionInfo.status).toBe('WORKFLOW_EXECUTION_STATUS_COMPLETED');
+    expect(described.workflowExecutionInfo.taskQueue).toBe('orders');
+
+    const queried = JSON.parse(await temporal('workflow', 'query', '--workflow-id', workflowId, '--name', 'getStatus', '-o', 'json'));
+    expect(queried.queryResult[0]).toMatchObject({ status: 'CONFIRMED', completedSteps: ['ORDER_CREATED', 'STOCK_RESERVED', 'PAYMENT_CHARGED', 'STOCK_COMMITTED', 'ORDER_CONFIRMED'] });
+
+    const listed = await until('the order in visibility', async () => {
+      const out = await temporal('workflow', 'list', '--query', `OrderStatus="CONFIRMED" AND CustomerId="cust-e2e"`, '-o', 'json');
+      return out.includes(workflowId) ? out : undefined;
+    });
+    expect(listed).toContain(workflowId);
+
+    // What the Web UI shows is what its own HTTP API answers.
+    const ui = await fetch(`${stack.uiUrl}/api/v1/namespaces/default/workflows?query=${encodeURIComponent(`WorkflowId="${workflowId}"`)}`);
+    expect(ui.status).toBe(200);
+    const uiBody = (await ui.json()) as { executions: { execution: { workflowId: string }; status: string }[] };
+    expect(uiBody.executions.map((e) => e.execution.workflowId)).toEqual([workflowId]);
+    expect((await fetch(`${stack.uiUrl}/`)).status).toBe(200);
+  });
+
+  it('`temporal workflow signal ... cancelOrder` cancels a charged order: refunded once, stock restored', async () => {
+    await replacePaymentsWorker(HOLD);
+    const orderId = randomUUID();
+    const before = await db.stock.findUniqueOrThrow({ where: { productId: 'prod_hoodie' } });
+    const pending = placeOrder({ orderId, items: [{ productId: 'prod_hoodie', quantity: 1 }] });
+    await until('the charge at the provider', () => db.gatewayTransaction.findUnique({ where: { idempotencyKey: `order-${orderId}:charge` } }));
+
+    await temporal('workflow', 'signal', '--workflow-id', `order-${orderId}`, '--name', 'cancelOrder', '--input', '"changed my mind"');
+
+    const res = await pending;
+    expect(res.status).toBe(409);
+    expect(await res.json()).toMatchObject({ code: 'ORDER_CANCELLED', message: 'changed my mind' });
+    const order = await until('CANCELLED in the database', async () => {
+      const o = await db.order.findUniqueOrThrow({ where: { id: orderId } });
+      return o.status === 'CANCELLED' ? o : undefined;
+    });
+    expect(order.cancelReason).toBe('changed my mind');
+    const ledger = await db.gatewayTransaction.findMany({ where: { idempotencyKey: { startsWith: `order-${orderId}` } } });
+    expect(ledger.map((t) => [t.kind, t.amount]).sort()).toEqual([['CHARGE', 4950], ['REFUND', 4950]]);
+    expect(await db.stock.findUniqueOrThrow({ where: { productId: 'prod_hoodie' } })).toMatchObject({ available: before.available, sold: before.sold, reserved: before.reserved });
+    await replacePaymentsWorker();
+  });
+
+  it('a payments worker killed after the charge, before it reports: the order completes with exactly one charge', async () => {
+    await replacePaymentsWorker(HOLD);
+    const orderId = randomUUID();
+    const pending = placeOrder({ orderId, items: [{ productId: 'prod_tshirt', quantity: 3 }] });
+    await until('the charge at the provider', () => db.gatewayTransaction.findUnique({ where: { idempotencyKey: `order-${orderId}:charge` } }));
+
+    await replacePaymentsWorker({}, 'SIGKILL');
+
+    const res = await pending;
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ orderId, status: 'CONFIRMED', total: { amount: 5997 } });
+    const ledger = await db.gatewayTransaction.findMany({ where: { idempotencyKey: { startsWith: `order-${orderId}` } } });
+    expect(ledger.map((t) => t.kind)).toEqual(['CHARGE']);
+    const payment = await db.payment.findFirstOrThrow({ where: { orderId, kind: 'CHARGE' } });
+    expect(payment).toMatchObject({ status: 'SUCCEEDED', amount: 5997 });
+    expect(payment.attempts).toBeGreaterThanOrEqual(2);
+  });
+
+  it('health says ready, and the books balance after everything above', async () => {
+    const ready = await fetch(`${stack.apiUrl}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'ok', temporal: 'ok' } });
+    expect(await assertBooksBalance(db, initial)).toEqual([]);
+  });
+});
