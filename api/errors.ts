@@ -66,6 +66,7 @@ export function onError(err: Error, c: Context) {
   if (err instanceof HTTPException) {
     if (err.status === 400 && /json/i.test(err.message)) return errorResponse(c, ErrorCodes.INVALID_JSON, 'request body is not valid JSON');
     if (err.status === 413) return errorResponse(c, ErrorCodes.PAYLOAD_TOO_LARGE, 'request body is too large');
+    if (err.status === 415) return errorResponse(c, ErrorCodes.UNSUPPORTED_MEDIA_TYPE, 'send the body as application/json');
     return c.json({ code: 'HTTP_' + err.status, message: err.message, requestId: c.get('requestId') ?? '' }, err.status as ContentfulStatusCode);
   }
   if (isUnavailable(err)) {

@@ -60,6 +60,7 @@ async function buildOrderInput(db: Db, req: OrderRequest, reservationTtlMs: numb
   };
 }
 
+const START_TIMEOUT_MS = 5_000;
 const timeout = <T>(ms: number, value: T) => new Promise<T>((resolve) => setTimeout(resolve, ms, value).unref());
 
 /**
@@ -81,6 +82,7 @@ export async function placeOrderAndWait(deps: OrderDeps, input: PlaceOrderInput)
       { key: CustomerIdKey, value: input.customerId },
     ],
   });
+  const deadline = Date.now() + deps.outcomeWaitMs;
   const outcome = deps.temporal.workflow
     .executeUpdateWithStart(awaitOutcomeUpdate, { startWorkflowOperation: start })
     .catch(async (err: unknown) => {
@@ -89,7 +91,19 @@ export async function placeOrderAndWait(deps: OrderDeps, input: PlaceOrderInput)
       }
       throw err;
     });
-  return Promise.race([outcome, timeout(deps.outcomeWaitMs, 'pending' as const)]);
+  // 202 promises the order exists: never answer it before Temporal has
+  // durably started the saga. If it cannot, the caller gets a 503 and may
+  // retry with the same orderId safely.
+  const started = await Promise.race([
+    start.workflowHandle().then(() => 'started' as const, () => outcome.then(() => 'started' as const)),
+    outcome.then(() => 'started' as const),
+    timeout(Math.min(deps.outcomeWaitMs, START_TIMEOUT_MS), 'timeout' as const),
+  ]);
+  if (started === 'timeout') {
+    outcome.catch(() => undefined);
+    throw new ApiError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'the order service (Temporal) did not accept the order in time; retry with the same orderId');
+  }
+  return Promise.race([outcome, timeout(Math.max(0, deadline - Date.now()), 'pending' as const)]);
 }
 
 const total = (o: { totalAmount: number; currency: string }) => ({ amount: o.totalAmount, currency: o.currency });

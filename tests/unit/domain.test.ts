@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { addMoney, formatMoney, money, multiplyMoney, sumMoney } from '../../domain/money';
+import { assertTransition, canTransition, isCancellable, OrderStatuses } from '../../domain/order-status';
+import { orderTotal } from '../../domain/order';
+import { chargeKey, declineForToken, isKnownToken, refundKey, TestTokens } from '../../domain/payment';
+import { httpStatus } from '../../api/errors';
+import { ErrorCodes } from '../../domain/errors';
+import { configSchema } from '../../platform/config';
+
+describe('money', () => {
+  it('is integer minor units with a currency', () => {
+    expect(money(1999, 'USD')).toEqual({ amount: 1999, currency: 'USD' });
+    expect(() => money(19.99, 'USD')).toThrow(/integer/);
+    expect(() => money(100, 'usd')).toThrow(/ISO-4217/);
+  });
+  it('adds and multiplies without floats, and refuses mixed currencies', () => {
+    expect(addMoney(money(10, 'EUR'), money(5, 'EUR'))).toEqual(money(15, 'EUR'));
+    expect(multiplyMoney(money(1999, 'USD'), 3)).toEqual(money(5997, 'USD'));
+    expect(sumMoney([money(1, 'USD'), money(2, 'USD')], 'USD')).toEqual(money(3, 'USD'));
+    expect(() => addMoney(money(1, 'USD'), money(1, 'EUR'))).toThrow(/USD to EUR/);
+    expect(() => multiplyMoney(money(1, 'USD'), 1.5)).toThrow(/integer/);
+  });
+  it('formats for people', () => {
+    expect(formatMoney(money(1999, 'USD'))).toBe('19.99 USD');
+    expect(formatMoney(money(-5, 'USD'))).toBe('-0.05 USD');
+  });
+  it('an order total is the sum of its lines', () => {
+    expect(orderTotal([{ productId: 'a', sku: 'a', name: 'a', quantity: 2, unitPriceAmount: 1250 }, { productId: 'b', sku: 'b', name: 'b', quantity: 1, unitPriceAmount: 1999 }])).toBe(4499);
+  });
+});
+
+describe('order lifecycle', () => {
+  it('allows the happy path and the documented side exits only', () => {
+    const path = ['PENDING', 'CONFIRMED', 'PROCESSING', 'SHIPPED', 'DELIVERED', 'RETURNED'] as const;
+    for (let i = 1; i < path.length; i++) expect(canTransition(path[i - 1]!, path[i]!)).toBe(true);
+    expect(canTransition('SHIPPED', 'CANCELLED')).toBe(false);
+    expect(canTransition('CANCELLED', 'CONFIRMED')).toBe(false);
+    expect(canTransition('FAILED', 'CONFIRMED')).toBe(false);
+    expect(canTransition('NEEDS_ATTENTION', 'CANCELLED')).toBe(true);
+    expect(() => assertTransition('DELIVERED', 'PENDING')).toThrow('order cannot go from DELIVERED to PENDING');
+  });
+  it('terminal states lead nowhere and every state may stay where it is', () => {
+    for (const s of OrderStatuses) expect(canTransition(s, s)).toBe(true);
+    for (const to of OrderStatuses) if (to !== 'CANCELLED') expect(canTransition('CANCELLED', to)).toBe(false);
+  });
+  it('can be cancelled only before the carrier has it', () => {
+    expect(OrderStatuses.filter(isCancellable)).toEqual(['PENDING', 'CONFIRMED', 'PROCESSING']);
+  });
+});
+
+describe('payments', () => {
+  it('test tokens map to decline reasons', () => {
+    expect(declineForToken[TestTokens.insufficientFunds]).toBe('insufficient_funds');
+    expect(declineForToken[TestTokens.success]).toBeUndefined();
+    expect(isKnownToken('tok_visa')).toBe(true);
+    expect(isKnownToken('4242424242424242')).toBe(false);
+  });
+  it('idempotency keys derive from the workflow id', () => {
+    expect(chargeKey('order-1')).toBe('order-1:charge');
+    expect(refundKey('order-1')).toBe('order-1:refund');
+  });
+});
+
+describe('error codes', () => {
+  it('every code has a deliberate HTTP status; client mistakes are never 5xx', () => {
+    const clientCodes = ['VALIDATION_FAILED', 'INVALID_JSON', 'NOT_FOUND', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE', 'PRODUCT_NOT_FOUND', 'PRODUCT_INACTIVE', 'ORDER_NOT_FOUND'];
+    for (const code of clientCodes) expect(httpStatus(code)).toBeLessThan(500);
+    expect(httpStatus(ErrorCodes.PAYMENT_DECLINED)).toBe(402);
+    expect(httpStatus(ErrorCodes.INVENTORY_UNAVAILABLE)).toBe(409);
+    expect(httpStatus(ErrorCodes.DEPENDENCY_UNAVAILABLE)).toBe(503);
+  });
+});
+
+describe('config', () => {
+  it('has a default for everything and names a bad variable', () => {
+    const c = configSchema.parse({});
+    expect(c.PORT).toBe(3000);
+    expect(c.TEMPORAL_UI_PORT).toBe(8233);
+    const bad = configSchema.safeParse({ PORT: 'abc', PAYMENT_DECLINE_RATE: '2' });
+    expect(bad.success).toBe(false);
+    expect(bad.error!.issues.map((i) => i.path[0]).sort()).toEqual(['PAYMENT_DECLINE_RATE', 'PORT']);
+  });
+});
