@@ -26,3 +26,13 @@ export const retryCompensationsSignal = defineSignal('retryCompensations');
  * that returns before fulfilment begins.
  */
 export const awaitOutcomeUpdate = defineUpdate<OrderState>('awaitOutcome');
+
+/**
+ * Signal: the carrier delivered a parcel (by tracking number; no argument =
+ * every parcel of the order). Sent by POST /api/v1/webhooks/carrier or:
+ *   temporal workflow signal --workflow-id order-<id> --name markDelivered --input '"SS0123ABCD"'
+ */
+export const markDeliveredSignal = defineSignal<[trackingNumber?: string]>('markDelivered');
+
+/** Update: the customer sends a delivered order back; refused outside the return window. */
+export const requestReturnUpdate = defineUpdate<OrderState, [reason: string]>('requestReturn');

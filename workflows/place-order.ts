@@ -121,7 +121,7 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
   let failing = false;
   let cancelReason: string | undefined;
   const refusal = (): string | undefined => {
-    if (pointOfNoReturn) return `order is ${state.status}; it can no longer be cancelled`;
+    if (pointOfNoReturn) return 'order is CONFIRMED; it can no longer be cancelled';
     if (failing && cancelReason === undefined) return `order is already failing (${state.failure?.code ?? 'unknown'})`;
     return undefined;
   };
@@ -202,10 +202,12 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
     step('STOCK_COMMITTED');
 
     step('ORDER_CONFIRMED');
-    await moveTo('CONFIRMED');
     // Until fulfilment hands the parcel to a carrier, a confirmed order is
-    // final: this saga ends here and nothing is left to cancel.
+    // final: this saga ends here and nothing is left to cancel. Refuse cancels
+    // from before the confirmation is written, or one arriving mid-write would
+    // cancel that write and refund an order the database already shows CONFIRMED.
     pointOfNoReturn = true;
+    await moveTo('CONFIRMED');
   };
 
   let outcome: Outcome | undefined;

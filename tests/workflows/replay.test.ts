@@ -1,0 +1,64 @@
+// Replays the recorded histories of real PlaceOrder runs against today's
+// workflow code: a change that would break a running order (a command added,
+// removed or reordered) fails here, before it ships. No server needed.
+//
+// The histories come from place-order.test.ts; regenerate them, only when a
+// change is meant to be incompatible and versioned, with:
+//   RECORD_HISTORIES=1 npx vitest run tests/workflows/place-order.test.ts
+import { readdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { temporal } from '@temporalio/proto';
+import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root';
+import { Worker, type ReplayResult } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
+import { workflowsPath } from '../../workers/contexts';
+
+const HISTORIES_DIR = fileURLToPath(new URL('./histories/', import.meta.url));
+// scenarios a..i of place-order.test.ts, at least one history each
+const MIN_HISTORIES = 9;
+
+// The SDK would parse these files with historyFromJSON, which throws "type must be a
+// Type" in this install (@temporalio/common and @temporalio/proto each carry their own
+// protobufjs). Parsing with the ProtoJSON of the copy @temporalio/proto loads works in
+// any layout, and hands the replayer History messages it takes as they are.
+const require = createRequire(import.meta.url);
+const protoRoot = require('@temporalio/proto') as typeof import('@temporalio/proto');
+const protojson = createRequire(require.resolve('@temporalio/proto'))('protobufjs/ext/protojson') as {
+  fromJson(type: unknown, json: unknown, options?: { ignoreUnknownFields?: boolean }): unknown;
+};
+const historyType = (patchProtobufRoot(protoRoot) as unknown as { lookupType(name: string): unknown }).lookupType('temporal.api.history.v1.History');
+type History = temporal.api.history.v1.IHistory;
+
+async function loadHistories(): Promise<{ file: string; workflowId: string; history: History }[]> {
+  const files = (await readdir(HISTORIES_DIR)).filter((f) => f.endsWith('.json')).sort();
+  return Promise.all(
+    files.map(async (file) => {
+      const json: unknown = JSON.parse(await readFile(path.join(HISTORIES_DIR, file), 'utf8'));
+      const history = protojson.fromJson(historyType, json, { ignoreUnknownFields: true }) as History;
+      const workflowId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowId || path.basename(file, '.json');
+      return { file, workflowId, history };
+    }),
+  );
+}
+
+describe('recorded PlaceOrder histories', () => {
+  it('all replay against the current workflow code without a determinism error', async () => {
+    const histories = await loadHistories();
+    expect(histories.length).toBeGreaterThanOrEqual(MIN_HISTORIES);
+
+    const fileOf = new Map(histories.map((h) => [h.workflowId, h.file]));
+    const results: ReplayResult[] = [];
+    for await (const result of Worker.runReplayHistories(
+      { workflowsPath, replayName: 'place-order-histories' },
+      histories.map(({ workflowId, history }) => ({ workflowId, history })),
+    )) {
+      results.push(result);
+    }
+
+    const failures = results.filter((r) => r.error).map((r) => `${fileOf.get(r.workflowId) ?? r.workflowId}: ${r.error?.message}`);
+    expect(failures).toEqual([]);
+    expect(results.map((r) => fileOf.get(r.workflowId)).sort()).toEqual(histories.map((h) => h.file));
+  });
+});
