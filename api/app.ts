@@ -1,13 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Client } from '@temporalio/client';
 import { bodyLimit } from 'hono/body-limit';
 import { ErrorCodes } from '../domain/errors';
-import type { Db } from '../prisma/client';
+import { DEV_JWT_SECRET } from '../platform/config';
 import type { Logger } from '../platform/logger';
+import type { FulfilmentTimings } from '../domain/order';
+import type { Db } from '../prisma/client';
+import { registerAdminRoutes } from './admin';
+import { registerAuthRoutes } from './auth';
+import { identify, requireAdmin, requireAuth } from './auth/middleware';
+import { createTokens } from './auth/tokens';
+import { registerCartRoutes } from './cart';
+import { registerCatalogRoutes } from './catalog';
+import { registerCheckoutRoutes } from './checkout';
+import { registerDocsPage } from './docs-page';
 import { errorResponse, onError } from './errors';
+import { registerFulfilmentRoutes } from './fulfilment';
+import { registerHealthRoutes } from './health';
+import { rateLimit } from './middleware/rate-limit';
+import { registerDocument } from './openapi';
 import { registerOrderRoutes, type OrderDeps } from './orders';
-import { ProductSchema } from './schemas';
 import type { AppEnv } from './types';
 
 export interface AppDeps {
@@ -17,7 +30,19 @@ export interface AppDeps {
   outcomeWaitMs?: number;
   reservationTtlMs?: number;
   maxBodyBytes?: number;
+  jwtSecret?: string;
+  jwtTtlSeconds?: number;
+  /** per user (per IP when anonymous) and per API process; 0 = off */
+  rateLimitPerMinute?: number;
+  /** order event stream: poll and heartbeat intervals (ms) */
+  eventPollMs?: number;
+  eventHeartbeatMs?: number;
+  carrierWebhookSecret?: string;
+  fulfilment?: FulfilmentTimings;
 }
+
+/** Prefixes that need a token; routes added under them later are covered too. */
+const NEEDS_TOKEN = ['/api/v1/cart', '/api/v1/cart/*', '/api/v1/checkout', '/api/v1/orders', '/api/v1/orders/*', '/api/v1/users/me'];
 
 /** The whole HTTP surface, built from its dependencies so tests run it in-process. */
 export function createApp(deps: AppDeps) {
@@ -29,6 +54,7 @@ export function createApp(deps: AppDeps) {
       }
     },
   });
+  const tokens = createTokens({ secret: deps.jwtSecret ?? DEV_JWT_SECRET, ttlSeconds: deps.jwtTtlSeconds ?? 900 });
 
   app.use('*', async (c, next) => {
     const requestId = c.req.header('x-request-id') ?? randomUUID();
@@ -47,69 +73,38 @@ export function createApp(deps: AppDeps) {
     }
     await next();
   });
+  app.use('/api/*', identify(tokens));
+  app.use('/api/*', rateLimit({ limit: deps.rateLimitPerMinute ?? 100 }));
+  for (const path of NEEDS_TOKEN) app.use(path, requireAuth);
+  app.use('/api/v1/admin/*', requireAuth, requireAdmin);
   app.onError(onError);
   app.notFound((c) => errorResponse(c, ErrorCodes.NOT_FOUND, `no route for ${c.req.method} ${c.req.path}`));
-
-  app.get('/health/live', (c) => c.json({ status: 'ok' }));
-  app.get('/health/ready', async (c) => {
-    const check = async (fn: () => Promise<unknown>) => {
-      try {
-        await fn();
-        return 'ok';
-      } catch (err) {
-        return `unavailable: ${(err as Error).message.split('\n')[0]}`;
-      }
-    };
-    const [database, temporal] = await Promise.all([
-      check(() => deps.db.$queryRaw`SELECT 1`),
-      check(() =>
-        Promise.race([
-          deps.temporal.workflowService.getSystemInfo({}),
-          new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 2s')), 2000).unref()),
-        ]),
-      ),
-    ]);
-    const ready = database === 'ok' && temporal === 'ok';
-    return c.json({ status: ready ? 'ready' : 'not ready', checks: { database, temporal } }, ready ? 200 : 503);
-  });
-
-  const listProducts = createRoute({
-    method: 'get',
-    path: '/api/v1/products',
-    tags: ['catalog'],
-    summary: 'Products for sale with price and available stock',
-    responses: { 200: { description: 'products', content: { 'application/json': { schema: z.object({ items: z.array(ProductSchema) }) } } } },
-  });
-  app.openapi(listProducts, async (c) => {
-    const products = await deps.db.product.findMany({ where: { active: true }, include: { stock: true }, orderBy: { id: 'asc' } });
-    return c.json(
-      {
-        items: products.map((p) => ({
-          id: p.id,
-          sku: p.sku,
-          name: p.name,
-          description: p.description,
-          category: p.category,
-          price: { amount: p.priceAmount, currency: p.currency },
-          available: p.stock?.available ?? 0,
-          active: p.active,
-        })),
-      },
-      200,
-    );
-  });
 
   const orderDeps: OrderDeps = {
     db: deps.db,
     temporal: deps.temporal,
     outcomeWaitMs: deps.outcomeWaitMs ?? 10_000,
     reservationTtlMs: deps.reservationTtlMs ?? 15 * 60_000,
+    fulfilment: deps.fulfilment,
   };
-  registerOrderRoutes(app, orderDeps);
-
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: { title: 'Order fulfilment API', version: '0.1.0', description: 'Checkout and orders, run as durable Temporal sagas.' },
+  registerHealthRoutes(app, deps);
+  registerAuthRoutes(app, deps.db, tokens);
+  registerCatalogRoutes(app, deps.db);
+  registerCartRoutes(app, deps.db);
+  registerCheckoutRoutes(app, orderDeps, deps.log);
+  registerOrderRoutes(app, orderDeps, { pollMs: deps.eventPollMs ?? 500, heartbeatMs: deps.eventHeartbeatMs ?? 15_000, retryMs: 2_000 });
+  registerAdminRoutes(app, deps.db);
+  registerFulfilmentRoutes(app, {
+    db: deps.db,
+    temporal: deps.temporal,
+    carrierSecret: deps.carrierWebhookSecret ?? 'dev-carrier-secret',
+    ownerCheck: (c, customerId) => {
+      const user = c.get('user');
+      return !!user && (user.role === 'ADMIN' || user.id === customerId);
+    },
   });
+
+  registerDocument(app);
+  registerDocsPage(app);
   return app;
 }

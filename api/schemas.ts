@@ -1,6 +1,18 @@
 import { z } from '@hono/zod-openapi';
 import { OrderStatuses } from '../domain/order-status';
 
+/**
+ * A bounded string PostgreSQL can store: a NUL byte would make the database,
+ * not the client, fail (a 500 for client input).
+ */
+export const text = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .min(min)
+    .max(max)
+    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+
 export const MoneySchema = z
   .object({ amount: z.number().int().openapi({ example: 1999 }), currency: z.string().length(3).openapi({ example: 'USD' }) })
   .openapi('Money', { description: 'integer minor units plus ISO-4217 currency' });
@@ -16,32 +28,31 @@ export const ErrorSchema = z
 
 export const AddressSchema = z
   .object({
-    name: z.string().trim().min(1).max(200),
-    line1: z.string().trim().min(1).max(200),
-    line2: z.string().trim().max(200).optional(),
-    city: z.string().trim().min(1).max(100),
-    postalCode: z.string().trim().min(1).max(20),
+    name: text(1, 200),
+    line1: text(1, 200),
+    line2: text(0, 200).optional(),
+    city: text(1, 100),
+    postalCode: text(1, 20),
     country: z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 code, e.g. US'),
   })
   .openapi('ShippingAddress');
 
 export const PaymentMethodSchema = z
-  .object({ token: z.string().min(1).max(100).openapi({ example: 'tok_visa' }) })
+  .object({ token: text(1, 100).openapi({ example: 'tok_visa' }) })
   .openapi('PaymentMethod', { description: 'a payment token from the provider (test tokens: see README); never a card number' });
 
 export const OrderRequestSchema = z
   .object({
     orderId: z.string().uuid().optional().openapi({ description: 'client-chosen id; sending the same id again never places a second order' }),
-    customerId: z.string().trim().min(1).max(100),
     items: z
-      .array(z.object({ productId: z.string().min(1).max(100), quantity: z.number().int().min(1).max(99) }))
+      .array(z.object({ productId: text(1, 100), quantity: z.number().int().min(1).max(99) }))
       .min(1)
       .max(50)
       .refine((items) => new Set(items.map((i) => i.productId)).size === items.length, 'each product may appear only once'),
     shippingAddress: AddressSchema,
     paymentMethod: PaymentMethodSchema,
   })
-  .openapi('OrderRequest');
+  .openapi('OrderRequest', { description: 'the customer is the bearer of the access token' });
 
 export const StatusSchema = z.enum(OrderStatuses).openapi('OrderStatus');
 
@@ -89,3 +100,12 @@ export const ProductSchema = z
     active: z.boolean(),
   })
   .openapi('Product');
+
+/** ?limit=&cursor= for every list; the cursor is opaque to clients. */
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ param: { name: 'limit', in: 'query' }, example: 20 }),
+  cursor: z.string().max(500).optional().openapi({ param: { name: 'cursor', in: 'query' }, description: 'nextCursor of the previous page' }),
+});
+
+export const page = <T extends z.ZodTypeAny>(item: T, name: string) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable().openapi({ description: 'null on the last page' }) }).openapi(name);

@@ -5,9 +5,10 @@
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { createDb } from '../prisma/client';
-import { databaseUrl, loadConfig, temporalAddress } from '../platform/config';
+import { databaseUrl, DEV_JWT_SECRET, loadConfig, temporalAddress } from '../platform/config';
 import { createLogger } from '../platform/logger';
 import { createApp } from './app';
+import { ensureAdmin } from './auth/admin-bootstrap';
 
 const config = loadConfig();
 const log = createLogger('api', config.LOG_LEVEL);
@@ -15,7 +16,29 @@ const db = createDb(databaseUrl(config), { poolSize: config.DB_POOL_SIZE });
 // lazy: the API starts (and answers 503 on /health/ready) while Temporal is still coming up
 const connection = Connection.lazy({ address: temporalAddress(config) });
 const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-const app = createApp({ db, temporal, log, reservationTtlMs: config.RESERVATION_TTL_MS, outcomeWaitMs: config.CHECKOUT_WAIT_MS });
+if (config.JWT_SECRET === DEV_JWT_SECRET && config.NODE_ENV === 'production') {
+  log.warn('JWT_SECRET is the development default: anyone who reads the source can mint tokens. Set JWT_SECRET.');
+}
+if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
+  const outcome = await ensureAdmin(db, config.ADMIN_EMAIL, config.ADMIN_PASSWORD);
+  log.info({ email: config.ADMIN_EMAIL, outcome }, 'admin account from ADMIN_EMAIL');
+}
+const app = createApp({
+  db,
+  temporal,
+  log,
+  reservationTtlMs: config.RESERVATION_TTL_MS,
+  outcomeWaitMs: config.CHECKOUT_WAIT_MS,
+  jwtSecret: config.JWT_SECRET,
+  jwtTtlSeconds: config.JWT_TTL_SECONDS,
+  rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+  carrierWebhookSecret: config.CARRIER_WEBHOOK_SECRET,
+  fulfilment: {
+    handlingMs: config.FULFILMENT_HANDLING_MS,
+    deliveryGraceMs: config.DELIVERY_GRACE_DAYS * 86_400_000,
+    returnWindowMs: config.RETURN_WINDOW_DAYS * 86_400_000,
+  },
+});
 
 const server = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT }, (info) => {
   log.info({ url: `http://${config.HOST}:${info.port}` }, 'API listening');

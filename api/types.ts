@@ -1,5 +1,20 @@
 import type { Logger } from '../platform/logger';
 
+export type Role = 'CUSTOMER' | 'ADMIN';
+
+/** Who is calling, as proven by a verified access token. */
+export interface AuthUser {
+  id: string;
+  role: Role;
+}
+
 export interface AppEnv {
-  Variables: { requestId: string; log: Logger };
+  Variables: {
+    requestId: string;
+    log: Logger;
+    /** set when a valid bearer token came with the request */
+    user?: AuthUser;
+    /** why a bearer token that came with the request was refused */
+    authError?: string;
+  };
 }

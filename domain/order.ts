@@ -35,10 +35,37 @@ export interface PlaceOrderInput {
   paymentMethod: PaymentMethod;
   /** how long stock stays held while payment is pending (ms) */
   reservationTtlMs?: number;
+  fulfilment?: FulfilmentTimings;
 }
 
-export type SagaStep = 'ORDER_CREATED' | 'STOCK_RESERVED' | 'PAYMENT_CHARGED' | 'STOCK_COMMITTED' | 'ORDER_CONFIRMED';
-export type Compensation = 'releaseStock' | 'refundPayment' | 'closeOrder';
+export interface FulfilmentTimings {
+  /** warehouse time between CONFIRMED and hand-over to the carrier (ms) */
+  handlingMs?: number;
+  /** after the carrier's estimate, how long until a missing delivery is DELIVERY_OVERDUE (ms) */
+  deliveryGraceMs?: number;
+  /** how long after delivery a return is accepted (ms) */
+  returnWindowMs?: number;
+}
+
+export type SagaStep =
+  | 'ORDER_CREATED'
+  | 'STOCK_RESERVED'
+  | 'PAYMENT_CHARGED'
+  | 'STOCK_COMMITTED'
+  | 'ORDER_CONFIRMED'
+  | 'SHIPMENTS_PLANNED'
+  | 'HANDED_TO_CARRIER'
+  | 'DELIVERED'
+  | 'RETURNED';
+export type Compensation = 'releaseStock' | 'refundPayment' | 'cancelShipments';
+
+export interface ShipmentState {
+  trackingNumber: string;
+  carrier: string;
+  warehouse: string;
+  estimatedDeliveryDays: number;
+  status: 'CREATED' | 'CANCELLED' | 'HANDED_TO_CARRIER' | 'OVERDUE' | 'DELIVERED';
+}
 
 export interface TimelineEvent {
   /** unique per order; a retried write of the same key is a no-op */
@@ -59,6 +86,9 @@ export interface OrderState {
   failure?: { code: string; message: string; details?: Record<string, unknown> };
   cancellation?: { requested: boolean; reason?: string; refused?: string };
   timestamps: Partial<Record<OrderStatus | 'placed', string>>;
+  shipments?: ShipmentState[];
+  /** ISO time until which a delivered order may be returned */
+  returnDeadline?: string;
 }
 
 export const orderTotal = (items: readonly OrderLine[]): number =>

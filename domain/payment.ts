@@ -30,3 +30,4 @@ export const isKnownToken = (token: string): boolean =>
 /** Idempotency keys derive from the workflow id so any retry reuses them. */
 export const chargeKey = (workflowId: string): string => `${workflowId}:charge`;
 export const refundKey = (workflowId: string): string => `${workflowId}:refund`;
+export const returnRefundKey = (workflowId: string): string => `${workflowId}:return-refund`;

@@ -7,6 +7,9 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
 const rate = z.coerce.number().min(0).max(1).default(0);
 
+/** Signs access tokens when JWT_SECRET is unset; the API warns if production runs on it. */
+export const DEV_JWT_SECRET = 'dev-only-jwt-secret-do-not-use-in-production-0000';
+
 /**
  * Every environment variable the system reads, with its default. Parsed once
  * at start-up; a bad value stops the process with a message naming it.
@@ -33,15 +36,31 @@ export const configSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: int(3000),
   /** which worker processes `npm start` runs: comma-separated contexts */
-  WORKERS: z.string().default('orders,inventory,payments'),
+  WORKERS: z.string().default('orders,inventory,payments,shipping,notifications'),
 
   /** how long POST /orders waits for the payment outcome before answering 202 */
   CHECKOUT_WAIT_MS: int(10_000),
   RESERVATION_TTL_MS: int(15 * 60_000),
+  /** warehouse time between CONFIRMED and hand-over to the carrier (still cancellable) */
+  FULFILMENT_HANDLING_MS: int(60_000),
+  /** how long after the carrier's estimate a missing delivery becomes DELIVERY_OVERDUE */
+  DELIVERY_GRACE_DAYS: int(2),
+  RETURN_WINDOW_DAYS: int(30),
+  /** shared secret the carrier webhook must send in X-Carrier-Secret */
+  CARRIER_WEBHOOK_SECRET: z.string().min(8).default('dev-carrier-secret'),
   PAYMENT_LATENCY_MS: int(0),
   PAYMENT_SLOW_MS: int(5_000),
   PAYMENT_DECLINE_RATE: rate,
   PAYMENT_TRANSIENT_FAILURES: int(2),
+  /** HS256 key for access tokens: at least 32 characters (256 bits) */
+  JWT_SECRET: z.string().min(32, 'at least 32 characters').default(DEV_JWT_SECRET),
+  JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+  /** requests per minute per user (per IP when anonymous), per API process; 0 turns it off */
+  RATE_LIMIT_PER_MINUTE: int(100),
+  /** when both are set, the API makes sure this admin account exists at start */
+  ADMIN_EMAIL: z.string().email().optional(),
+  ADMIN_PASSWORD: z.string().min(8).optional(),
+
   /** fault injection for crash tests; 0 in normal use */
   FAULT_PAYMENT_HOLD_AFTER_CHARGE_MS: int(0),
 });

@@ -3,6 +3,9 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createInventoryActivities } from '../activities/inventory';
 import { createOrdersActivities, type OrderChangeListener } from '../activities/orders';
 import { createPaymentsActivities } from '../activities/payments';
+import { createShippingActivities } from '../activities/shipping';
+import { createNotificationsActivities } from '../activities/notifications';
+import { LoggingSender, type NotificationSender } from '../activities/notifications/sender';
 import { SimulatedGateway, type PaymentGateway } from '../activities/payments/gateway';
 import type { Db } from '../prisma/client';
 import type { Config } from '../platform/config';
@@ -16,6 +19,7 @@ export interface WorkerDeps {
   config: Config;
   gateway?: PaymentGateway;
   onOrderChange?: OrderChangeListener;
+  sender?: NotificationSender;
 }
 
 export const gatewayFromConfig = (db: Db, config: Config): PaymentGateway =>
@@ -41,8 +45,10 @@ export function workerOptionsFor(context: BoundedContext, deps: WorkerDeps): Pic
           holdAfterChargeMs: deps.config.FAULT_PAYMENT_HOLD_AFTER_CHARGE_MS,
         }),
       };
-    default:
-      throw new Error(`no worker is defined for the ${context} context yet`);
+    case 'shipping':
+      return { taskQueue, activities: createShippingActivities(deps.db) };
+    case 'notifications':
+      return { taskQueue, activities: createNotificationsActivities(deps.db, deps.sender ?? new LoggingSender((entry, msg) => console.log(JSON.stringify({ ...entry, msg })))) };
   }
 }
 

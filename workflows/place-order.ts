@@ -13,19 +13,36 @@ import {
 import type { createInventoryActivities } from '../activities/inventory';
 import type { createOrdersActivities } from '../activities/orders';
 import type { createPaymentsActivities } from '../activities/payments';
-import type { Compensation, OrderState, PlaceOrderInput, SagaStep, TimelineEvent } from '../domain/order';
+import type { createShippingActivities } from '../activities/shipping';
+import type { createNotificationsActivities } from '../activities/notifications';
+import type { Compensation, OrderState, PlaceOrderInput, SagaStep, ShipmentState, TimelineEvent } from '../domain/order';
+import type { NotificationKind } from '../domain/shipping';
 import type { OrderStatus } from '../domain/order-status';
 import { ErrorCodes } from '../domain/errors';
-import { chargeKey, refundKey } from '../domain/payment';
+import { chargeKey, refundKey, returnRefundKey } from '../domain/payment';
 import { TaskQueues } from '../temporal-config/task-queues';
 import { CustomerIdKey, OrderStatusKey } from '../temporal-config/search-attributes';
-import { awaitOutcomeUpdate, cancelOrderSignal, getStatusQuery, requestCancelUpdate, retryCompensationsSignal } from './messages';
+import {
+  awaitOutcomeUpdate,
+  cancelOrderSignal,
+  getStatusQuery,
+  markDeliveredSignal,
+  requestCancelUpdate,
+  requestReturnUpdate,
+  retryCompensationsSignal,
+} from './messages';
 
 type InventoryActivities = ReturnType<typeof createInventoryActivities>;
 type PaymentsActivities = ReturnType<typeof createPaymentsActivities>;
 type OrdersActivities = ReturnType<typeof createOrdersActivities>;
+type ShippingActivities = ReturnType<typeof createShippingActivities>;
+type NotificationsActivities = ReturnType<typeof createNotificationsActivities>;
 
+const DAY_MS = 24 * 60 * 60_000;
 export const DEFAULT_RESERVATION_TTL_MS = 15 * 60_000;
+export const DEFAULT_HANDLING_MS = 60_000;
+export const DEFAULT_DELIVERY_GRACE_MS = 2 * DAY_MS;
+export const DEFAULT_RETURN_WINDOW_MS = 30 * DAY_MS;
 
 // Steps retry transient faults (lost DB connection, gateway 5xx) with backoff;
 // business failures are non-retryable ApplicationFailures and stop at once.
@@ -52,6 +69,16 @@ const payments = proxyActivities<PaymentsActivities>({
 const orders = proxyActivities<OrdersActivities>({ ...stepOptions, taskQueue: TaskQueues.orders });
 const inventoryCompensation = proxyActivities<InventoryActivities>({ ...compensationOptions, taskQueue: TaskQueues.inventory });
 const paymentsCompensation = proxyActivities<PaymentsActivities>({ ...compensationOptions, taskQueue: TaskQueues.payments });
+const shipping = proxyActivities<ShippingActivities>({ ...stepOptions, taskQueue: TaskQueues.shipping });
+const shippingCompensation = proxyActivities<ShippingActivities>({ ...compensationOptions, taskQueue: TaskQueues.shipping });
+// A provider that is down for an hour still gets the message out (attempts
+// spread over ~1.5 h); after that it is recorded as FAILED. Never blocks the order.
+const notifications = proxyActivities<NotificationsActivities>({
+  taskQueue: TaskQueues.notifications,
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1m', backoffCoefficient: 2, maximumInterval: '30m', maximumAttempts: 8 },
+});
+const notificationRecords = proxyActivities<NotificationsActivities>({ ...compensationOptions, taskQueue: TaskQueues.notifications });
 
 interface RegisteredCompensation {
   name: Compensation;
@@ -66,10 +93,13 @@ interface Outcome {
 }
 
 /**
- * PlaceOrder saga: reserve stock → charge payment → commit stock → confirm.
+ * One order's whole life. The saga: reserve stock → charge payment → commit
+ * stock → confirm → plan shipments → (warehouse handling) → hand to carrier.
  * Each compensation is registered before its step runs, because a step that
  * timed out may still have taken effect; on failure or cancellation they run
- * in reverse order, in a scope nothing can cancel.
+ * in reverse order, in a scope nothing can cancel. Handing the parcels to the
+ * carrier is the point of no return; then the order is tracked to delivery
+ * (or DELIVERY_OVERDUE) and may be returned within the return window.
  */
 export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
   const { workflowId } = workflowInfo();
@@ -101,10 +131,13 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
   // The database is written first; only then does the workflow (its query,
   // its search attribute, the API waiting on awaitOutcome) show the new
   // status, so whoever sees it can read the same from PostgreSQL.
+  // A status write always completes once begun: cancelling it halfway would
+  // leave the database and the workflow disagreeing.
   const moveTo = async (status: OrderStatus, extra?: { failure?: OrderState['failure']; cancelReason?: string }) => {
     const at = now();
     record('STATUS_CHANGED', undefined, status);
-    await orders.recordOrderStatus({ orderId: input.orderId, status, events: flush(), ...extra });
+    const events = flush();
+    await CancellationScope.nonCancellable(() => orders.recordOrderStatus({ orderId: input.orderId, status, events, ...extra }));
     state.status = status;
     state.timestamps[status] = at;
     upsertSearchAttributes([{ key: OrderStatusKey, value: status }]);
@@ -115,13 +148,35 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
     { key: CustomerIdKey, value: input.customerId },
   ]);
 
+  // Notifications run beside the order and never block or fail it.
+  const notificationsSent: Promise<void>[] = [];
+  const notify = (kind: NotificationKind) => {
+    const args = { orderId: input.orderId, customerId: input.customerId, kind, idempotencyKey: `${workflowId}:${kind}` };
+    notificationsSent.push(
+      CancellationScope.nonCancellable(async () => {
+        try {
+          await notifications.sendNotification(args);
+          record('NOTIFIED', { kind });
+        } catch (err) {
+          record('NOTIFICATION_FAILED', { kind, error: rootMessage(err) });
+          await notificationRecords.recordNotificationFailure({ ...args, error: rootMessage(err) }).catch(() => undefined);
+        }
+      }),
+    );
+  };
+  const timings = {
+    handlingMs: input.fulfilment?.handlingMs ?? DEFAULT_HANDLING_MS,
+    deliveryGraceMs: input.fulfilment?.deliveryGraceMs ?? DEFAULT_DELIVERY_GRACE_MS,
+    returnWindowMs: input.fulfilment?.returnWindowMs ?? DEFAULT_RETURN_WINDOW_MS,
+  };
+
   // ---- cancellation ----
   const steps = new CancellationScope();
   let pointOfNoReturn = false;
   let failing = false;
   let cancelReason: string | undefined;
   const refusal = (): string | undefined => {
-    if (pointOfNoReturn) return 'order is CONFIRMED; it can no longer be cancelled';
+    if (pointOfNoReturn) return `order is ${state.status === 'PROCESSING' ? 'being handed to the carrier' : state.status}; it can no longer be cancelled`;
     if (failing && cancelReason === undefined) return `order is already failing (${state.failure?.code ?? 'unknown'})`;
     return undefined;
   };
@@ -152,6 +207,33 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
       validator: (_reason: string) => {
         const refused = refusal();
         if (refused) throw ApplicationFailure.nonRetryable(refused, ErrorCodes.ORDER_NOT_CANCELLABLE);
+      },
+    },
+  );
+
+  // Delivery confirmations and return requests may arrive at any time; they
+  // are queued or refused here and acted on by the main line below.
+  const deliveries: (string | undefined)[] = [];
+  setHandler(markDeliveredSignal, (trackingNumber) => {
+    deliveries.push(trackingNumber?.trim() || undefined);
+  });
+  let returnReason: string | undefined;
+  let returnWindowOpen = false;
+  setHandler(
+    requestReturnUpdate,
+    (reason) => {
+      returnReason = reason.trim() || 'returned by customer';
+      return state;
+    },
+    {
+      validator: (_reason: string) => {
+        if (returnReason !== undefined) throw ApplicationFailure.nonRetryable('a return is already under way', ErrorCodes.ORDER_NOT_RETURNABLE);
+        if (state.status !== 'DELIVERED') {
+          throw ApplicationFailure.nonRetryable(`order is ${state.status}; only a delivered order can be returned`, ErrorCodes.ORDER_NOT_RETURNABLE);
+        }
+        if (!returnWindowOpen || Date.now() > Date.parse(state.returnDeadline ?? '')) {
+          throw ApplicationFailure.nonRetryable(`the return window closed at ${state.returnDeadline}`, ErrorCodes.RETURN_WINDOW_CLOSED);
+        }
       },
     },
   );
@@ -202,12 +284,33 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
     step('STOCK_COMMITTED');
 
     step('ORDER_CONFIRMED');
-    // Until fulfilment hands the parcel to a carrier, a confirmed order is
-    // final: this saga ends here and nothing is left to cancel. Refuse cancels
-    // from before the confirmation is written, or one arriving mid-write would
-    // cancel that write and refund an order the database already shows CONFIRMED.
-    pointOfNoReturn = true;
     await moveTo('CONFIRMED');
+    notify('ORDER_CONFIRMED');
+
+    // Fulfilment: still cancellable until the carrier has the parcels.
+    compensations.push({ name: 'cancelShipments', run: () => shippingCompensation.cancelShipments({ orderId: input.orderId }) });
+    // Short and idempotent: once begun, let it finish even when a cancel
+    // arrives, so cancelShipments always sees the rows it has to cancel.
+    if (CancellationScope.current().consideredCancelled) await CancellationScope.current().cancelRequested;
+    const plans = await CancellationScope.nonCancellable(() =>
+      shipping.planShipments({ orderId: input.orderId, lines, country: input.shippingAddress.country }),
+    );
+    state.shipments = plans.map((p) => ({
+      trackingNumber: p.trackingNumber,
+      carrier: p.carrier,
+      warehouse: p.warehouse,
+      estimatedDeliveryDays: p.estimatedDeliveryDays,
+      status: 'CREATED',
+    }));
+    step('SHIPMENTS_PLANNED', { shipments: plans });
+    await moveTo('PROCESSING');
+    await sleep(timings.handlingMs);
+    // From here the parcels may be with the carrier: refuse every cancel, and
+    // let nothing cancel the hand-over itself.
+    pointOfNoReturn = true;
+    await CancellationScope.nonCancellable(() => shipping.handToCarrier({ orderId: input.orderId }));
+    for (const s of state.shipments) s.status = 'HANDED_TO_CARRIER';
+    step('HANDED_TO_CARRIER');
   };
 
   let outcome: Outcome | undefined;
@@ -216,10 +319,17 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
   } catch (err) {
     failing = true;
     outcome = classify(err, cancelReason);
+    // A confirmed order cannot become FAILED (domain/order-status.ts): whatever
+    // stops its fulfilment (say planShipments finds a product gone) cancels it,
+    // with the same compensations and a refund; the failure still says why.
+    if (outcome.status === 'FAILED' && state.status !== 'PENDING') outcome = { ...outcome, status: 'CANCELLED' };
     state.failure = { code: outcome.code, message: outcome.message, details: outcome.details };
     record('SAGA_FAILED', { code: outcome.code, message: outcome.message, details: outcome.details });
   }
-  if (!outcome) return state;
+  if (!outcome) {
+    await afterHandOver();
+    return state;
+  }
 
   // ---- compensation: reverse order, not cancellable, bounded retries ----
   await CancellationScope.nonCancellable(async () => {
@@ -255,8 +365,74 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
       todo = failed;
     }
     await moveTo(outcome.status, { failure: state.failure, cancelReason: outcome.status === 'CANCELLED' ? cancelReason : undefined });
+    notify(outcome.status === 'CANCELLED' ? 'ORDER_CANCELLED' : outcome.code === ErrorCodes.PAYMENT_DECLINED ? 'PAYMENT_FAILED' : 'ORDER_FAILED');
   });
+  await settleNotifications();
   return state;
+
+  // ---- past the point of no return: tracking, delivery, returns ----
+  async function afterHandOver(): Promise<void> {
+    await moveTo('SHIPPED');
+    notify('ORDER_SHIPPED');
+    const shipments = state.shipments ?? [];
+    const byTracking = new Map<string, ShipmentState>(shipments.map((s) => [s.trackingNumber, s]));
+    const slowest = Math.max(0, ...shipments.map((s) => s.estimatedDeliveryDays));
+    const overdueAt = Date.now() + slowest * DAY_MS + timings.deliveryGraceMs;
+    const undelivered = () => shipments.filter((s) => s.status !== 'DELIVERED');
+
+    while (undelivered().length > 0) {
+      const heard =
+        state.status === 'DELIVERY_OVERDUE'
+          ? (await condition(() => deliveries.length > 0), true)
+          : await condition(() => deliveries.length > 0, Math.max(1, overdueAt - Date.now()));
+      if (!heard) {
+        // The carrier never confirmed: an operator has to look.
+        const late = undelivered().map((s) => s.trackingNumber);
+        await shipping.markOverdue({ orderId: input.orderId, trackingNumbers: late });
+        for (const s of undelivered()) s.status = 'OVERDUE';
+        record('DELIVERY_OVERDUE', { trackingNumbers: late });
+        await moveTo('DELIVERY_OVERDUE');
+        notify('DELIVERY_OVERDUE');
+        continue;
+      }
+      while (deliveries.length > 0) {
+        const trackingNumber = deliveries.shift();
+        const targets = trackingNumber === undefined ? undelivered() : [byTracking.get(trackingNumber)].filter((s) => s && s.status !== 'DELIVERED');
+        if (targets.length === 0) record('DELIVERY_IGNORED', { trackingNumber, reason: 'unknown or already delivered' });
+        for (const s of targets as ShipmentState[]) {
+          await shipping.recordDelivery({ orderId: input.orderId, trackingNumber: s.trackingNumber });
+          s.status = 'DELIVERED';
+          record('SHIPMENT_DELIVERED', { trackingNumber: s.trackingNumber, carrier: s.carrier });
+        }
+      }
+    }
+    state.returnDeadline = new Date(Date.now() + timings.returnWindowMs).toISOString();
+    returnWindowOpen = true;
+    step('DELIVERED');
+    await moveTo('DELIVERED');
+    notify('ORDER_DELIVERED');
+
+    await condition(() => returnReason !== undefined, Math.max(1, Date.parse(state.returnDeadline) - Date.now()));
+    returnWindowOpen = false;
+    if (returnReason !== undefined) {
+      record('RETURN_REQUESTED', { reason: returnReason });
+      const restock = await inventory.restockReturn({ orderId: input.orderId });
+      const refund = await payments.refundPayment({ orderId: input.orderId, chargeKey: chargeIdempotencyKey, refundKey: returnRefundKey(workflowId) });
+      step('RETURNED', { restocked: restock.restocked, refunded: refund.amount, currency: input.currency });
+      await moveTo('RETURNED');
+      notify('ORDER_REFUNDED');
+    }
+    await settleNotifications();
+  }
+
+  /** Waits for the notifications still in flight, then writes their timeline events. */
+  async function settleNotifications(): Promise<void> {
+    await Promise.all(notificationsSent);
+    if (pending.length > 0) {
+      const events = flush();
+      await CancellationScope.nonCancellable(() => orders.recordOrderStatus({ orderId: input.orderId, status: state.status, events }));
+    }
+  }
 }
 
 /** Runs the charge, but gives up (and cancels it) when the reservation expires. */

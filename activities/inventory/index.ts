@@ -77,6 +77,24 @@ export function createInventoryActivities(db: Db) {
       });
     },
 
+    /** A delivered order came back: its units are sellable again, counted as returned. */
+    async restockReturn(input: { orderId: string }): Promise<{ restocked: number }> {
+      return db.$transaction(async (tx) => {
+        const sold = await tx.reservation.findMany({ where: { orderId: input.orderId, status: 'COMMITTED' } });
+        let restocked = 0;
+        for (const r of sold) {
+          const { count } = await tx.reservation.updateMany({ where: { id: r.id, status: 'COMMITTED' }, data: { status: 'RETURNED' } });
+          if (count === 0) continue;
+          await tx.stock.update({
+            where: { productId: r.productId },
+            data: { available: { increment: r.quantity }, returned: { increment: r.quantity } },
+          });
+          restocked += r.quantity;
+        }
+        return { restocked };
+      });
+    },
+
     /**
      * Compensation: puts back whatever this order holds or took, in any state.
      * With `items`, it also tombstones lines never reserved, so a reserve that

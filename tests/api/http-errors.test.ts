@@ -15,12 +15,19 @@ import { freePort } from '../support/ports';
 let db: Db;
 let app: ReturnType<typeof createApp>;
 let connection: Connection;
+let token: string;
 
 beforeAll(async () => {
   ({ db } = await freshDatabase('http'));
   await seed(db);
   connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 500 });
   app = createApp({ db, temporal: new Client({ connection }), log: createLogger('test', 'silent'), maxBodyBytes: 16 * 1024 });
+  // placing an order needs an account: the customer is the token's subject
+  const account = { email: 'c1@example.com', password: 'correct horse battery' };
+  const json = { 'content-type': 'application/json' };
+  await app.request('/api/v1/users/register', { method: 'POST', body: JSON.stringify(account), headers: json });
+  const login = await app.request('/api/v1/users/login', { method: 'POST', body: JSON.stringify(account), headers: json });
+  token = ((await login.json()) as { accessToken: string }).accessToken;
 });
 afterAll(async () => {
   await connection?.close().catch(() => undefined);
@@ -28,13 +35,13 @@ afterAll(async () => {
 });
 
 const good = {
-  customerId: 'c1',
   items: [{ productId: 'prod_mug', quantity: 1 }],
   shippingAddress: { name: 'Ada', line1: '1 Main St', city: 'Springfield', postalCode: '12345', country: 'US' },
   paymentMethod: { token: 'tok_visa' },
 };
 const post = (body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
-  app.request('/api/v1/orders', { method: 'POST', body, headers });
+  app.request('/api/v1/orders', { method: 'POST', body, headers: { authorization: `Bearer ${token}`, ...headers } });
+const get = (path: string) => app.request(path, { headers: { authorization: `Bearer ${token}` } });
 
 async function expectError(res: Response, status: number, code: string) {
   expect(res.status).toBe(status);
@@ -71,13 +78,13 @@ describe('HTTP errors', () => {
   });
 
   it('malformed JSON → 400 INVALID_JSON', async () => {
-    await expectError(await post('{"customerId": '), 400, 'INVALID_JSON');
+    await expectError(await post('{"items": '), 400, 'INVALID_JSON');
   });
   it('wrong content type → 415', async () => {
-    await expectError(await post('customerId=c1', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    await expectError(await post('items=1', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
   });
   it('body too large → 413', async () => {
-    await expectError(await post(JSON.stringify({ ...good, customerId: 'x'.repeat(32 * 1024) })), 413, 'PAYLOAD_TOO_LARGE');
+    await expectError(await post(JSON.stringify({ ...good, note: 'x'.repeat(32 * 1024) })), 413, 'PAYLOAD_TOO_LARGE');
   });
   it('unknown route → 404', async () => {
     await expectError(await app.request('/api/v1/nope'), 404, 'NOT_FOUND');
@@ -90,9 +97,17 @@ describe('HTTP errors', () => {
     await db.product.update({ where: { id: 'prod_kettle' }, data: { active: true } });
   });
   it('an order that does not exist → 404, also for cancel', async () => {
-    await expectError(await app.request('/api/v1/orders/00000000-0000-4000-8000-000000000000'), 404, 'ORDER_NOT_FOUND');
-    await expectError(await app.request('/api/v1/orders/00000000-0000-4000-8000-000000000000/cancel', { method: 'POST' }), 404, 'ORDER_NOT_FOUND');
-    await expectError(await app.request('/api/v1/orders/not-a-uuid'), 400, 'VALIDATION_FAILED');
+    await expectError(await get('/api/v1/orders/00000000-0000-4000-8000-000000000000'), 404, 'ORDER_NOT_FOUND');
+    await expectError(
+      await app.request('/api/v1/orders/00000000-0000-4000-8000-000000000000/cancel', { method: 'POST', headers: { authorization: `Bearer ${token}` } }),
+      404,
+      'ORDER_NOT_FOUND',
+    );
+    await expectError(await get('/api/v1/orders/not-a-uuid'), 400, 'VALIDATION_FAILED');
+  });
+  it('placing an order without a token → 401, before the body is even read', async () => {
+    const res = await app.request('/api/v1/orders', { method: 'POST', body: JSON.stringify(good), headers: { 'content-type': 'application/json' } });
+    await expectError(res, 401, 'UNAUTHENTICATED');
   });
   it('no rejected request above wrote anything', async () => {
     expect(await db.order.count()).toBe(0);
@@ -119,6 +134,6 @@ describe('OpenAPI', () => {
   it('serves a 3.1 document describing the order routes', async () => {
     const doc = (await (await app.request('/openapi.json')).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths).sort()).toEqual(['/api/v1/orders', '/api/v1/orders/{id}', '/api/v1/orders/{id}/cancel', '/api/v1/products']);
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/orders', '/api/v1/orders/{id}', '/api/v1/orders/{id}/cancel', '/api/v1/products']));
   });
 });

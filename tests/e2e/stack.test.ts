@@ -17,12 +17,15 @@ import { createDb, type Db } from '../../prisma/client';
 import { startStack, type Stack } from '../../scripts/stack';
 import { assertBooksBalance, initialStock } from '../support/books';
 import { freePort } from '../support/ports';
+import { sseReader } from '../api/support/sse';
 
 const exec = promisify(execFile);
 let stack: Stack;
 let db: Db;
 let dir: string;
 let initial: Record<string, number>;
+/** the customer every order below belongs to: the subject of their access token */
+let customer: { id: string; token: string };
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'orders-e2e-'));
@@ -44,11 +47,12 @@ beforeAll(async () => {
     config,
     log: (m) => log.write(`[stack] ${m}\n`),
     output: (name, line) => log.write(`${name} | ${line}\n`),
-    env: { CHECKOUT_WAIT_MS: '30000', LOG_LEVEL: 'warn' },
+    env: { CHECKOUT_WAIT_MS: '30000', LOG_LEVEL: 'warn', FULFILMENT_HANDLING_MS: '1500' },
   });
   console.log(`e2e stack up; its log: ${path.join(dir, 'stack.log')}`);
   db = createDb(stack.databaseUrl, { poolSize: 2 });
   initial = await initialStock(db);
+  customer = await registerAndLogin('e2e@example.com', 'correct horse battery');
 });
 
 afterAll(async () => {
@@ -63,11 +67,19 @@ const temporal = async (...args: string[]) => {
 };
 
 const address = { name: 'Ada Lovelace', line1: '1 Analytical St', city: 'London', postalCode: 'N1 1AA', country: 'GB' };
+async function registerAndLogin(email: string, password: string): Promise<{ id: string; token: string }> {
+  const post = (path: string) =>
+    fetch(`${stack.apiUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+  const registered = (await (await post('/api/v1/users/register')).json()) as { id: string };
+  const login = (await (await post('/api/v1/users/login')).json()) as { accessToken: string };
+  return { id: registered.id, token: login.accessToken };
+}
+
 const placeOrder = (body: Record<string, unknown>) =>
   fetch(`${stack.apiUrl}/api/v1/orders`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ customerId: 'cust-e2e', shippingAddress: address, paymentMethod: { token: 'tok_visa' }, ...body }),
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${customer.token}` },
+    body: JSON.stringify({ shippingAddress: address, paymentMethod: { token: 'tok_visa' }, ...body }),
   });
 
 async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
@@ -106,15 +118,22 @@ describe('the stack end to end', () => {
     expect((await db.stock.findUniqueOrThrow({ where: { productId: 'prod_mug' } })).available).toBe(mugBefore - 2);
 
     const workflowId = `order-${body.orderId}`;
+    // the order lives on (fulfilment): the workflow is still running
     const described = JSON.parse(await temporal('workflow', 'describe', '--workflow-id', workflowId, '-o', 'json'));
-    expect(described.workflowExecutionInfo.status).toBe('WORKFLOW_EXECUTION_STATUS_COMPLETED');
+    expect(described.workflowExecutionInfo.status).toBe('WORKFLOW_EXECUTION_STATUS_RUNNING');
     expect(described.workflowExecutionInfo.taskQueue).toBe('orders');
 
-    const queried = JSON.parse(await temporal('workflow', 'query', '--workflow-id', workflowId, '--name', 'getStatus', '-o', 'json'));
-    expect(queried.queryResult[0]).toMatchObject({ status: 'CONFIRMED', completedSteps: ['ORDER_CREATED', 'STOCK_RESERVED', 'PAYMENT_CHARGED', 'STOCK_COMMITTED', 'ORDER_CONFIRMED'] });
+    const shipped = await until('SHIPPED after the warehouse handling time', async () => {
+      const q = JSON.parse(await temporal('workflow', 'query', '--workflow-id', workflowId, '--name', 'getStatus', '-o', 'json')).queryResult[0];
+      return q.status === 'SHIPPED' ? q : undefined;
+    });
+    expect(shipped.completedSteps).toEqual([
+      'ORDER_CREATED', 'STOCK_RESERVED', 'PAYMENT_CHARGED', 'STOCK_COMMITTED', 'ORDER_CONFIRMED', 'SHIPMENTS_PLANNED', 'HANDED_TO_CARRIER',
+    ]);
+    expect(shipped.shipments).toMatchObject([{ carrier: 'GlobalPost', status: 'HANDED_TO_CARRIER' }]); // GB address: international carrier
 
     const listed = await until('the order in visibility', async () => {
-      const out = await temporal('workflow', 'list', '--query', `OrderStatus="CONFIRMED" AND CustomerId="cust-e2e"`, '-o', 'json');
+      const out = await temporal('workflow', 'list', '--query', `OrderStatus="SHIPPED" AND CustomerId="${customer.id}"`, '-o', 'json');
       return out.includes(workflowId) ? out : undefined;
     });
     expect(listed).toContain(workflowId);
@@ -166,6 +185,43 @@ describe('the stack end to end', () => {
     const payment = await db.payment.findFirstOrThrow({ where: { orderId, kind: 'CHARGE' } });
     expect(payment).toMatchObject({ status: 'SUCCEEDED', amount: 5997 });
     expect(payment.attempts).toBeGreaterThanOrEqual(2);
+  });
+
+  it('walks SHIPPED → DELIVERED → RETURNED from the command line, watched live on the event stream', async () => {
+    const res = await placeOrder({ items: [{ productId: 'prod_backpack', quantity: 1 }] });
+    expect(res.status).toBe(201);
+    const { orderId } = (await res.json()) as { orderId: string };
+    const workflowId = `order-${orderId}`;
+    const before = await db.stock.findUniqueOrThrow({ where: { productId: 'prod_backpack' } });
+    const stream = sseReader(
+      await fetch(`${stack.apiUrl}/api/v1/orders/${orderId}/events`, { headers: { authorization: `Bearer ${customer.token}`, accept: 'text/event-stream' } }),
+    );
+    const statusInDb = (status: string) =>
+      until(status, async () => (await db.order.findUniqueOrThrow({ where: { id: orderId } })).status === status);
+
+    await statusInDb('SHIPPED');
+    await temporal('workflow', 'signal', '--workflow-id', workflowId, '--name', 'markDelivered');
+    await statusInDb('DELIVERED');
+    const returned = JSON.parse(await temporal('workflow', 'update', 'execute', '--workflow-id', workflowId, '--name', 'requestReturn', '--input', '"too small"', '-o', 'json'));
+    expect(JSON.stringify(returned)).toContain('DELIVERED'); // the update answers with the state it accepted the return in
+    await statusInDb('RETURNED');
+
+    const seen = await stream.events((e) => e.status === 'RETURNED');
+    await stream.close();
+    expect(seen.events.map((e) => e.status).filter(Boolean)).toEqual(['PENDING', 'CONFIRMED', 'PROCESSING', 'SHIPPED', 'DELIVERED', 'RETURNED']);
+
+    const ledger = await db.gatewayTransaction.findMany({ where: { idempotencyKey: { startsWith: workflowId } } });
+    expect(ledger.map((t) => [t.kind, t.idempotencyKey.slice(workflowId.length), t.amount]).sort()).toEqual([['CHARGE', ':charge', 8900], ['REFUND', ':return-refund', 8900]]);
+    expect(await db.stock.findUniqueOrThrow({ where: { productId: 'prod_backpack' } })).toMatchObject({
+      available: before.available + 1,
+      sold: before.sold,
+      returned: before.returned + 1,
+    });
+    const sent = await until('the refund notification', async () => {
+      const n = await db.notification.findMany({ where: { orderId, status: 'SENT' } });
+      return n.some((x) => x.kind === 'ORDER_REFUNDED') ? n : undefined;
+    });
+    expect(new Set(sent.map((n) => n.kind))).toEqual(new Set(['ORDER_CONFIRMED', 'ORDER_SHIPPED', 'ORDER_DELIVERED', 'ORDER_REFUNDED']));
   });
 
   it('health says ready, and the books balance after everything above', async () => {

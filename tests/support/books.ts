@@ -39,12 +39,15 @@ export async function assertBooksBalance(db: Db, initial: Record<string, number>
   const byKey = new Map(ledger.map((t) => [t.idempotencyKey, t]));
   for (const o of orders) {
     const charge = byKey.get(`${o.workflowId}:charge`);
-    const refund = byKey.get(`${o.workflowId}:refund`);
+    const refund = byKey.get(`${o.workflowId}:refund`) ?? byKey.get(`${o.workflowId}:return-refund`);
     const charged = charge?.kind === 'CHARGE';
     if (charged && charge.amount !== o.totalAmount) problems.push(`${o.id}: charged ${charge.amount} for a total of ${o.totalAmount}`);
     if (refund && !charged) problems.push(`${o.id}: refunded without a charge`);
+    if (refund && charged && refund.amount !== charge.amount) problems.push(`${o.id}: refunded ${refund.amount} of ${charge.amount}`);
+    if (byKey.has(`${o.workflowId}:refund`) && byKey.has(`${o.workflowId}:return-refund`)) problems.push(`${o.id}: refunded twice`);
     const keeps = ['CONFIRMED', 'PROCESSING', 'SHIPPED', 'DELIVERED', 'DELIVERY_OVERDUE'].includes(o.status);
     if (keeps && (!charged || refund)) problems.push(`${o.id}: ${o.status} but charged=${charged} refunded=${!!refund}`);
+    if (o.status === 'RETURNED' && !(charged && refund)) problems.push(`${o.id}: RETURNED but charged=${charged} refunded=${!!refund}`);
     if ((o.status === 'CANCELLED' || o.status === 'FAILED') && charged && !refund) problems.push(`${o.id}: ${o.status} but charge kept`);
     const holds = await db.reservation.count({ where: { orderId: o.id, status: { in: ['HELD', 'COMMITTED'] } } });
     if ((o.status === 'CANCELLED' || o.status === 'FAILED') && holds > 0) problems.push(`${o.id}: ${o.status} but still holds stock`);

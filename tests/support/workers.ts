@@ -2,6 +2,8 @@ import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { createInventoryActivities } from '../../activities/inventory';
 import type { createOrdersActivities } from '../../activities/orders';
 import type { createPaymentsActivities } from '../../activities/payments';
+import type { createShippingActivities } from '../../activities/shipping';
+import type { createNotificationsActivities } from '../../activities/notifications';
 import { TaskQueues } from '../../temporal-config/task-queues';
 import { workflowsPath } from '../../workers/contexts';
 
@@ -9,6 +11,8 @@ export interface ContextActivities {
   orders: ReturnType<typeof createOrdersActivities>;
   inventory: ReturnType<typeof createInventoryActivities>;
   payments: ReturnType<typeof createPaymentsActivities>;
+  shipping: ReturnType<typeof createShippingActivities>;
+  notifications: ReturnType<typeof createNotificationsActivities>;
 }
 
 /** One worker per bounded context, each on its own task queue, as in production. */
@@ -17,6 +21,8 @@ export async function createWorkers(connection: NativeConnection, activities: Co
     Worker.create({ connection, namespace, taskQueue: TaskQueues.orders, workflowsPath, activities: activities.orders }),
     Worker.create({ connection, namespace, taskQueue: TaskQueues.inventory, activities: activities.inventory }),
     Worker.create({ connection, namespace, taskQueue: TaskQueues.payments, activities: activities.payments }),
+    Worker.create({ connection, namespace, taskQueue: TaskQueues.shipping, activities: activities.shipping }),
+    Worker.create({ connection, namespace, taskQueue: TaskQueues.notifications, activities: activities.notifications }),
   ]);
 }
 

@@ -2,9 +2,13 @@
 // workflow code: a change that would break a running order (a command added,
 // removed or reordered) fails here, before it ships. No server needed.
 //
-// The histories come from place-order.test.ts; regenerate them, only when a
-// change is meant to be incompatible and versioned, with:
-//   RECORD_HISTORIES=1 npx vitest run tests/workflows/place-order.test.ts
+// The histories come from place-order.test.ts (the saga: scenarios a..l) and
+// fulfilment.test.ts (delivery, overdue, returns, notification outages, split
+// shipments), one file per scenario. Regenerate them, only when a change is
+// meant to be incompatible and versioned, from both files at once (delete the
+// old ones first, so no stale scenario lingers):
+//   rm tests/workflows/histories/*.json
+//   RECORD_HISTORIES=1 npx vitest run tests/workflows/place-order.test.ts tests/workflows/fulfilment.test.ts
 import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -16,8 +20,8 @@ import { describe, expect, it } from 'vitest';
 import { workflowsPath } from '../../workers/contexts';
 
 const HISTORIES_DIR = fileURLToPath(new URL('./histories/', import.meta.url));
-// scenarios a..i of place-order.test.ts, at least one history each
-const MIN_HISTORIES = 9;
+// 15 from place-order.test.ts (a..l, f in four variants) + 8 from fulfilment.test.ts
+const MIN_HISTORIES = 23;
 
 // The SDK would parse these files with historyFromJSON, which throws "type must be a
 // Type" in this install (@temporalio/common and @temporalio/proto each carry their own

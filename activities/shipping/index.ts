@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Db } from '../../prisma/client';
+import { chooseCarrier, type ShipmentPlan } from '../../domain/shipping';
+
+export interface PlanShipmentsInput {
+  orderId: string;
+  lines: { productId: string; quantity: number }[];
+  country: string;
+}
+
+/**
+ * Shipping context: shipments, carriers and tracking. Reads the catalog for
+ * where each product is stocked and what it weighs; writes only shipments.
+ */
+export function createShippingActivities(db: Db) {
+  return {
+    /** One shipment per warehouse the lines are stocked in. Idempotent per (order, warehouse). */
+    async planShipments(input: PlanShipmentsInput): Promise<ShipmentPlan[]> {
+      const products = await db.product.findMany({ where: { id: { in: input.lines.map((l) => l.productId) } } });
+      const byWarehouse = new Map<string, { productId: string; quantity: number; weightGrams: number }[]>();
+      for (const line of input.lines) {
+        const p = products.find((x) => x.id === line.productId);
+        if (!p) throw ApplicationFailure.create({ type: 'PRODUCT_NOT_FOUND', message: `unknown product ${line.productId}`, nonRetryable: true });
+        const list = byWarehouse.get(p.warehouse) ?? [];
+        list.push({ ...line, weightGrams: p.weightGrams * line.quantity });
+        byWarehouse.set(p.warehouse, list);
+      }
+      const plans: ShipmentPlan[] = [];
+      for (const [warehouse, items] of [...byWarehouse].sort(([a], [b]) => a.localeCompare(b))) {
+        const weightGrams = items.reduce((s, i) => s + i.weightGrams, 0);
+        const choice = chooseCarrier({ weightGrams, itemCount: items.reduce((s, i) => s + i.quantity, 0), country: input.country });
+        const row = await db.shipment.upsert({
+          where: { orderId_warehouse: { orderId: input.orderId, warehouse } },
+          create: {
+            orderId: input.orderId,
+            warehouse,
+            carrier: choice.carrier,
+            trackingNumber: `${choice.trackingPrefix}${randomBytes(6).toString('hex').toUpperCase()}`,
+            items: items.map(({ productId, quantity }) => ({ productId, quantity })),
+            weightGrams,
+            estimatedDeliveryDays: choice.estimatedDeliveryDays,
+          },
+          update: {},
+        });
+        plans.push({ shipmentId: row.id, warehouse, carrier: row.carrier, trackingNumber: row.trackingNumber, estimatedDeliveryDays: row.estimatedDeliveryDays });
+      }
+      return plans;
+    },
+
+    /** The point of no return: the parcels leave our hands. */
+    async handToCarrier(input: { orderId: string }): Promise<{ handedOver: number }> {
+      const { count } = await db.shipment.updateMany({
+        where: { orderId: input.orderId, status: 'CREATED' },
+        data: { status: 'HANDED_TO_CARRIER', handedOverAt: new Date() },
+      });
+      return { handedOver: count };
+    },
+
+    /** Compensation before hand-over. */
+    async cancelShipments(input: { orderId: string }): Promise<{ cancelled: number }> {
+      const { count } = await db.shipment.updateMany({ where: { orderId: input.orderId, status: 'CREATED' }, data: { status: 'CANCELLED' } });
+      return { cancelled: count };
+    },
+
+    async recordDelivery(input: { orderId: string; trackingNumber: string }): Promise<void> {
+      await db.shipment.updateMany({
+        where: { orderId: input.orderId, trackingNumber: input.trackingNumber, status: { in: ['HANDED_TO_CARRIER', 'OVERDUE'] } },
+        data: { status: 'DELIVERED', deliveredAt: new Date() },
+      });
+    },
+
+    async markOverdue(input: { orderId: string; trackingNumbers: string[] }): Promise<void> {
+      await db.shipment.updateMany({
+        where: { orderId: input.orderId, trackingNumber: { in: input.trackingNumbers }, status: 'HANDED_TO_CARRIER' },
+        data: { status: 'OVERDUE' },
+      });
+    },
+  };
+}

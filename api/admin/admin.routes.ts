@@ -1,0 +1,95 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { OrderPageSchema } from '../orders/orders.routes';
+import { bearer, bodyErrors, errors, json } from '../openapi';
+import { PageQuery, ProductSchema, StatusSchema, text } from '../schemas';
+
+const PriceInput = z
+  .object({ amount: z.number().int().min(0).max(100_000_000), currency: z.string().regex(/^[A-Z]{3}$/, 'ISO-4217 code, e.g. USD') })
+  .openapi('PriceInput', { description: 'integer minor units' });
+
+const productFields = {
+  name: text(1, 200),
+  description: text(0, 2000),
+  category: text(1, 50).transform((s) => s.toLowerCase()),
+  price: PriceInput,
+  weightGrams: z.number().int().min(0).max(1_000_000),
+  warehouse: text(1, 50),
+  active: z.boolean(),
+};
+
+export const NewProductSchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -').optional().openapi({ description: 'default: prod_<random>' }),
+    sku: text(1, 64),
+    ...productFields,
+    description: productFields.description.default(''),
+    weightGrams: productFields.weightGrams.default(0),
+    warehouse: productFields.warehouse.default('main'),
+    active: productFields.active.default(true),
+    stock: z.number().int().min(0).max(1_000_000).default(0).openapi({ description: 'initial available units' }),
+  })
+  .openapi('NewProduct');
+
+export const ProductPatchSchema = z
+  .object(productFields)
+  .partial()
+  .refine((p) => Object.keys(p).length > 0, 'send at least one field to change')
+  .openapi('ProductPatch');
+
+export const InventoryChangeSchema = z
+  .object({
+    available: z.number().int().max(1_000_000).optional().openapi({ description: 'set available units to this' }),
+    add: z.number().int().min(-1_000_000).max(1_000_000).optional().openapi({ description: 'add this many (negative removes)' }),
+  })
+  .refine((b) => (b.available === undefined) !== (b.add === undefined), 'send exactly one of available or add')
+  .openapi('InventoryChange', { description: 'available never goes below zero (422 STOCK_BELOW_ZERO)' });
+
+export const StockSchema = z
+  .object({ productId: z.string(), available: z.number().int(), reserved: z.number().int(), sold: z.number().int(), returned: z.number().int() })
+  .openapi('Stock');
+
+const ProductParam = z.object({ id: text(1, 100).openapi({ param: { name: 'id', in: 'path' }, example: 'prod_mug' }) });
+const InventoryParam = z.object({ productId: text(1, 100).openapi({ param: { name: 'productId', in: 'path' }, example: 'prod_mug' }) });
+
+export const createProduct = createRoute({
+  method: 'post',
+  path: '/api/v1/admin/products',
+  tags: ['admin'],
+  summary: 'Add a product to the catalog',
+  security: bearer,
+  request: { body: { required: true, content: json(NewProductSchema) } },
+  responses: { 201: { description: 'created', content: json(ProductSchema) }, ...errors(...bodyErrors, 401, 403, 409) },
+});
+
+export const updateProduct = createRoute({
+  method: 'patch',
+  path: '/api/v1/admin/products/{id}',
+  tags: ['admin'],
+  summary: 'Change a product (price, name, active, ...)',
+  security: bearer,
+  request: { params: ProductParam, body: { required: true, content: json(ProductPatchSchema) } },
+  responses: { 200: { description: 'the product after the change', content: json(ProductSchema) }, ...errors(...bodyErrors, 401, 403, 404) },
+});
+
+export const setInventory = createRoute({
+  method: 'put',
+  path: '/api/v1/admin/inventory/{productId}',
+  tags: ['admin'],
+  summary: 'Set ({available}) or adjust ({add}) the available stock of a product',
+  security: bearer,
+  request: {
+    params: InventoryParam,
+    body: { required: true, content: json(InventoryChangeSchema) },
+  },
+  responses: { 200: { description: 'stock after the change', content: json(StockSchema) }, ...errors(...bodyErrors, 401, 403, 404, 422) },
+});
+
+export const listAllOrders = createRoute({
+  method: 'get',
+  path: '/api/v1/admin/orders',
+  tags: ['admin'],
+  summary: "Every customer's orders, newest first, optionally by status",
+  security: bearer,
+  request: { query: PageQuery.extend({ status: StatusSchema.optional().openapi({ param: { name: 'status', in: 'query' } }) }) },
+  responses: { 200: { description: 'one page of orders', content: json(OrderPageSchema) }, ...errors(400, 401, 403) },
+});

@@ -1,0 +1,58 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { bearer, bodyErrors, errors, json } from '../openapi';
+
+const Credentials = z
+  .object({
+    email: z.string().trim().toLowerCase().max(254).email().openapi({ example: 'ada@example.com' }),
+    password: z.string().min(8).max(1024).openapi({ example: 'correct horse battery' }),
+  })
+  .openapi('Credentials');
+
+export const UserSchema = z
+  .object({ id: z.string().uuid(), email: z.string(), role: z.enum(['CUSTOMER', 'ADMIN']) })
+  .openapi('User');
+
+const TokenSchema = z
+  .object({
+    accessToken: z.string(),
+    tokenType: z.literal('Bearer'),
+    expiresIn: z.number().int().openapi({ description: 'seconds until the token expires' }),
+  })
+  .openapi('AccessToken');
+
+
+export const register = createRoute({
+  method: 'post',
+  path: '/api/v1/users/register',
+  tags: ['accounts'],
+  summary: 'Create a customer account',
+  request: { body: { required: true, content: json(Credentials) } },
+  responses: {
+    201: { description: 'account created', content: json(UserSchema) },
+    ...errors(...bodyErrors, 409),
+  },
+});
+
+export const login = createRoute({
+  method: 'post',
+  path: '/api/v1/users/login',
+  tags: ['accounts'],
+  summary: 'Exchange email and password for a short-lived access token',
+  request: { body: { required: true, content: json(Credentials) } },
+  responses: {
+    200: { description: 'access token', content: json(TokenSchema) },
+    ...errors(...bodyErrors, 401),
+  },
+});
+
+export const me = createRoute({
+  method: 'get',
+  path: '/api/v1/users/me',
+  tags: ['accounts'],
+  summary: 'The account of the token bearer',
+  security: bearer,
+  responses: {
+    200: { description: 'the account', content: json(UserSchema) },
+    ...errors(401),
+  },
+});

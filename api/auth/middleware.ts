@@ -1,0 +1,37 @@
+import { createMiddleware } from 'hono/factory';
+import { ErrorCodes } from '../../domain/errors';
+import { errorResponse } from '../errors';
+import type { AppEnv } from '../types';
+import type { Tokens } from './tokens';
+
+/** Reads a bearer token if one came; whether a route needs one is decided later. */
+export const identify = (tokens: Tokens) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const header = c.req.header('authorization');
+    if (header !== undefined) {
+      const match = /^Bearer +([A-Za-z0-9._~+/=-]+)$/i.exec(header.trim());
+      if (!match) c.set('authError', 'send Authorization: Bearer <accessToken>');
+      else {
+        try {
+          c.set('user', await tokens.verify(match[1]!));
+        } catch (err) {
+          c.set('authError', (err as Error).message);
+        }
+      }
+    }
+    await next();
+  });
+
+export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
+  if (!c.get('user')) {
+    const reason = c.get('authError');
+    c.header('WWW-Authenticate', reason ? 'Bearer error="invalid_token"' : 'Bearer');
+    return errorResponse(c, ErrorCodes.UNAUTHENTICATED, reason ?? 'log in and send Authorization: Bearer <accessToken>');
+  }
+  await next();
+});
+
+export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.get('user')?.role !== 'ADMIN') return errorResponse(c, ErrorCodes.FORBIDDEN, 'admins only');
+  await next();
+});

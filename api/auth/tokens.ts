@@ -1,0 +1,60 @@
+import { errors, jwtVerify, SignJWT } from 'jose';
+import type { AuthUser, Role } from '../types';
+
+const ISSUER = 'order-fulfilment';
+const AUDIENCE = 'order-fulfilment-api';
+
+export interface TokenSettings {
+  secret: string;
+  ttlSeconds: number;
+}
+
+export interface AccessToken {
+  accessToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+}
+
+export class InvalidTokenError extends Error {}
+
+/**
+ * Short-lived HS256 access tokens. sub = user id (the customerId of their
+ * orders and cart); role travels in the token, so a role change takes effect
+ * when the current token expires (JWT_TTL_SECONDS).
+ */
+export function createTokens({ secret, ttlSeconds }: TokenSettings) {
+  const key = new TextEncoder().encode(secret);
+  return {
+    async issue(user: AuthUser): Promise<AccessToken> {
+      const accessToken = await new SignJWT({ role: user.role })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setSubject(user.id)
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setIssuedAt()
+        .setExpirationTime(`${ttlSeconds}s`)
+        .sign(key);
+      return { accessToken, tokenType: 'Bearer', expiresIn: ttlSeconds };
+    },
+
+    async verify(token: string): Promise<AuthUser> {
+      try {
+        // Only HS256 is accepted: "none" and every other algorithm are refused.
+        const { payload } = await jwtVerify(token, key, {
+          algorithms: ['HS256'],
+          issuer: ISSUER,
+          audience: AUDIENCE,
+          requiredClaims: ['sub', 'exp', 'iat'],
+        });
+        const role = payload.role as Role;
+        if (role !== 'CUSTOMER' && role !== 'ADMIN') throw new InvalidTokenError('token has no valid role');
+        return { id: payload.sub!, role };
+      } catch (err) {
+        if (err instanceof errors.JWTExpired) throw new InvalidTokenError('access token expired; log in again');
+        if (err instanceof InvalidTokenError) throw err;
+        throw new InvalidTokenError('access token is invalid');
+      }
+    },
+  };
+}
+export type Tokens = ReturnType<typeof createTokens>;

@@ -1,0 +1,52 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { Client } from '@temporalio/client';
+import type { Db } from '../prisma/client';
+import type { AppEnv } from './types';
+
+const live = createRoute({
+  method: 'get',
+  path: '/health/live',
+  tags: ['health'],
+  summary: 'The process answers',
+  responses: { 200: { description: 'alive', content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } } } },
+});
+
+const Readiness = z
+  .object({ status: z.enum(['ready', 'not ready']), checks: z.object({ database: z.string(), temporal: z.string() }) })
+  .openapi('Readiness');
+
+const ready = createRoute({
+  method: 'get',
+  path: '/health/ready',
+  tags: ['health'],
+  summary: 'PostgreSQL and Temporal are reachable',
+  responses: {
+    200: { description: 'ready', content: { 'application/json': { schema: Readiness } } },
+    503: { description: 'a dependency is down; checks says which', content: { 'application/json': { schema: Readiness } } },
+  },
+});
+
+export function registerHealthRoutes(app: OpenAPIHono<AppEnv>, deps: { db: Db; temporal: Client }): void {
+  app.openapi(live, (c) => c.json({ status: 'ok' as const }, 200));
+  app.openapi(ready, async (c) => {
+    const check = async (fn: () => Promise<unknown>) => {
+      try {
+        await fn();
+        return 'ok';
+      } catch (err) {
+        return `unavailable: ${(err as Error).message.split('\n')[0]}`;
+      }
+    };
+    const [database, temporal] = await Promise.all([
+      check(() => deps.db.$queryRaw`SELECT 1`),
+      check(() =>
+        Promise.race([
+          deps.temporal.workflowService.getSystemInfo({}),
+          new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 2s')), 2000).unref()),
+        ]),
+      ),
+    ]);
+    const body = { checks: { database, temporal } };
+    return database === 'ok' && temporal === 'ok' ? c.json({ status: 'ready' as const, ...body }, 200) : c.json({ status: 'not ready' as const, ...body }, 503);
+  });
+}

@@ -1,0 +1,5 @@
+-- AlterEnum
+ALTER TYPE "ReservationStatus" ADD VALUE 'RETURNED';
+
+-- AlterEnum
+ALTER TYPE "ShipmentStatus" ADD VALUE 'CANCELLED';

@@ -1,0 +1,126 @@
+/**
+ * The OpenAPI document and the docs page. Responses of every route are
+ * checked against this document by the other suites (support/contract.ts);
+ * here the document itself must be valid OpenAPI 3.1 and complete.
+ */
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../../prisma/client';
+import { freshDatabase } from '../support/db';
+import { testApp, unreachableTemporal, type App } from './support/harness';
+
+type Operation = { summary?: string; tags?: string[]; security?: unknown[]; responses: Record<string, { description: string; content?: Record<string, unknown> }> };
+type Doc = {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+  components: { securitySchemes: Record<string, unknown>; schemas: Record<string, unknown> };
+};
+
+let db: Db;
+let app: App;
+let doc: Doc;
+let close: () => Promise<void>;
+
+beforeAll(async () => {
+  ({ db } = await freshDatabase('openapi'));
+  const t = await unreachableTemporal();
+  close = t.close;
+  app = testApp({ db, temporal: t.temporal });
+  const res = await app.request('/openapi.json');
+  expect(res.status).toBe(200);
+  doc = (await res.json()) as Doc;
+});
+afterAll(async () => {
+  await close?.();
+  await db?.$disconnect();
+});
+
+const operations = () =>
+  Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ key: `${method.toUpperCase()} ${path}`, op })));
+
+describe('/openapi.json', () => {
+  it('is a valid OpenAPI 3.1 document (@seriousme/openapi-schema-validator)', async () => {
+    expect(doc.openapi).toBe('3.1.0');
+    const result = await new Validator().validate(doc as unknown as Record<string, unknown>);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  it('describes every route of the API', () => {
+    expect(operations().map((o) => o.key)).toEqual(
+      expect.arrayContaining([
+        'POST /api/v1/users/register', 'POST /api/v1/users/login', 'GET /api/v1/users/me',
+        'GET /api/v1/products', 'GET /api/v1/products/{id}',
+        'POST /api/v1/admin/products', 'PATCH /api/v1/admin/products/{id}', 'PUT /api/v1/admin/inventory/{productId}', 'GET /api/v1/admin/orders',
+        'GET /api/v1/cart', 'POST /api/v1/cart/items', 'PUT /api/v1/cart/items/{productId}', 'DELETE /api/v1/cart/items/{productId}', 'DELETE /api/v1/cart',
+        'POST /api/v1/checkout',
+        'POST /api/v1/orders', 'GET /api/v1/orders', 'GET /api/v1/orders/{id}', 'POST /api/v1/orders/{id}/cancel', 'GET /api/v1/orders/{id}/events',
+        'GET /health/live', 'GET /health/ready',
+      ]),
+    );
+  });
+
+  it('every operation has a summary, a tag and described responses', () => {
+    for (const { key, op } of operations()) {
+      expect(op.summary, key).toBeTruthy();
+      expect(op.tags?.length, key).toBeGreaterThan(0);
+      expect(Object.keys(op.responses).length, key).toBeGreaterThan(0);
+      for (const [status, r] of Object.entries(op.responses)) expect(r.description, `${key} ${status}`).toBeTruthy();
+    }
+  });
+
+  it('every $ref resolves', () => {
+    const refs: string[] = [];
+    const walk = (v: unknown) => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v && typeof v === 'object') {
+        for (const [k, child] of Object.entries(v)) {
+          if (k === '$ref' && typeof child === 'string') refs.push(child);
+          else walk(child);
+        }
+      }
+    };
+    walk(doc);
+    expect(refs.length).toBeGreaterThan(10);
+    for (const ref of new Set(refs)) {
+      expect(ref, ref).toMatch(/^#\//);
+      const target = ref
+        .slice(2)
+        .split('/')
+        .reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
+      expect(target, `${ref} resolves`).toBeDefined();
+    }
+  });
+
+  it('bearer security: declared as a scheme, required exactly where a token is', () => {
+    expect(doc.components.securitySchemes.bearerAuth).toEqual(expect.objectContaining({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }));
+    const needsToken = (key: string) => /\/(cart|checkout|orders|admin|users\/me)\b/.test(key);
+    for (const { key, op } of operations()) {
+      if (key.includes('/webhooks/') || key.endsWith('/return')) continue; // fulfilment routes document themselves
+      expect(!!op.security, key).toBe(needsToken(key));
+      if (needsToken(key)) expect(op.responses['401'], `${key} documents 401`).toBeDefined();
+    }
+  });
+
+  it('errors share one schema; every API route documents 429 and a default', () => {
+    for (const { key, op } of operations()) {
+      if (!key.includes('/api/v1/') || key.includes('/webhooks/') || key.endsWith('/return')) continue;
+      expect(op.responses['429'], key).toBeDefined();
+      expect(op.responses.default, key).toBeDefined();
+      for (const [status, r] of Object.entries(op.responses)) {
+        if (Number(status) >= 400 || status === 'default') expect(r.content?.['application/json'], `${key} ${status}`).toEqual({ schema: { $ref: '#/components/schemas/Error' } });
+      }
+    }
+  });
+});
+
+describe('/docs', () => {
+  it('is a self-contained page that renders the document (nothing loaded from elsewhere)', async () => {
+    const res = await app.request('/docs');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await res.text();
+    expect(html).toContain("fetch('/openapi.json')");
+    expect(html).not.toMatch(/<(script|link)[^>]+(src|href)=["']?https?:/i);
+  });
+});
