@@ -84,6 +84,17 @@ export const OrderSchema = z
     payments: z.array(
       z.object({ kind: z.enum(['CHARGE', 'REFUND']), status: z.enum(['PENDING', 'SUCCEEDED', 'FAILED']), amount: MoneySchema, declineCode: z.string().nullable(), createdAt: z.string() }),
     ),
+    shipments: z.array(
+      z.object({
+        warehouse: z.string(),
+        carrier: z.string(),
+        trackingNumber: z.string(),
+        status: z.enum(['CREATED', 'HANDED_TO_CARRIER', 'DELIVERED', 'OVERDUE', 'CANCELLED']),
+        estimatedDeliveryDays: z.number().int(),
+        handedOverAt: z.string().nullable(),
+        deliveredAt: z.string().nullable(),
+      }),
+    ),
     timeline: z.array(z.object({ type: z.string(), status: StatusSchema.nullable(), detail: z.unknown(), occurredAt: z.string() })),
   })
   .openapi('Order');

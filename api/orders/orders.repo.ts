@@ -26,6 +26,7 @@ export async function loadOrder(db: Db, id: string): Promise<z.infer<typeof Orde
   });
   if (!order) return undefined;
   const payments = await db.payment.findMany({ where: { orderId: id }, orderBy: { createdAt: 'asc' } });
+  const shipments = await db.shipment.findMany({ where: { orderId: id }, orderBy: { warehouse: 'asc' } });
   return {
     id: order.id,
     customerId: order.customerId,
@@ -52,6 +53,15 @@ export async function loadOrder(db: Db, id: string): Promise<z.infer<typeof Orde
       amount: { amount: p.amount, currency: p.currency },
       declineCode: p.declineCode,
       createdAt: p.createdAt.toISOString(),
+    })),
+    shipments: shipments.map((x) => ({
+      warehouse: x.warehouse,
+      carrier: x.carrier,
+      trackingNumber: x.trackingNumber,
+      status: x.status,
+      estimatedDeliveryDays: x.estimatedDeliveryDays,
+      handedOverAt: x.handedOverAt?.toISOString() ?? null,
+      deliveredAt: x.deliveredAt?.toISOString() ?? null,
     })),
     timeline: order.timeline.map((e) => ({ type: e.type, status: e.status, detail: e.detail, occurredAt: e.occurredAt.toISOString() })),
   };

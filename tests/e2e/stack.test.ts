@@ -224,6 +224,40 @@ describe('the stack end to end', () => {
     expect(new Set(sent.map((n) => n.kind))).toEqual(new Set(['ORDER_CONFIRMED', 'ORDER_SHIPPED', 'ORDER_DELIVERED', 'ORDER_REFUNDED']));
   });
 
+  it('delivery through the carrier webhook and a return through the API', async () => {
+    const res = await placeOrder({ items: [{ productId: 'prod_lamp', quantity: 1 }] });
+    expect(res.status).toBe(201);
+    const { orderId } = (await res.json()) as { orderId: string };
+    const auth = { authorization: `Bearer ${customer.token}`, 'content-type': 'application/json' };
+    const returnIt = () => fetch(`${stack.apiUrl}/api/v1/orders/${orderId}/return`, { method: 'POST', headers: auth, body: '{"reason":"broken"}' });
+
+    const early = await returnIt();
+    expect(early.status).toBe(409);
+    expect(await early.json()).toMatchObject({ code: 'ORDER_NOT_RETURNABLE' });
+
+    const order = await until('SHIPPED', async () => {
+      const o = (await (await fetch(`${stack.apiUrl}/api/v1/orders/${orderId}`, { headers: auth })).json()) as { status: string; shipments: { trackingNumber: string; status: string }[] };
+      return o.status === 'SHIPPED' ? o : undefined;
+    });
+    expect(order.shipments).toMatchObject([{ status: 'HANDED_TO_CARRIER' }]);
+    const webhook = (secret: string, trackingNumber: string) =>
+      fetch(`${stack.apiUrl}/api/v1/webhooks/carrier`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-carrier-secret': secret },
+        body: JSON.stringify({ trackingNumber, event: 'delivered' }),
+      });
+    expect((await webhook('not-the-secret', order.shipments[0]!.trackingNumber)).status).toBe(401);
+    expect((await webhook('dev-carrier-secret', 'ZZ000000000000')).status).toBe(404);
+    expect((await webhook('dev-carrier-secret', order.shipments[0]!.trackingNumber)).status).toBe(202);
+    await until('DELIVERED', async () => (await db.order.findUniqueOrThrow({ where: { id: orderId } })).status === 'DELIVERED');
+
+    const accepted = await returnIt();
+    expect(accepted.status).toBe(200);
+    await until('RETURNED', async () => (await db.order.findUniqueOrThrow({ where: { id: orderId } })).status === 'RETURNED');
+    const again = await returnIt();
+    expect(again.status).toBe(409);
+  });
+
   it('health says ready, and the books balance after everything above', async () => {
     const ready = await fetch(`${stack.apiUrl}/health/ready`);
     expect(ready.status).toBe(200);
