@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createInventoryActivities } from '../activities/inventory';
-import { createOrdersActivities, type OrderChangeListener } from '../activities/orders';
+import { createOrdersActivities } from '../activities/orders';
 import { createPaymentsActivities } from '../activities/payments';
 import { createShippingActivities } from '../activities/shipping';
 import { createNotificationsActivities } from '../activities/notifications';
@@ -18,7 +18,6 @@ export interface WorkerDeps {
   db: Db;
   config: Config;
   gateway?: PaymentGateway;
-  onOrderChange?: OrderChangeListener;
   sender?: NotificationSender;
 }
 
@@ -35,7 +34,7 @@ export function workerOptionsFor(context: BoundedContext, deps: WorkerDeps): Pic
   const taskQueue = TaskQueues[context];
   switch (context) {
     case 'orders':
-      return { taskQueue, workflowsPath, activities: createOrdersActivities(deps.db, deps.onOrderChange) };
+      return { taskQueue, workflowsPath, activities: createOrdersActivities(deps.db) };
     case 'inventory':
       return { taskQueue, activities: createInventoryActivities(deps.db) };
     case 'payments':

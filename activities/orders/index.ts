@@ -12,15 +12,12 @@ export interface RecordOrderStatusInput {
   cancelReason?: string;
 }
 
-/** Published after each committed status change (the API's live stream listens). */
-export type OrderChangeListener = (change: { orderId: string; status: OrderStatus }) => void | Promise<void>;
-
 /**
  * Orders context: the order record, its items (with the price snapshot) and
  * its timeline. The workflow hands it the saga's timeline events in batches;
  * (orderId, key) is unique, so a retried write adds nothing.
  */
-export function createOrdersActivities(db: Db, onChange?: OrderChangeListener) {
+export function createOrdersActivities(db: Db) {
   return {
     async createOrder(input: PlaceOrderInput): Promise<void> {
       const exists = await db.order.findUnique({ where: { id: input.orderId }, select: { id: true } });
@@ -49,11 +46,10 @@ export function createOrdersActivities(db: Db, onChange?: OrderChangeListener) {
           },
         },
       });
-      await onChange?.({ orderId: input.orderId, status: 'PENDING' });
     },
 
     async recordOrderStatus(input: RecordOrderStatusInput): Promise<void> {
-      const changed = await db.$transaction(async (tx) => {
+      await db.$transaction(async (tx) => {
         const order = await tx.order.findUnique({ where: { id: input.orderId }, select: { status: true } });
         if (!order) {
           throw ApplicationFailure.create({ type: 'ORDER_NOT_FOUND', message: `order ${input.orderId} does not exist`, nonRetryable: true });
@@ -86,9 +82,7 @@ export function createOrdersActivities(db: Db, onChange?: OrderChangeListener) {
             skipDuplicates: true,
           });
         }
-        return order.status !== input.status;
       });
-      if (changed) await onChange?.({ orderId: input.orderId, status: input.status });
     },
   };
 }
