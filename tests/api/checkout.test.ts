@@ -7,20 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInventoryActivities } from '../../activities/inventory';
-import { createNotificationsActivities } from '../../activities/notifications';
-import { LoggingSender } from '../../activities/notifications/sender';
-import { createOrdersActivities } from '../../activities/orders';
-import { createPaymentsActivities } from '../../activities/payments';
-import { SimulatedGateway } from '../../activities/payments/gateway';
-import { createShippingActivities } from '../../activities/shipping';
 import { TestTokens } from '../../domain/payment';
 import type { Db } from '../../prisma/client';
 import { seed } from '../../prisma/seed';
 import { assertBooksBalance, initialStock } from '../support/books';
 import { freshDatabase } from '../support/db';
 import { devServerEnv } from '../support/temporal';
-import { createWorkers, runWorkers } from '../support/workers';
+import { createWorkers, realActivities, runWorkers } from '../support/workers';
 import { apiClient, expectError, fieldPaths, newCustomer, testApp, type ApiClient } from './support/harness';
 import { sseReader } from './support/sse';
 
@@ -39,14 +32,7 @@ beforeAll(async () => {
   await seed(db);
   initial = await initialStock(db);
   env = await devServerEnv();
-  const gateway = new SimulatedGateway(db, { latencyMs: 0, slowMs: SLOW_MS, declineRate: 0, transientFailures: 0 });
-  const workers = await createWorkers(env.nativeConnection, {
-    orders: createOrdersActivities(db),
-    inventory: createInventoryActivities(db),
-    payments: createPaymentsActivities(db, gateway),
-    shipping: createShippingActivities(db),
-    notifications: createNotificationsActivities(db, new LoggingSender(() => undefined)),
-  });
+  const workers = await createWorkers(env.nativeConnection, realActivities(db, { latencyMs: 0, slowMs: SLOW_MS, declineRate: 0, transientFailures: 0 }));
   stopWorkers = runWorkers(workers);
   api = apiClient(testApp({ db, temporal: env.client, outcomeWaitMs: 20_000, eventPollMs: 100 }));
   impatient = apiClient(testApp({ db, temporal: env.client, outcomeWaitMs: 300, eventPollMs: 100 }));

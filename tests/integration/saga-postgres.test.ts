@@ -7,11 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInventoryActivities } from '../../activities/inventory';
-import { createOrdersActivities } from '../../activities/orders';
 import { createPaymentsActivities } from '../../activities/payments';
-import { createShippingActivities } from '../../activities/shipping';
-import { createNotificationsActivities } from '../../activities/notifications';
-import { LoggingSender } from '../../activities/notifications/sender';
 import { SimulatedGateway } from '../../activities/payments/gateway';
 import type { PlaceOrderInput } from '../../domain/order';
 import { TestTokens } from '../../domain/payment';
@@ -25,7 +21,7 @@ import { placeOrder } from '../../workflows/place-order';
 import { assertBooksBalance, initialStock, readBooks } from '../support/books';
 import { freshDatabase } from '../support/db';
 import { timeSkippingEnv } from '../support/temporal';
-import { createWorkers, runWorkers } from '../support/workers';
+import { createWorkers, realActivities, runWorkers } from '../support/workers';
 
 let env: TestWorkflowEnvironment;
 let db: Db;
@@ -38,14 +34,7 @@ beforeAll(async () => {
   await seed(db);
   initial = await initialStock(db);
   env = await timeSkippingEnv();
-  const gateway = new SimulatedGateway(db, { latencyMs: 0, slowMs: SLOW_MS, declineRate: 0, transientFailures: 2 });
-  const workers = await createWorkers(env.nativeConnection, {
-    orders: createOrdersActivities(db),
-    inventory: createInventoryActivities(db),
-    payments: createPaymentsActivities(db, gateway),
-    shipping: createShippingActivities(db),
-    notifications: createNotificationsActivities(db, new LoggingSender(() => undefined)),
-  });
+  const workers = await createWorkers(env.nativeConnection, realActivities(db, { latencyMs: 0, slowMs: SLOW_MS, declineRate: 0, transientFailures: 2 }));
   stopWorkers = runWorkers(workers);
 });
 

@@ -1,9 +1,12 @@
 import { Worker, type NativeConnection } from '@temporalio/worker';
-import type { createInventoryActivities } from '../../activities/inventory';
-import type { createOrdersActivities } from '../../activities/orders';
-import type { createPaymentsActivities } from '../../activities/payments';
-import type { createShippingActivities } from '../../activities/shipping';
-import type { createNotificationsActivities } from '../../activities/notifications';
+import { createInventoryActivities } from '../../activities/inventory';
+import { createOrdersActivities } from '../../activities/orders';
+import { createPaymentsActivities } from '../../activities/payments';
+import { SimulatedGateway, type SimulatedGatewayOptions } from '../../activities/payments/gateway';
+import { createShippingActivities } from '../../activities/shipping';
+import { createNotificationsActivities } from '../../activities/notifications';
+import { LoggingSender } from '../../activities/notifications/sender';
+import type { Db } from '../../prisma/client';
 import { TaskQueues } from '../../temporal-config/task-queues';
 import { workflowsPath } from '../../workers/contexts';
 
@@ -39,5 +42,16 @@ export function runWorkers(workers: Worker[]): () => Promise<void> {
   return async () => {
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     await running;
+  };
+}
+
+/** The real activity factories of every context, on one database and a simulated gateway. */
+export function realActivities(db: Db, gateway: SimulatedGatewayOptions): ContextActivities {
+  return {
+    orders: createOrdersActivities(db),
+    inventory: createInventoryActivities(db),
+    payments: createPaymentsActivities(db, new SimulatedGateway(db, gateway)),
+    shipping: createShippingActivities(db),
+    notifications: createNotificationsActivities(db, new LoggingSender(() => undefined)),
   };
 }
