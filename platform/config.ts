@@ -32,6 +32,12 @@ export const configSchema = z.object({
   TEMPORAL_UI_PORT: int(8233),
   TEMPORAL_DB_FILE: z.string().default(path.join(ROOT, '.data', 'temporal.sqlite')),
   TEMPORAL_CLI_PATH: z.string().optional(),
+  /**
+   * SQLite pragmas for the dev server's history file. WAL with synchronous=normal
+   * survives a killed server (only an OS crash or power loss may lose the last
+   * commits) and is about 1.5x faster here than the default rollback journal.
+   */
+  TEMPORAL_SQLITE_PRAGMAS: z.string().default('journal_mode=wal,synchronous=normal'),
 
   HOST: z.string().default('127.0.0.1'),
   PORT: int(3000),
@@ -61,8 +67,18 @@ export const configSchema = z.object({
   ADMIN_EMAIL: z.string().email().optional(),
   ADMIN_PASSWORD: z.string().min(8).optional(),
 
-  /** fault injection for crash tests; 0 in normal use */
+  /** the gateway client's own request timeout (ms) */
+  PAYMENT_TIMEOUT_MS: int(5_000),
+
+  /** fault injection for the fault suite; all off in normal use */
   FAULT_PAYMENT_HOLD_AFTER_CHARGE_MS: int(0),
+  /** comma-separated activity names whose result the worker holds for FAULT_HOLD_MS before reporting it */
+  FAULT_HOLD_AFTER_ACTIVITIES: z.string().default(''),
+  FAULT_HOLD_MS: int(0),
+  /** a simulated gateway outage: every call fails (error = 5xx, timeout = no answer, lost_response = done but the answer is lost) or is slow */
+  PAYMENT_FAULT: z.enum(['none', 'error', 'timeout', 'slow', 'lost_response']).default('none'),
+  /** the outage ends at this epoch millisecond; 0 = it never ends */
+  PAYMENT_FAULT_UNTIL: int(0),
 });
 export type Config = z.infer<typeof configSchema>;
 

@@ -13,6 +13,7 @@ import { createDb } from '../prisma/client';
 import { seed } from '../prisma/seed';
 import { ROOT, temporalAddress, type Config } from '../platform/config';
 import { prepareDatabase } from '../platform/database';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../platform/embedded-postgres';
 import { searchAttributeDefinitions } from '../temporal-config/search-attributes';
 import { ensureTemporalCli } from './tools/provision';
 
@@ -25,6 +26,14 @@ export interface Stack {
   /** the worker child processes by context, for tests that kill and restart them */
   workers: Map<string, ChildProcess>;
   startWorker(context: string, env?: NodeJS.ProcessEnv): ChildProcess;
+  /** stops one context's worker (SIGKILL = a crash: no graceful shutdown) without counting it as a crash of the stack */
+  stopWorker(context: string, signal?: NodeJS.Signals): Promise<void>;
+  /** the Temporal dev server, when the stack runs it (fault tests stop and start it; its history file persists) */
+  stopTemporal(signal?: NodeJS.Signals): Promise<void>;
+  startTemporal(): Promise<void>;
+  /** the embedded PostgreSQL, when the stack runs it (its data directory persists) */
+  stopPostgres(): Promise<void>;
+  startPostgres(): Promise<void>;
   stop(): Promise<void>;
   /** resolves if a child exits on its own (the stack is then broken) */
   crashed: Promise<string>;
@@ -85,6 +94,8 @@ const stopChild = (child: ChildProcess, graceMs = 10_000) =>
 export async function startStack({ config, log = console.log, output, env = {} }: StackOptions): Promise<Stack> {
   const children: { name: string; child: ChildProcess }[] = [];
   const stopping = { value: false };
+  /** children stopped on purpose (a fault test, a restart): their exit is no crash */
+  const expected = new WeakSet<ChildProcess>();
   let onCrash: (name: string) => void = () => undefined;
   const crashed = new Promise<string>((resolve) => (onCrash = resolve));
   const print = output ?? ((name: string, line: string) => process.stdout.write(`${name.padEnd(22)}| ${line}\n`));
@@ -101,7 +112,9 @@ export async function startStack({ config, log = console.log, output, env = {} }
       });
     }
     child.once('exit', (code, signal) => {
-      if (!stopping.value) {
+      const i = children.findIndex((c) => c.child === child);
+      if (i >= 0) children.splice(i, 1);
+      if (!stopping.value && !expected.has(child)) {
         log(`${name} exited unexpectedly (code ${code}, signal ${signal})`);
         onCrash(name);
       }
@@ -109,8 +122,18 @@ export async function startStack({ config, log = console.log, output, env = {} }
     children.push({ name, child });
     return child;
   };
+  const stopOnPurpose = (child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM') => {
+    if (!child) return Promise.resolve();
+    expected.add(child);
+    if (signal === 'SIGTERM') return stopChild(child);
+    return new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
+  };
 
-  let embeddedStop: (() => Promise<void>) | undefined;
+  let embedded: EmbeddedPostgres | undefined;
   const stop = async () => {
     if (stopping.value) return;
     stopping.value = true;
@@ -119,14 +142,16 @@ export async function startStack({ config, log = console.log, output, env = {} }
     for (const prefix of order) {
       await Promise.all(children.filter((c) => c.name.startsWith(prefix)).map((c) => stopChild(c.child)));
     }
-    await embeddedStop?.();
+    await embedded?.stop();
   };
 
   try {
     // 1. database
     const database = await prepareDatabase(config, log);
-    embeddedStop = database.embedded?.stop;
-    database.embedded?.process.once('exit', () => !stopping.value && onCrash('postgres'));
+    const watchPostgres = (pg: EmbeddedPostgres) =>
+      pg.process.once('exit', () => !stopping.value && !expected.has(pg.process) && onCrash('postgres'));
+    embedded = database.embedded;
+    if (embedded) watchPostgres(embedded);
     const db = createDb(database.url, { poolSize: 2 });
     const { created } = await seed(db);
     await db.$disconnect();
@@ -135,9 +160,11 @@ export async function startStack({ config, log = console.log, output, env = {} }
     // 2. Temporal
     let temporalCli: string | undefined;
     let uiUrl: string | undefined;
+    let temporal: ChildProcess | undefined;
     const address = temporalAddress(config);
-    if (!config.TEMPORAL_ADDRESS) {
-      temporalCli = await ensureTemporalCli(log);
+    const startTemporal = async () => {
+      if (config.TEMPORAL_ADDRESS) throw new Error('Temporal is external (TEMPORAL_ADDRESS): this stack does not run it');
+      temporalCli ??= await ensureTemporalCli(log);
       await mkdir(path.dirname(config.TEMPORAL_DB_FILE), { recursive: true });
       const args = [
         'server', 'start-dev',
@@ -149,11 +176,15 @@ export async function startStack({ config, log = console.log, output, env = {} }
         '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',
         '--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true',
         '--log-level', 'warn',
+        ...config.TEMPORAL_SQLITE_PRAGMAS.split(',').map((p) => p.trim()).filter(Boolean).flatMap((p) => ['--sqlite-pragma', p]),
         ...searchAttributeDefinitions.flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
       ];
       log(`starting Temporal dev server on ${address} (history in ${path.relative(ROOT, config.TEMPORAL_DB_FILE)})`);
-      const temporal = launch('temporal', temporalCli, args, {});
+      temporal = launch('temporal', temporalCli, args, {});
       await waitForTemporal(address, temporal, 60_000);
+    };
+    if (!config.TEMPORAL_ADDRESS) {
+      await startTemporal();
       uiUrl = `http://127.0.0.1:${config.TEMPORAL_UI_PORT}`;
     } else {
       await waitForTemporal(address, undefined, 30_000);
@@ -177,7 +208,31 @@ export async function startStack({ config, log = console.log, output, env = {} }
     const apiUrl = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`;
     await waitForHttp(`${apiUrl}/health/live`, api, 60_000);
 
-    return { apiUrl, uiUrl, temporalAddress: address, databaseUrl: database.url, temporalCli, workers, startWorker, stop, crashed };
+    return {
+      apiUrl,
+      uiUrl,
+      temporalAddress: address,
+      databaseUrl: database.url,
+      temporalCli,
+      workers,
+      startWorker,
+      stopWorker: (context, signal = 'SIGTERM') => stopOnPurpose(workers.get(context), signal),
+      stopTemporal: (signal = 'SIGTERM') => stopOnPurpose(temporal, signal),
+      startTemporal,
+      stopPostgres: async () => {
+        if (!embedded) throw new Error('PostgreSQL is external (DATABASE_URL): this stack does not run it');
+        expected.add(embedded.process);
+        await embedded.stop();
+      },
+      startPostgres: async () => {
+        if (!embedded) throw new Error('PostgreSQL is external (DATABASE_URL): this stack does not run it');
+        log(`starting embedded PostgreSQL again on 127.0.0.1:${config.PG_PORT}`);
+        embedded = await startEmbeddedPostgres({ dataDir: config.PG_DATA_DIR, port: config.PG_PORT });
+        watchPostgres(embedded);
+      },
+      stop,
+      crashed,
+    };
   } catch (err) {
     await stop();
     throw err;

@@ -9,6 +9,7 @@ import { LoggingSender, type NotificationSender } from '../activities/notificati
 import { SimulatedGateway, type PaymentGateway } from '../activities/payments/gateway';
 import type { Db } from '../prisma/client';
 import type { Config } from '../platform/config';
+import { holdAfterActivities } from './faults';
 import { TaskQueues, type BoundedContext } from '../temporal-config/task-queues';
 
 const require = createRequire(import.meta.url);
@@ -27,6 +28,8 @@ export const gatewayFromConfig = (db: Db, config: Config): PaymentGateway =>
     slowMs: config.PAYMENT_SLOW_MS,
     declineRate: config.PAYMENT_DECLINE_RATE,
     transientFailures: config.PAYMENT_TRANSIENT_FAILURES,
+    timeoutMs: config.PAYMENT_TIMEOUT_MS,
+    fault: config.PAYMENT_FAULT === 'none' ? undefined : { mode: config.PAYMENT_FAULT, until: config.PAYMENT_FAULT_UNTIL || Infinity },
   });
 
 /** What each bounded context's worker runs: its activities, and for orders the workflows. */
@@ -52,5 +55,9 @@ export function workerOptionsFor(context: BoundedContext, deps: WorkerDeps): Pic
 }
 
 export async function createContextWorker(context: BoundedContext, connection: NativeConnection, namespace: string, deps: WorkerDeps): Promise<Worker> {
-  return Worker.create({ connection, namespace, ...workerOptionsFor(context, deps) });
+  const held = deps.config.FAULT_HOLD_AFTER_ACTIVITIES.split(',').map((s) => s.trim()).filter(Boolean);
+  const interceptors = held.length
+    ? { activity: [holdAfterActivities(held, deps.config.FAULT_HOLD_MS, (msg) => console.log(JSON.stringify({ level: 40, msg })))] }
+    : undefined;
+  return Worker.create({ connection, namespace, interceptors, ...workerOptionsFor(context, deps) });
 }

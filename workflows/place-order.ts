@@ -3,6 +3,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -305,6 +306,12 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
     step('SHIPMENTS_PLANNED', { shipments: plans });
     await moveTo('PROCESSING');
     await sleep(timings.handlingMs);
+    // A cancel accepted in the same activation as the timer firing must win:
+    // it was told "accepted", so the parcels may not go. (Histories recorded
+    // before this check replay without it.)
+    if (patched('cancel-accepted-at-hand-over') && CancellationScope.current().consideredCancelled) {
+      await CancellationScope.current().cancelRequested;
+    }
     // From here the parcels may be with the carrier: refuse every cancel, and
     // let nothing cancel the hand-over itself.
     pointOfNoReturn = true;

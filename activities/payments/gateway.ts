@@ -46,8 +46,19 @@ export interface SimulatedGatewayOptions {
   declineRate: number;
   /** how many times tok_transientFailure fails before it succeeds */
   transientFailures: number;
+  /** how long the client waits for an answer before giving up (ms) */
+  timeoutMs?: number;
+  /** a simulated outage until `until` (epoch ms) */
+  fault?: { mode: GatewayFault; until: number };
   random?: () => number;
 }
+
+/**
+ * error: the provider answers 5xx; timeout: no answer within timeoutMs;
+ * slow: answers, after slowMs; lost_response: does the work, then the
+ * connection drops before the answer arrives (the case idempotency keys exist for).
+ */
+export type GatewayFault = 'error' | 'timeout' | 'slow' | 'lost_response';
 
 const sleep = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
 
@@ -67,7 +78,29 @@ export class SimulatedGateway implements PaymentGateway {
     this.random = options.random ?? Math.random;
   }
 
-  async charge(req: ChargeRequest): Promise<ChargeResult> {
+  /** Runs one provider call through the configured outage, if one is on now. */
+  private async call<T>(work: () => Promise<T>): Promise<T> {
+    const fault = this.options.fault && Date.now() < this.options.fault.until ? this.options.fault.mode : undefined;
+    if (fault === 'error') throw new GatewayUnavailableError('gateway answered 503 Service Unavailable (simulated outage)');
+    if (fault === 'timeout') {
+      await sleep(this.options.timeoutMs ?? 5_000);
+      throw new GatewayUnavailableError(`gateway did not answer within ${this.options.timeoutMs ?? 5_000} ms (simulated outage)`);
+    }
+    if (fault === 'slow') await sleep(this.options.slowMs);
+    const result = await work();
+    if (fault === 'lost_response') throw new GatewayUnavailableError('connection reset before the gateway answered (simulated; the call took effect)');
+    return result;
+  }
+
+  charge(req: ChargeRequest): Promise<ChargeResult> {
+    return this.call(() => this.chargeNow(req));
+  }
+
+  refund(req: RefundRequest): Promise<RefundResult> {
+    return this.call(() => this.refundNow(req));
+  }
+
+  private async chargeNow(req: ChargeRequest): Promise<ChargeResult> {
     await sleep(this.options.latencyMs + (req.token === TestTokens.slow ? this.options.slowMs : 0));
     if (req.token === TestTokens.transient) {
       const seen = this.transientSeen.get(req.idempotencyKey) ?? 0;
@@ -99,7 +132,7 @@ export class SimulatedGateway implements PaymentGateway {
     return reason ? { status: 'declined', reason } : { status: 'succeeded', chargeId: id };
   }
 
-  async refund(req: RefundRequest): Promise<RefundResult> {
+  private async refundNow(req: RefundRequest): Promise<RefundResult> {
     await sleep(this.options.latencyMs);
     const done = await this.db.gatewayTransaction.findUnique({ where: { idempotencyKey: req.idempotencyKey } });
     if (done) return { status: 'refunded', refundId: done.id, amount: done.amount, currency: done.currency };
