@@ -63,13 +63,37 @@ export const errorResponse = (c: Context, code: string, message: string, details
     httpStatus(code),
   );
 
-/** Is this a dependency (database, Temporal) being unreachable rather than a bug? */
+const UNAVAILABLE_CODES = [
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE',
+  // PostgreSQL: admin shutdown, crash shutdown, cannot connect now (starting or stopping)
+  '57P01', '57P02', '57P03',
+  // Prisma: cannot reach the server, server closed the connection, pool timeout
+  'P1001', 'P1017', 'P2024',
+];
+/** Prisma driver-adapter error kinds that mean "cannot talk to the database" */
+const UNAVAILABLE_KINDS = ['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections'];
+const UNAVAILABLE_MESSAGE =
+  /ECONNREFUSED|Connection terminated|connect ETIMEDOUT|14 UNAVAILABLE|deadline exceeded|Can't reach database server|the database system is (shutting down|starting up|in recovery mode)|terminating connection due to administrator command/i;
+
+/**
+ * Is this a dependency (database, Temporal) being unreachable rather than a
+ * bug? Follows `cause` and Prisma's wrapped driver error (meta.driverAdapterError).
+ */
 export function isUnavailable(err: unknown): boolean {
-  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
-    const { code, name, message } = e as { code?: unknown; name?: string; message?: string };
-    if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', 'P1001', 'P1017'].includes(code)) return true;
-    if (name === 'ServiceError' || name === 'DriverAdapterError') return true;
-    if (typeof message === 'string' && /ECONNREFUSED|Connection terminated|connect ETIMEDOUT|14 UNAVAILABLE|deadline exceeded/i.test(message)) return true;
+  const seen = new Set<unknown>();
+  const todo: unknown[] = [err];
+  while (todo.length) {
+    const e = todo.pop();
+    if (!e || typeof e !== 'object' || seen.has(e)) continue;
+    seen.add(e);
+    const { code, originalCode, kind, name, message, cause, meta } = e as {
+      code?: unknown; originalCode?: unknown; kind?: unknown; name?: string; message?: string; cause?: unknown; meta?: { driverAdapterError?: unknown };
+    };
+    if (typeof kind === 'string' && UNAVAILABLE_KINDS.includes(kind)) return true;
+    if ([code, originalCode].some((c) => typeof c === 'string' && UNAVAILABLE_CODES.includes(c))) return true;
+    if (name === 'ServiceError') return true;
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message)) return true;
+    todo.push(cause, meta?.driverAdapterError);
   }
   return false;
 }

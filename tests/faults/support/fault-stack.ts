@@ -54,7 +54,8 @@ export interface FaultStack {
 export async function bootFaultStack(name: string, env: NodeJS.ProcessEnv = {}): Promise<FaultStack> {
   const dir = await mkdtemp(path.join(os.tmpdir(), `orders-faults-${name}-`));
   await chmod(dir, 0o755); // PostgreSQL runs as its own OS user below it
-  const logFile = path.join(dir, 'stack.log');
+  // outside the stack's folder, so it outlives the run for whoever reads a failure
+  const logFile = path.join(os.tmpdir(), `orders-faults-${name}.log`);
   const log = createWriteStream(logFile);
   const config = configSchema.parse({
     ...process.env,
