@@ -16,6 +16,7 @@ import { devServerEnv } from '../support/temporal';
 import { createWorkers, realActivities, runWorkers } from '../support/workers';
 import { apiClient, expectError, fieldPaths, newCustomer, testApp, type ApiClient } from './support/harness';
 import { sseReader } from './support/sse';
+import { until } from '../support/until';
 
 const SLOW_MS = 2_500;
 let env: TestWorkflowEnvironment;
@@ -60,16 +61,6 @@ const checkout = (client: ApiClient, token: string, key: string | undefined, bod
 
 const chargesOf = (orderId: string) => db.gatewayTransaction.findMany({ where: { idempotencyKey: `order-${orderId}:charge` } });
 const cartOf = async (customerId: string) => (await db.cartItem.findMany({ where: { customerId }, orderBy: { productId: 'asc' } })).map((i) => [i.productId, i.quantity]);
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('POST /checkout', () => {
   it('CONFIRMED → 201 {orderId, status, total} with Location; one order with the cart lines, one charge; the cart is emptied', async () => {

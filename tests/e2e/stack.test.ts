@@ -18,6 +18,7 @@ import { startStack, type Stack } from '../../scripts/stack';
 import { assertBooksBalance, initialStock } from '../support/books';
 import { freePort } from '../support/ports';
 import { sseReader } from '../api/support/sse';
+import { until } from '../support/until';
 
 const exec = promisify(execFile);
 let stack: Stack;
@@ -81,16 +82,6 @@ const placeOrder = (body: Record<string, unknown>) =>
     headers: { 'content-type': 'application/json', authorization: `Bearer ${customer.token}` },
     body: JSON.stringify({ shippingAddress: address, paymentMethod: { token: 'tok_visa' }, ...body }),
   });
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** Swaps the payments worker for one started with `env` (e.g. a fault hook). */
 async function replacePaymentsWorker(env: NodeJS.ProcessEnv = {}, signal: NodeJS.Signals = 'SIGTERM') {

@@ -22,6 +22,7 @@ import { assertBooksBalance, initialStock, readBooks } from '../support/books';
 import { freshDatabase } from '../support/db';
 import { timeSkippingEnv } from '../support/temporal';
 import { createWorkers, realActivities, runWorkers } from '../support/workers';
+import { until } from '../support/until';
 
 let env: TestWorkflowEnvironment;
 let db: Db;
@@ -67,14 +68,6 @@ const run = (input: PlaceOrderInput) =>
       workflowIdConflictPolicy: 'FAIL',
     }),
   });
-
-async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const ledgerFor = (orderId: string) => db.gatewayTransaction.findMany({ where: { idempotencyKey: { startsWith: orderWorkflowId(orderId) } } });
 

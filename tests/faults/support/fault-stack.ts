@@ -17,6 +17,8 @@ import { startStack, type Stack } from '../../../scripts/stack';
 import { assertBooksBalance, initialStock } from '../../support/books';
 import { freePort } from '../../support/ports';
 
+export { until } from '../../support/until';
+
 export interface Customer {
   id: string;
   token: string;
@@ -169,15 +171,4 @@ export async function bootFaultStack(name: string, env: NodeJS.ProcessEnv = {}):
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** Polls until `fn` gives a truthy value. */
-export async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
