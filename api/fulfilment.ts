@@ -7,7 +7,7 @@ import type { Db } from '../prisma/client';
 import { orderWorkflowId } from '../temporal-config/workflow-ids';
 import { markDeliveredSignal, requestReturnUpdate } from '../workflows/messages';
 import { errorResponse } from './errors';
-import { ErrorSchema } from './schemas';
+import { ErrorSchema, text } from './schemas';
 import type { AppEnv } from './types';
 
 export interface FulfilmentDeps {
@@ -29,7 +29,7 @@ const webhookRoute = createRoute({
     headers: z.object({ 'x-carrier-secret': z.string().min(1) }),
     body: {
       required: true,
-      content: { 'application/json': { schema: z.object({ trackingNumber: z.string().min(4).max(40), event: z.literal('delivered') }) } },
+      content: { 'application/json': { schema: z.object({ trackingNumber: text(4, 40), event: z.literal('delivered') }) } },
     },
   },
   responses: {
@@ -47,7 +47,7 @@ const returnRoute = createRoute({
   summary: 'Return a delivered order within the return window: refund and restock',
   request: {
     params: z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) }),
-    body: { required: false, content: { 'application/json': { schema: z.object({ reason: z.string().max(500).optional() }) } } },
+    body: { required: false, content: { 'application/json': { schema: z.object({ reason: text(0, 500).optional() }) } } },
   },
   responses: {
     200: { description: 'return accepted', content: { 'application/json': { schema: z.object({ orderId: z.string().uuid(), accepted: z.literal(true) }) } } },
@@ -56,7 +56,11 @@ const returnRoute = createRoute({
   },
 });
 
-const sameSecret = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+/** Compares bytes: a header may carry non-ASCII characters, so equal lengths in characters need not be equal in bytes. */
+const sameSecret = (a: string, b: string) => {
+  const [x, y] = [Buffer.from(a), Buffer.from(b)];
+  return x.length === y.length && timingSafeEqual(x, y);
+};
 
 export function registerFulfilmentRoutes(app: OpenAPIHono<AppEnv>, deps: FulfilmentDeps): void {
   app.openapi(webhookRoute, async (c) => {

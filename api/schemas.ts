@@ -1,9 +1,13 @@
 import { z } from '@hono/zod-openapi';
 import { OrderStatuses } from '../domain/order-status';
 
+/** A UTF-16 surrogate without its pair: not Unicode, and jsonb refuses its \u escape. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /**
- * A bounded string PostgreSQL can store: a NUL byte would make the database,
- * not the client, fail (a 500 for client input).
+ * A bounded string PostgreSQL can store: a NUL byte or an unpaired surrogate
+ * would make the database, not the client, fail (a 500 for client input, or
+ * a saga that cannot write the order).
  */
 export const text = (min: number, max: number) =>
   z
@@ -11,7 +15,8 @@ export const text = (min: number, max: number) =>
     .trim()
     .min(min)
     .max(max)
-    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters')
+    .refine((s) => !LONE_SURROGATE.test(s), 'must not contain unpaired UTF-16 surrogates');
 
 export const MoneySchema = z
   .object({ amount: z.number().int().openapi({ example: 1999 }), currency: z.string().length(3).openapi({ example: 'USD' }) })

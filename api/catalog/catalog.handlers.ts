@@ -4,11 +4,12 @@ import { ErrorCodes } from '../../domain/errors';
 import type { Db, Prisma } from '../../prisma/client';
 import { ApiError } from '../errors';
 import { decodeCursor, toPage } from '../pagination';
+import { text } from '../schemas';
 import type { AppEnv } from '../types';
 import type * as routes from './catalog.routes';
 import { toProduct, withStock } from './products';
 
-const Cursor = z.object({ id: z.string() });
+const Cursor = z.object({ id: text(1, 100) });
 
 /** LIKE treats % and _ as wildcards; a search for "50%" means the characters. */
 const literal = (s: string) => s.replace(/[\\%_]/g, (ch) => `\\${ch}`);

@@ -26,6 +26,9 @@ export interface PricedLines {
   totalAmount: number;
 }
 
+/** The largest amount (minor units) the database's integer columns hold. */
+const MAX_AMOUNT = 2_147_483_647;
+
 /**
  * Snapshots prices from the catalog: the order keeps what the customer saw.
  * Every product must exist, be for sale and share one currency.
@@ -49,7 +52,14 @@ export async function priceLines(
     const p = byId.get(i.productId)!;
     return { productId: p.id, sku: p.sku, name: p.name, quantity: i.quantity, unitPriceAmount: p.priceAmount };
   });
-  return { currency: products[0]!.currency, items, totalAmount: orderTotal(items) };
+  const totalAmount = orderTotal(items);
+  // amounts are PostgreSQL integers: a larger total could never be written, and the saga would retry forever
+  if (totalAmount > MAX_AMOUNT) {
+    throw new ApiError(ErrorCodes.VALIDATION_FAILED, `invalid request: the order total ${totalAmount} exceeds ${MAX_AMOUNT} minor units`, {
+      fields: [{ path: 'items', message: `order total must not exceed ${MAX_AMOUNT} minor units` }],
+    });
+  }
+  return { currency: products[0]!.currency, items, totalAmount };
 }
 
 const START_TIMEOUT_MS = 5_000;
