@@ -73,7 +73,7 @@ const UNAVAILABLE_CODES = [
 /** Prisma driver-adapter error kinds that mean "cannot talk to the database" */
 const UNAVAILABLE_KINDS = ['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections'];
 const UNAVAILABLE_MESSAGE =
-  /ECONNREFUSED|Connection terminated|connect ETIMEDOUT|14 UNAVAILABLE|deadline exceeded|Can't reach database server|the database system is (shutting down|starting up|in recovery mode)|terminating connection due to administrator command/i;
+  /ECONNREFUSED|Connection terminated|connect ETIMEDOUT|14 UNAVAILABLE|deadline exceeded|Can't reach database server|the database system is (shutting down|starting up|in recovery mode)|terminating connection due to administrator command|Unable to start a transaction in the given time/i;
 
 /**
  * Is this a dependency (database, Temporal) being unreachable rather than a

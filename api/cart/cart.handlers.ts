@@ -7,8 +7,16 @@ import { checkNewLine, checkProduct, checkQuantity } from './cart.rules';
 
 export function createCartHandlers(db: Db) {
   /** Writes `quantity` (or existing + quantity) for a product after checking every cart rule. */
-  const put = (customerId: string, productId: string, quantity: number, mode: 'add' | 'set') =>
-    changeCart(db, customerId, async (tx: Prisma.TransactionClient) => {
+  const put = async (customerId: string, productId: string, quantity: number, mode: 'add' | 'set') => {
+    // Refusals first, without the cart's lock: a flood of requests against a
+    // full cart then never queues on it (nor holds pool connections while it waits).
+    checkQuantity(quantity);
+    const known = await db.product.findUnique({ where: { id: productId }, select: { id: true, active: true, currency: true } });
+    checkProduct(known, productId);
+    const seen = await cartState(db, customerId, productId);
+    if (!seen.existing) checkNewLine(seen.lineCount, seen.currencies, known.currency);
+    // ...then again under the lock, where the answer cannot be raced past
+    return changeCart(db, customerId, async (tx: Prisma.TransactionClient) => {
       checkQuantity(quantity);
       const product = await tx.product.findUnique({ where: { id: productId }, select: { id: true, active: true, currency: true } });
       checkProduct(product, productId);
@@ -22,6 +30,7 @@ export function createCartHandlers(db: Db) {
         update: { quantity: next },
       });
     });
+  };
 
   const getCart: RouteHandler<typeof routes.getCart, AppEnv> = async (c) => c.json(await loadCart(db, c.get('user')!.id), 200);
 

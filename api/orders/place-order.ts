@@ -80,8 +80,9 @@ const timeout = <T>(ms: number, value: T) => new Promise<T>((resolve) => setTime
 export async function placeOrderAndWait(deps: OrderDeps, input: PlaceOrderInput): Promise<OrderState | 'pending'> {
   const workflowId = orderWorkflowId(input.orderId);
   const deadline = Date.now() + deps.outcomeWaitMs;
-  const started = deps.temporal.workflow
-    .start<typeof placeOrder>('placeOrder', {
+  // The deadline also stops the client's own retries once we have answered 503.
+  const started = deps.temporal
+    .withDeadline(Date.now() + START_TIMEOUT_MS, () => deps.temporal.workflow.start<typeof placeOrder>('placeOrder', {
       workflowId,
       taskQueue: TaskQueues.orders,
       args: [input],
@@ -91,7 +92,7 @@ export async function placeOrderAndWait(deps: OrderDeps, input: PlaceOrderInput)
         { key: OrderStatusKey, value: 'PENDING' },
         { key: CustomerIdKey, value: input.customerId },
       ],
-    })
+    }))
     .then(
       () => 'running' as const,
       (err: unknown) => {
