@@ -77,8 +77,8 @@ export const configSchema = z.object({
   FAULT_HOLD_MS: int(0),
   /** a simulated gateway outage: every call fails (error = 5xx, timeout = no answer, lost_response = done but the answer is lost) or is slow */
   PAYMENT_FAULT: z.enum(['none', 'error', 'timeout', 'slow', 'lost_response']).default('none'),
-  /** the outage ends at this epoch millisecond; 0 = it never ends */
-  PAYMENT_FAULT_UNTIL: int(0),
+  /** how long the outage lasts from the moment the worker is ready (ms); 0 = it never ends */
+  PAYMENT_FAULT_FOR_MS: int(0),
 });
 export type Config = z.infer<typeof configSchema>;
 

@@ -29,7 +29,7 @@ export const gatewayFromConfig = (db: Db, config: Config): PaymentGateway =>
     declineRate: config.PAYMENT_DECLINE_RATE,
     transientFailures: config.PAYMENT_TRANSIENT_FAILURES,
     timeoutMs: config.PAYMENT_TIMEOUT_MS,
-    fault: config.PAYMENT_FAULT === 'none' ? undefined : { mode: config.PAYMENT_FAULT, until: config.PAYMENT_FAULT_UNTIL || Infinity },
+    fault: config.PAYMENT_FAULT === 'none' ? undefined : { mode: config.PAYMENT_FAULT, until: config.PAYMENT_FAULT_FOR_MS ? Date.now() + config.PAYMENT_FAULT_FOR_MS : Infinity },
   });
 
 /** What each bounded context's worker runs: its activities, and for orders the workflows. */

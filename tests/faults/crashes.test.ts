@@ -121,9 +121,12 @@ describe('fault suite: worker crashes (real worker processes, SIGKILL)', () => {
 });
 
 describe('fault suite: payment gateway trouble (simulated provider, real workers)', () => {
-  /** Puts the payments worker behind an outage of `mode` lasting `forMs` from now. */
-  const outage = (mode: string, forMs: number) =>
-    restartWorker('payments', 'SIGTERM', { PAYMENT_FAULT: mode, PAYMENT_FAULT_UNTIL: String(Date.now() + forMs) });
+  /**
+   * Puts the payments worker behind an outage of `mode` lasting `forMs` from
+   * the moment the new worker is ready (orders placed before that wait for it),
+   * so a slow restart on a busy machine cannot eat the outage.
+   */
+  const outage = (mode: string, forMs: number) => restartWorker('payments', 'SIGTERM', { PAYMENT_FAULT: mode, PAYMENT_FAULT_FOR_MS: String(forMs) });
 
   for (const mode of ['error', 'timeout', 'lost_response'] as const) {
     it(`gateway ${mode === 'error' ? 'answering 5xx' : mode === 'timeout' ? 'not answering' : 'losing its answers'} for 6 s: charges retry with backoff, every order confirms, charged once`, async () => {
