@@ -105,12 +105,24 @@ export function createInventoryActivities(db: Db) {
         const rows = await tx.reservation.findMany({ where: { orderId: input.orderId, status: { in: ['HELD', 'COMMITTED'] } } });
         let released = 0;
         for (const r of rows) {
-          const { count } = await tx.reservation.updateMany({ where: { id: r.id, status: r.status }, data: { status: 'RELEASED' } });
-          if (count === 0) continue;
+          // A commitStock still in flight (its cancel not yet delivered) may turn
+          // HELD into COMMITTED under our feet: then release what it is now.
+          let status = r.status;
+          for (;;) {
+            const { count } = await tx.reservation.updateMany({ where: { id: r.id, status }, data: { status: 'RELEASED' } });
+            if (count === 1) break;
+            const now = await tx.reservation.findUnique({ where: { id: r.id }, select: { status: true } });
+            if (now?.status !== 'HELD' && now?.status !== 'COMMITTED') {
+              status = 'RELEASED';
+              break;
+            }
+            status = now.status;
+          }
+          if (status === 'RELEASED') continue;
           await tx.stock.update({
             where: { productId: r.productId },
             data:
-              r.status === 'HELD'
+              status === 'HELD'
                 ? { reserved: { decrement: r.quantity }, available: { increment: r.quantity } }
                 : { sold: { decrement: r.quantity }, available: { increment: r.quantity } },
           });

@@ -222,6 +222,20 @@ describe('activities are idempotent', () => {
     expect((await readBooks(db)).stock.prod_kettle).toEqual(before);
   });
 
+  it('a release racing a commit still in flight (a cancel at the moment of payment) always ends released', async () => {
+    // found by tests/faults/contention.test.ts: the release read HELD, the commit
+    // turned it COMMITTED, the release's conditional update missed and skipped it
+    const inventory = createInventoryActivities(db);
+    const before = (await readBooks(db)).stock.prod_mug!;
+    const orderIds = Array.from({ length: 40 }, () => randomUUID());
+    for (const orderId of orderIds) {
+      await inventory.reserveStock({ orderId, items: [{ productId: 'prod_mug', quantity: 1 }], expiresAt: new Date(Date.now() + 60_000).toISOString() });
+    }
+    await Promise.all(orderIds.map((orderId, i) => Promise.all(i % 2 ? [inventory.commitStock({ orderId }), inventory.releaseStock({ orderId })] : [inventory.releaseStock({ orderId }), inventory.commitStock({ orderId })])));
+    expect(await db.reservation.count({ where: { orderId: { in: orderIds }, status: { not: 'RELEASED' } } })).toBe(0);
+    expect((await readBooks(db)).stock.prod_mug).toEqual(before);
+  });
+
   it('charging twice with one key charges once; a refund before the charge voids it', async () => {
     const gateway = new SimulatedGateway(db, { latencyMs: 0, slowMs: 0, declineRate: 0, transientFailures: 0 });
     const payments = createPaymentsActivities(db, gateway);
