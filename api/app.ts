@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import type { Client } from '@temporalio/client';
 import { bodyLimit } from 'hono/body-limit';
 import { ErrorCodes } from '../domain/errors';
@@ -18,6 +19,7 @@ import { registerDocsPage } from './docs-page';
 import { errorResponse, onError } from './errors';
 import { registerFulfilmentRoutes } from './fulfilment';
 import { registerHealthRoutes } from './health';
+import { createApiMetrics, registerMetricsRoute, routeOf, type ApiMetrics } from './metrics';
 import { rateLimit } from './middleware/rate-limit';
 import { registerDocument } from './openapi';
 import { registerOrderRoutes, type OrderDeps } from './orders';
@@ -39,7 +41,20 @@ export interface AppDeps {
   eventHeartbeatMs?: number;
   carrierWebhookSecret?: string;
   fulfilment?: FulfilmentTimings;
+  /** Prometheus registry served at /metrics; default: a fresh one without process metrics */
+  metrics?: ApiMetrics;
+  /** set when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT): one SERVER span per request, active while it runs */
+  tracer?: Tracer;
 }
+
+const headerGetter = {
+  get: (carrier: Headers, key: string) => carrier.get(key) ?? undefined,
+  keys: (carrier: Headers) => {
+    const keys: string[] = [];
+    carrier.forEach((_value, key) => keys.push(key));
+    return keys;
+  },
+};
 
 /** Prefixes that need a token; routes added under them later are covered too. */
 const NEEDS_TOKEN = ['/api/v1/cart', '/api/v1/cart/*', '/api/v1/checkout', '/api/v1/orders', '/api/v1/orders/*', '/api/v1/users/me'];
@@ -56,14 +71,40 @@ export function createApp(deps: AppDeps) {
   });
   const tokens = createTokens({ secret: deps.jwtSecret ?? DEV_JWT_SECRET, ttlSeconds: deps.jwtTtlSeconds ?? 900 });
 
+  const metrics = deps.metrics ?? createApiMetrics();
+  const tracer = deps.tracer;
+  if (tracer) {
+    // Continues a caller's trace (traceparent header); the Temporal client
+    // calls made while handling the request become its children.
+    app.use('*', async (c, next) => {
+      const parent = propagation.extract(context.active(), c.req.raw.headers, headerGetter);
+      const span = tracer.startSpan(c.req.method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': c.req.method, 'url.path': c.req.path } }, parent);
+      try {
+        await context.with(trace.setSpan(parent, span), next);
+      } finally {
+        const route = routeOf(c);
+        span.updateName(`${c.req.method} ${route}`);
+        span.setAttribute('http.route', route);
+        span.setAttribute('http.response.status_code', c.res.status);
+        if (c.res.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
+      }
+    });
+  }
   app.use('*', async (c, next) => {
     const requestId = c.req.header('x-request-id') ?? randomUUID();
     c.set('requestId', requestId);
-    c.set('log', deps.log.child({ requestId }));
+    const traceId = tracer ? trace.getActiveSpan()?.spanContext().traceId : undefined;
+    c.set('log', deps.log.child(traceId ? { requestId, traceId } : { requestId }));
     c.header('X-Request-Id', requestId);
     const started = performance.now();
     await next();
-    c.get('log').info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
+    const seconds = (performance.now() - started) / 1000;
+    const route = routeOf(c);
+    metrics.requests.inc({ method: c.req.method, route, status: String(c.res.status) });
+    metrics.duration.observe({ method: c.req.method, route }, seconds);
+    // one line per request: never headers or bodies
+    c.get('log').info({ method: c.req.method, route, path: c.req.path, status: c.res.status, ms: Math.round(seconds * 1000) }, 'request');
   });
   app.use('*', bodyLimit({ maxSize: deps.maxBodyBytes ?? 64 * 1024, onError: (c) => errorResponse(c, ErrorCodes.PAYLOAD_TOO_LARGE, 'request body is too large') }));
   app.use('/api/*', async (c, next) => {
@@ -88,6 +129,7 @@ export function createApp(deps: AppDeps) {
     fulfilment: deps.fulfilment,
   };
   registerHealthRoutes(app, deps);
+  registerMetricsRoute(app, metrics);
   registerAuthRoutes(app, deps.db, tokens);
   registerCatalogRoutes(app, deps.db);
   registerCartRoutes(app, deps.db);

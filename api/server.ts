@@ -4,18 +4,28 @@
  */
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { createDb } from '../prisma/client';
 import { databaseUrl, DEV_JWT_SECRET, loadConfig, temporalAddress } from '../platform/config';
 import { createLogger } from '../platform/logger';
+import { startTracing } from '../platform/tracing';
 import { createApp } from './app';
+import { createApiMetrics } from './metrics';
 import { ensureAdmin } from './auth/admin-bootstrap';
 
 const config = loadConfig();
-const log = createLogger('api', config.LOG_LEVEL);
+const log = createLogger('api', config.LOG_LEVEL, { format: config.LOG_FORMAT });
+// off (nothing installed) unless OTEL_EXPORTER_OTLP_ENDPOINT is set
+const tracing = startTracing(config, 'api');
 const db = createDb(databaseUrl(config), { poolSize: config.DB_POOL_SIZE });
 // lazy: the API starts (and answers 503 on /health/ready) while Temporal is still coming up
 const connection = Connection.lazy({ address: temporalAddress(config) });
-const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+// with tracing, workflow starts, updates, signals and queries carry the request's trace to the workers
+const temporal = new Client({
+  connection,
+  namespace: config.TEMPORAL_NAMESPACE,
+  interceptors: tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })] } : undefined,
+});
 if (config.JWT_SECRET === DEV_JWT_SECRET && config.NODE_ENV === 'production') {
   log.warn('JWT_SECRET is the development default: anyone who reads the source can mint tokens. Set JWT_SECRET.');
 }
@@ -27,6 +37,8 @@ const app = createApp({
   db,
   temporal,
   log,
+  metrics: createApiMetrics({ processMetrics: true }),
+  tracer: tracing?.tracer,
   reservationTtlMs: config.RESERVATION_TTL_MS,
   outcomeWaitMs: config.CHECKOUT_WAIT_MS,
   jwtSecret: config.JWT_SECRET,
@@ -41,7 +53,8 @@ const app = createApp({
 });
 
 const server = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT }, (info) => {
-  log.info({ url: `http://${config.HOST}:${info.port}` }, 'API listening');
+  const url = `http://${config.HOST}:${info.port}`;
+  log.info({ url, metrics: `${url}/metrics`, tracing: tracing ? config.OTEL_EXPORTER_OTLP_ENDPOINT : 'off' }, 'API listening');
 });
 
 let stopping = false;
@@ -52,6 +65,7 @@ const stop = (signal: string) => {
   server.close(async () => {
     await connection.close().catch(() => undefined);
     await db.$disconnect();
+    await tracing?.shutdown();
     process.exit(0);
   });
   setTimeout(() => process.exit(0), 5_000).unref();

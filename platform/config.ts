@@ -17,6 +17,14 @@ export const DEV_JWT_SECRET = 'dev-only-jwt-secret-do-not-use-in-production-0000
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** json lines or pino-pretty; unset: pretty only when NODE_ENV=development and stdout is a terminal, else json */
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  /** each worker serves Prometheus /metrics (Temporal SDK runtime metrics + business counters) on HOST:this port; 0 = off */
+  WORKER_METRICS_PORT: int(0),
+  /** OTLP/HTTP collector base URL (spans go to <url>/v1/traces), e.g. http://localhost:4318; unset = tracing off */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  /** service.name prefix of exported spans: <prefix>-api, <prefix>-worker-<context> */
+  OTEL_SERVICE_NAME: z.string().min(1).default('order-fulfilment'),
 
   DATABASE_URL: z.string().url().optional(),
   /** embedded PostgreSQL, used when DATABASE_URL is not given */

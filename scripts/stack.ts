@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { createDb } from '../prisma/client';
@@ -25,6 +26,10 @@ export interface Stack {
   temporalCli?: string;
   /** the worker child processes by context, for tests that kill and restart them */
   workers: Map<string, ChildProcess>;
+  /** Prometheus endpoint (http://host:port/metrics) of each context's worker; empty unless `workerMetrics` */
+  workerMetrics: Map<string, string>;
+  /** the API's own Prometheus endpoint */
+  apiMetricsUrl: string;
   startWorker(context: string, env?: NodeJS.ProcessEnv): ChildProcess;
   /** stops one context's worker (SIGKILL = a crash: no graceful shutdown) without counting it as a crash of the stack */
   stopWorker(context: string, signal?: NodeJS.Signals): Promise<void>;
@@ -46,6 +51,12 @@ export interface StackOptions {
   output?: (name: string, line: string) => void;
   /** extra environment for workers and API */
   env?: NodeJS.ProcessEnv;
+  /**
+   * give each worker a Prometheus endpoint (WORKER_METRICS_PORT): ports
+   * config.WORKER_METRICS_PORT, +1, ... in WORKERS order when it is set,
+   * free ports otherwise; a restarted worker keeps its context's port
+   */
+  workerMetrics?: boolean;
 }
 
 const tsx = (file: string, args: string[] = []) => [process.execPath, ['--import', 'tsx', path.join(ROOT, file), ...args]] as const;
@@ -80,6 +91,16 @@ async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number):
   }
 }
 
+/** A TCP port nothing listens on right now. */
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const srv = net.createServer().once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+
 const stopChild = (child: ChildProcess, graceMs = 10_000) =>
   new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -91,7 +112,7 @@ const stopChild = (child: ChildProcess, graceMs = 10_000) =>
     child.kill('SIGTERM');
   });
 
-export async function startStack({ config, log = console.log, output, env = {} }: StackOptions): Promise<Stack> {
+export async function startStack({ config, log = console.log, output, env = {}, workerMetrics: withWorkerMetrics = false }: StackOptions): Promise<Stack> {
   const children: { name: string; child: ChildProcess }[] = [];
   const stopping = { value: false };
   /** children stopped on purpose (a fault test, a restart): their exit is no crash */
@@ -191,15 +212,36 @@ export async function startStack({ config, log = console.log, output, env = {} }
     }
 
     // 3. workers, one process per bounded context
-    const childEnv = { ...env, DATABASE_URL: database.url, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: config.TEMPORAL_NAMESPACE };
+    // Children write JSON lines; pretty ones when we print them to a terminal in development.
+    const logFormat = env.LOG_FORMAT ?? process.env.LOG_FORMAT ?? (!output && process.stdout.isTTY && config.NODE_ENV === 'development' ? 'pretty' : undefined);
+    const childEnv = {
+      ...env,
+      ...(logFormat ? { LOG_FORMAT: logFormat } : {}),
+      DATABASE_URL: database.url,
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_NAMESPACE: config.TEMPORAL_NAMESPACE,
+    };
+    const contexts = config.WORKERS.split(',').map((s) => s.trim()).filter(Boolean);
+    const metricsPorts = new Map<string, number>();
+    if (withWorkerMetrics) {
+      for (const [i, context] of contexts.entries()) metricsPorts.set(context, config.WORKER_METRICS_PORT ? config.WORKER_METRICS_PORT + i : await freePort());
+    }
+    const metricsHost = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
+    const workerMetrics = new Map([...metricsPorts].map(([context, port]) => [context, `http://${metricsHost}:${port}/metrics`]));
     const workers = new Map<string, ChildProcess>();
     const startWorker = (context: string, extraEnv: NodeJS.ProcessEnv = {}) => {
       const [cmd, args] = tsx('workers/main.ts', [context]);
-      const child = launch(`worker:${context}`, cmd, args, { ...childEnv, ...extraEnv });
+      const port = metricsPorts.get(context);
+      const child = launch(`worker:${context}`, cmd, args, {
+        ...childEnv,
+        // one port per process: an inherited WORKER_METRICS_PORT would make every worker bind the same one
+        WORKER_METRICS_PORT: port ? String(port) : '0',
+        ...(port ? { HOST: config.HOST } : {}),
+        ...extraEnv,
+      });
       workers.set(context, child);
       return child;
     };
-    const contexts = config.WORKERS.split(',').map((s) => s.trim()).filter(Boolean);
     for (const context of contexts) startWorker(context);
 
     // 4. HTTP API
@@ -215,6 +257,8 @@ export async function startStack({ config, log = console.log, output, env = {} }
       databaseUrl: database.url,
       temporalCli,
       workers,
+      workerMetrics,
+      apiMetricsUrl: `${apiUrl}/metrics`,
       startWorker,
       stopWorker: (context, signal = 'SIGTERM') => stopOnPurpose(workers.get(context), signal),
       stopTemporal: (signal = 'SIGTERM') => stopOnPurpose(temporal, signal),

@@ -5,7 +5,7 @@ import { startStack } from './stack';
 const config = loadConfig();
 const log = (m: string) => console.log(`[start] ${m}`);
 const started = Date.now();
-const stack = await startStack({ config, log });
+const stack = await startStack({ config, log, workerMetrics: true });
 
 const shutdown = async (why: string, code: number) => {
   log(`${why}: stopping everything...`);
@@ -21,6 +21,9 @@ console.log(`
   Order platform is up (${((Date.now() - started) / 1000).toFixed(1)}s)
     API            ${stack.apiUrl}            (OpenAPI: ${stack.apiUrl}/openapi.json)
     Health         ${stack.apiUrl}/health/ready
+    Metrics        ${stack.apiMetricsUrl}   (Prometheus; workers below)
+${[...stack.workerMetrics].map(([context, url]) => `      ${context.padEnd(13)}  ${url}`).join('\n')}
+    Tracing        ${config.OTEL_EXPORTER_OTLP_ENDPOINT ? `OTLP/HTTP to ${config.OTEL_EXPORTER_OTLP_ENDPOINT}` : 'off (set OTEL_EXPORTER_OTLP_ENDPOINT)'}
     Temporal       ${stack.temporalAddress}${stack.uiUrl ? `\n    Web UI         ${stack.uiUrl}` : ''}
     PostgreSQL     ${stack.databaseUrl}
   Workers: ${[...stack.workers.keys()].join(', ')}.  Ctrl-C stops everything.

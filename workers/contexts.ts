@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { log as activityLog } from '@temporalio/activity';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createInventoryActivities } from '../activities/inventory';
 import { createOrdersActivities } from '../activities/orders';
@@ -9,7 +10,9 @@ import { LoggingSender, type NotificationSender } from '../activities/notificati
 import { SimulatedGateway, type PaymentGateway } from '../activities/payments/gateway';
 import type { Db } from '../prisma/client';
 import type { Config } from '../platform/config';
+import type { Tracing } from '../platform/tracing';
 import { holdAfterActivities } from './faults';
+import { activityCompletionLog, tracingWorkerOptions } from './observability';
 import { TaskQueues, type BoundedContext } from '../temporal-config/task-queues';
 
 const require = createRequire(import.meta.url);
@@ -20,6 +23,8 @@ export interface WorkerDeps {
   config: Config;
   gateway?: PaymentGateway;
   sender?: NotificationSender;
+  /** OpenTelemetry, when OTEL_EXPORTER_OTLP_ENDPOINT is set */
+  tracing?: Tracing;
 }
 
 export const gatewayFromConfig = (db: Db, config: Config): PaymentGateway =>
@@ -50,14 +55,29 @@ export function workerOptionsFor(context: BoundedContext, deps: WorkerDeps): Pic
     case 'shipping':
       return { taskQueue, activities: createShippingActivities(deps.db) };
     case 'notifications':
-      return { taskQueue, activities: createNotificationsActivities(deps.db, deps.sender ?? new LoggingSender((entry, msg) => console.log(JSON.stringify({ ...entry, msg })))) };
+      return { taskQueue, activities: createNotificationsActivities(deps.db, deps.sender ?? new LoggingSender((entry, msg) => activityLog.info(msg, entry))) };
   }
 }
 
+/**
+ * The worker of one context as its process runs it: one log line per
+ * activity, tracing interceptors and the workflow span sink when tracing is
+ * on, the fault-injection hook when configured.
+ */
 export async function createContextWorker(context: BoundedContext, connection: NativeConnection, namespace: string, deps: WorkerDeps): Promise<Worker> {
+  const options = workerOptionsFor(context, deps);
   const held = deps.config.FAULT_HOLD_AFTER_ACTIVITIES.split(',').map((s) => s.trim()).filter(Boolean);
-  const interceptors = held.length
-    ? { activity: [holdAfterActivities(held, deps.config.FAULT_HOLD_MS, (msg) => console.log(JSON.stringify({ level: 40, msg })))] }
-    : undefined;
-  return Worker.create({ connection, namespace, interceptors, ...workerOptionsFor(context, deps) });
+  const tracing = tracingWorkerOptions(deps.tracing, !!options.workflowsPath);
+  const activity = [
+    ...tracing.activity, // outermost: the RunActivity span covers the others
+    activityCompletionLog,
+    ...(held.length ? [holdAfterActivities(held, deps.config.FAULT_HOLD_MS, (msg) => activityLog.warn(msg))] : []),
+  ];
+  return Worker.create({
+    connection,
+    namespace,
+    interceptors: { activity, workflowModules: tracing.workflowModules },
+    sinks: tracing.sinks,
+    ...options,
+  });
 }

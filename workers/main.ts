@@ -7,8 +7,10 @@ import { NativeConnection } from '@temporalio/worker';
 import { createDb } from '../prisma/client';
 import { databaseUrl, loadConfig, temporalAddress } from '../platform/config';
 import { createLogger } from '../platform/logger';
+import { startTracing } from '../platform/tracing';
 import { boundedContexts, type BoundedContext } from '../temporal-config/task-queues';
 import { createContextWorker } from './contexts';
+import { installTemporalRuntime, registerOrderCounters } from './observability';
 
 const context = process.argv[2] as BoundedContext;
 if (!boundedContexts.includes(context)) {
@@ -16,14 +18,30 @@ if (!boundedContexts.includes(context)) {
   process.exit(2);
 }
 const config = loadConfig();
-const log = createLogger(`worker:${context}`, config.LOG_LEVEL);
+const log = createLogger(`worker:${context}`, config.LOG_LEVEL, { format: config.LOG_FORMAT });
+// Before any connection: SDK and Core logs into pino; Prometheus on WORKER_METRICS_PORT (0 = off).
+const metricsAddress = config.WORKER_METRICS_PORT ? `${config.HOST}:${config.WORKER_METRICS_PORT}` : undefined;
+installTemporalRuntime(log, metricsAddress);
+// off (nothing installed) unless OTEL_EXPORTER_OTLP_ENDPOINT is set
+const tracing = startTracing(config, `worker-${context}`);
 const db = createDb(databaseUrl(config), { poolSize: config.DB_POOL_SIZE });
 const address = temporalAddress(config);
 const connection = await NativeConnection.connect({ address });
-const worker = await createContextWorker(context, connection, config.TEMPORAL_NAMESPACE, { db, config });
-log.info({ taskQueue: worker.options.taskQueue, address }, 'worker polling');
+const worker = await createContextWorker(context, connection, config.TEMPORAL_NAMESPACE, { db, config, tracing });
+// the orders worker runs the workflows: their business counters start at 0 on its endpoint
+if (metricsAddress && context === 'orders') registerOrderCounters(config.TEMPORAL_NAMESPACE, worker.options.taskQueue);
+log.info(
+  {
+    taskQueue: worker.options.taskQueue,
+    address,
+    metrics: metricsAddress ? `http://${metricsAddress}/metrics` : 'off',
+    tracing: tracing ? config.OTEL_EXPORTER_OTLP_ENDPOINT : 'off',
+  },
+  'worker polling',
+);
 // The SDK's runtime turns SIGINT/SIGTERM into a graceful worker shutdown.
 await worker.run();
 await connection.close();
 await db.$disconnect();
+await tracing?.shutdown(); // flushes the last batch of spans
 log.info('worker stopped');

@@ -3,6 +3,8 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  log,
+  metricMeter,
   patched,
   proxyActivities,
   setHandler,
@@ -23,6 +25,7 @@ import { ErrorCodes } from '../domain/errors';
 import { chargeKey, refundKey, returnRefundKey } from '../domain/payment';
 import { TaskQueues } from '../temporal-config/task-queues';
 import { CustomerIdKey, OrderStatusKey } from '../temporal-config/search-attributes';
+import { OrderCounters, orderCounterHelp } from './metrics';
 import {
   awaitOutcomeUpdate,
   cancelOrderSignal,
@@ -80,6 +83,15 @@ const notifications = proxyActivities<NotificationsActivities>({
   retry: { initialInterval: '1m', backoffCoefficient: 2, maximumInterval: '30m', maximumAttempts: 8 },
 });
 const notificationRecords = proxyActivities<NotificationsActivities>({ ...compensationOptions, taskQueue: TaskQueues.notifications });
+
+/**
+ * Adds one to a business counter (workflows/metrics.ts). Metrics and logs
+ * issue no commands: the histories replay unchanged, and the SDK skips both
+ * while replaying, so each order is counted once.
+ */
+function count(counter: keyof typeof OrderCounters, tags: Record<string, string> = {}): void {
+  metricMeter.createCounter(OrderCounters[counter], 'orders', orderCounterHelp[counter]).add(1, tags);
+}
 
 interface RegisteredCompensation {
   name: Compensation;
@@ -142,12 +154,15 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
     state.status = status;
     state.timestamps[status] = at;
     upsertSearchAttributes([{ key: OrderStatusKey, value: status }]);
+    log.info('order status changed', { orderId: input.orderId, status });
   };
 
   upsertSearchAttributes([
     { key: OrderStatusKey, value: state.status },
     { key: CustomerIdKey, value: input.customerId },
   ]);
+  count('placed');
+  log.info('order placed', { orderId: input.orderId, items: input.items.length, totalAmount: input.totalAmount, currency: input.currency });
 
   // Notifications run beside the order and never block or fail it.
   const notificationsSent: Promise<void>[] = [];
@@ -286,6 +301,7 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
 
     step('ORDER_CONFIRMED');
     await moveTo('CONFIRMED');
+    count('confirmed');
     notify('ORDER_CONFIRMED');
 
     // Fulfilment: still cancellable until the carrier has the parcels.
@@ -332,6 +348,9 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
     if (outcome.status === 'FAILED' && state.status !== 'PENDING') outcome = { ...outcome, status: 'CANCELLED' };
     state.failure = { code: outcome.code, message: outcome.message, details: outcome.details };
     record('SAGA_FAILED', { code: outcome.code, message: outcome.message, details: outcome.details });
+    if (outcome.code === ErrorCodes.PAYMENT_DECLINED) count('paymentDeclined', { reason: String(outcome.details?.reason ?? 'unknown') });
+    if (outcome.code === ErrorCodes.RESERVATION_EXPIRED) count('reservationExpired');
+    log.info('order saga unwinding', { orderId: input.orderId, code: outcome.code, compensations: compensations.length });
   }
   if (!outcome) {
     await afterHandOver();
@@ -357,6 +376,8 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
       }
       if (failed.length === 0) break;
       // Visible, never swallowed: an operator fixes the cause and signals retryCompensations.
+      count('needsAttention');
+      log.warn('compensation failed: the order needs an operator', { orderId: input.orderId, failed: failed.map((c) => c.name) });
       await moveTo('NEEDS_ATTENTION', {
         failure: {
           code: ErrorCodes.COMPENSATION_FAILED,
@@ -372,6 +393,8 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
       todo = failed;
     }
     await moveTo(outcome.status, { failure: state.failure, cancelReason: outcome.status === 'CANCELLED' ? cancelReason : undefined });
+    count(outcome.status === 'CANCELLED' ? 'cancelled' : 'failed');
+    if (compensations.length > 0) count('compensated');
     notify(outcome.status === 'CANCELLED' ? 'ORDER_CANCELLED' : outcome.code === ErrorCodes.PAYMENT_DECLINED ? 'PAYMENT_FAILED' : 'ORDER_FAILED');
   });
   await settleNotifications();

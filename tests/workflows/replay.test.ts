@@ -15,9 +15,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { temporal } from '@temporalio/proto';
 import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root';
-import { Worker, type ReplayResult } from '@temporalio/worker';
+import { Worker, type ReplayResult, type ReplayWorkerOptions } from '@temporalio/worker';
+import { makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry';
+import { Resource } from '@opentelemetry/resources';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { workflowsPath } from '../../workers/contexts';
+import { workflowTracingModule } from '../../workers/observability';
 
 const HISTORIES_DIR = fileURLToPath(new URL('./histories/', import.meta.url));
 // 15 from place-order.test.ts (a..l, f in four variants) + 8 from fulfilment.test.ts
@@ -47,22 +51,38 @@ async function loadHistories(): Promise<{ file: string; workflowId: string; hist
   );
 }
 
+async function replayAll(options: ReplayWorkerOptions) {
+  const histories = await loadHistories();
+  expect(histories.length).toBeGreaterThanOrEqual(MIN_HISTORIES);
+
+  const fileOf = new Map(histories.map((h) => [h.workflowId, h.file]));
+  const results: ReplayResult[] = [];
+  for await (const result of Worker.runReplayHistories(
+    options,
+    histories.map(({ workflowId, history }) => ({ workflowId, history })),
+  )) {
+    results.push(result);
+  }
+
+  const failures = results.filter((r) => r.error).map((r) => `${fileOf.get(r.workflowId) ?? r.workflowId}: ${r.error?.message}`);
+  expect(failures).toEqual([]);
+  expect(results.map((r) => fileOf.get(r.workflowId)).sort()).toEqual(histories.map((h) => h.file));
+}
+
 describe('recorded PlaceOrder histories', () => {
   it('all replay against the current workflow code without a determinism error', async () => {
-    const histories = await loadHistories();
-    expect(histories.length).toBeGreaterThanOrEqual(MIN_HISTORIES);
+    await replayAll({ workflowsPath, replayName: 'place-order-histories' });
+  });
 
-    const fileOf = new Map(histories.map((h) => [h.workflowId, h.file]));
-    const results: ReplayResult[] = [];
-    for await (const result of Worker.runReplayHistories(
-      { workflowsPath, replayName: 'place-order-histories' },
-      histories.map(({ workflowId, history }) => ({ workflowId, history })),
-    )) {
-      results.push(result);
-    }
-
-    const failures = results.filter((r) => r.error).map((r) => `${fileOf.get(r.workflowId) ?? r.workflowId}: ${r.error?.message}`);
-    expect(failures).toEqual([]);
-    expect(results.map((r) => fileOf.get(r.workflowId)).sort()).toEqual(histories.map((h) => h.file));
+  // Tracing (OTEL_EXPORTER_OTLP_ENDPOINT) may be turned on while orders are
+  // running: the OpenTelemetry workflow interceptors must not change what
+  // the workflow does.
+  it('also replay with the OpenTelemetry workflow interceptors a traced worker bundles', async () => {
+    await replayAll({
+      workflowsPath,
+      replayName: 'place-order-histories-traced',
+      interceptors: { workflowModules: [workflowTracingModule] },
+      sinks: { exporter: makeWorkflowExporter(new SimpleSpanProcessor(new InMemorySpanExporter()), new Resource({ 'service.name': 'replay' })) },
+    });
   });
 });
