@@ -5,7 +5,8 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT } from '../../platform/config';
@@ -19,6 +20,14 @@ export const Versions = {
   tctl: 'v1.18.4',
   /** io.temporal:temporal-test-server on Maven Central */
   javaTestServer: '1.38.0',
+  /**
+   * go.temporal.io/server, the real server and its SQL schema tool, for the
+   * production-like mode. The same version the CLI above embeds; pinned (with
+   * every dependency) by scripts/prod-like/temporal-server/go.mod + go.sum.
+   */
+  temporalServer: 'v1.29.1',
+  /** github.com/temporalio/ui-server/v2, the Web UI the CLI v1.5.1 embeds (and the temporalio/ui:2.42.1 image runs) */
+  temporalUiServer: 'v2.42.1',
 } as const;
 
 export class ToolMissingError extends Error {
@@ -121,6 +130,126 @@ export async function ensureTctl(log: Log = console.log): Promise<{ path?: strin
   }
 }
 
+async function makeWritable(dir: string): Promise<void> {
+  await chmod(dir, 0o755);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) await makeWritable(p);
+    else await chmod(p, 0o644);
+  }
+}
+
+/** The Go module that pins the real Temporal server build (go.mod, go.sum). */
+export const TEMPORAL_SERVER_MODULE = path.join(ROOT, 'scripts', 'prod-like', 'temporal-server');
+
+/** binary name in .tools/temporal-server/ → the package (pinned by the module's go.mod) */
+const TEMPORAL_SERVER_BINARIES = [
+  ['temporal-server', 'go.temporal.io/server/cmd/server'],
+  ['temporal-sql-tool', 'go.temporal.io/server/cmd/tools/sql'],
+  ['temporal-ui-server', 'github.com/temporalio/ui-server/v2/cmd/server'],
+] as const;
+
+export interface TemporalServerTools {
+  /** `temporal-server --root <dir> --config <dir> --env <name> start` */
+  server: string;
+  /** temporal-sql-tool: create-database, setup-schema, update-schema */
+  sqlTool: string;
+  /** Temporal's Web UI server (github.com/temporalio/ui-server, what the temporalio/ui image runs); '' = none */
+  uiServer: string;
+  /** the server's versioned PostgreSQL schemas: `<dir>/temporal/versioned`, `<dir>/visibility/versioned` */
+  postgresSchemaDir: string;
+  version: string;
+}
+
+async function goVersion(): Promise<[number, number] | undefined> {
+  try {
+    const { stdout } = await run('go', ['env', 'GOVERSION']);
+    const m = /go(\d+)\.(\d+)/.exec(stdout);
+    return m ? [Number(m[1]), Number(m[2])] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The production-like mode's binaries: the real Temporal server
+ * (go.temporal.io/server/cmd/server), its SQL schema tool (cmd/tools/sql) and
+ * the Web UI server (github.com/temporalio/ui-server), built with `go build` inside the small module
+ * in scripts/prod-like/temporal-server, whose go.mod/go.sum pin the server
+ * and every dependency (the same versions the CLI build resolves, so a Go
+ * cache warmed by the CLI build needs no download). Cached in
+ * .tools/temporal-server/ with a marker of the version and the go.mod/go.sum
+ * hash; rebuilt when either changes. With TEMPORAL_SERVER_PATH,
+ * TEMPORAL_SQL_TOOL_PATH and TEMPORAL_SCHEMA_DIR all set, those are used as is
+ * (and TEMPORAL_UI_SERVER_PATH for the Web UI, optional then).
+ */
+export async function ensureTemporalServer(log: Log = console.log): Promise<TemporalServerTools> {
+  const { TEMPORAL_SERVER_PATH, TEMPORAL_SQL_TOOL_PATH, TEMPORAL_SCHEMA_DIR } = process.env;
+  if (TEMPORAL_SERVER_PATH || TEMPORAL_SQL_TOOL_PATH || TEMPORAL_SCHEMA_DIR) {
+    const given = { TEMPORAL_SERVER_PATH, TEMPORAL_SQL_TOOL_PATH, TEMPORAL_SCHEMA_DIR };
+    for (const [name, value] of Object.entries(given)) {
+      if (!value) throw new ToolMissingError(`set all of TEMPORAL_SERVER_PATH, TEMPORAL_SQL_TOOL_PATH and TEMPORAL_SCHEMA_DIR, or none (${name} is missing)`);
+      if (!existsSync(value)) throw new ToolMissingError(`${name}=${value} does not exist`);
+    }
+    const uiServer = process.env.TEMPORAL_UI_SERVER_PATH ?? '';
+    return { server: TEMPORAL_SERVER_PATH!, sqlTool: TEMPORAL_SQL_TOOL_PATH!, uiServer, postgresSchemaDir: TEMPORAL_SCHEMA_DIR!, version: 'external' };
+  }
+
+  const dir = path.join(TOOLS_DIR, 'temporal-server');
+  const tools: TemporalServerTools = {
+    server: path.join(dir, 'temporal-server'),
+    sqlTool: path.join(dir, 'temporal-sql-tool'),
+    uiServer: path.join(dir, 'temporal-ui-server'),
+    postgresSchemaDir: path.join(dir, 'schema', 'postgresql', 'v12'),
+    version: Versions.temporalServer,
+  };
+  const hash = createHash('sha256');
+  for (const f of ['go.mod', 'go.sum']) hash.update(await readFile(path.join(TEMPORAL_SERVER_MODULE, f)));
+  const wanted = `${Versions.temporalServer} ${Versions.temporalUiServer} ${hash.digest('hex').slice(0, 16)}`;
+  const marker = path.join(dir, 'version');
+  if ([tools.server, tools.sqlTool, tools.uiServer].every((f) => existsSync(f)) && (await readMarker(marker)) === wanted) return tools;
+
+  const go = await goVersion();
+  if (!go) {
+    throw new ToolMissingError(
+      `the Temporal server ${Versions.temporalServer} is not built yet and Go is not available to build it.\n` +
+        `Install Go >= 1.25 (https://go.dev/dl, or your package manager: Debian/Ubuntu golang-1.25 or newer) and re-run, ` +
+        `or set TEMPORAL_SERVER_PATH, TEMPORAL_SQL_TOOL_PATH and TEMPORAL_SCHEMA_DIR (schema/postgresql/v12 of go.temporal.io/server).`,
+    );
+  }
+  if (go[0] === 1 && go[1] < 25) {
+    log(`Go ${go.join('.')} is older than the 1.25 go.temporal.io/server asks for: Go will try to fetch a newer toolchain from the module proxy`);
+  }
+  await mkdir(TOOLS_DIR, { recursive: true });
+  const tmp = await mkdtemp(path.join(TOOLS_DIR, 'temporal-server-build-'));
+  try {
+    // -mod=readonly: go.mod/go.sum are the pin; a build never rewrites them.
+    const env = { ...process.env, GOFLAGS: '-buildvcs=false -mod=readonly', GOWORK: 'off' };
+    const opts = { cwd: TEMPORAL_SERVER_MODULE, env };
+    const started = Date.now();
+    for (const [name, pkg] of TEMPORAL_SERVER_BINARIES) {
+      await runWithProgress(
+        `building ${name} ${name === 'temporal-ui-server' ? Versions.temporalUiServer : Versions.temporalServer} from Go modules`,
+        'go',
+        ['-C', TEMPORAL_SERVER_MODULE, 'build', '-o', path.join(tmp, name), pkg],
+        env,
+        log,
+      );
+    }
+    const { stdout } = await run('go', ['list', '-m', '-f', '{{.Dir}}', 'go.temporal.io/server'], opts);
+    await cp(path.join(stdout.trim(), 'schema', 'postgresql', 'v12'), path.join(tmp, 'schema', 'postgresql', 'v12'), { recursive: true });
+    await makeWritable(path.join(tmp, 'schema')); // the module cache is read-only; .tools/ must stay removable
+    await writeFile(path.join(tmp, 'version'), `${wanted}\n`);
+    await writeFile(path.join(tmp, 'build-seconds'), `${Math.round((Date.now() - started) / 1000)}\n`);
+    await chmod(tmp, 0o755);
+    await rm(dir, { recursive: true, force: true });
+    await rename(tmp, dir);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+  return tools;
+}
+
 /**
  * Temporal's Java time-skipping test server, resolved from Maven Central, with
  * a launcher the TS SDK can exec (`existing-path`): `<launcher> <port> --enable-time-skipping`.
@@ -177,6 +306,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(im
   try {
     log(`temporal CLI: ${await ensureTemporalCli(log)}`);
     log(`java test server: ${await ensureTestServer(log)}`);
+    const server = await ensureTemporalServer(log);
+    log(`temporal server (production-like mode): ${server.server}, ${server.sqlTool}, ${server.uiServer || 'no UI server'}`);
     const tctl = await ensureTctl(log);
     log(tctl.path ? `tctl: ${tctl.path}` : `tctl: unavailable (${tctl.reason})`);
   } catch (err) {

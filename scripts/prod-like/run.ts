@@ -1,0 +1,81 @@
+/**
+ * The production-like platform (see docs/prod-like.md) until SIGINT/SIGTERM,
+ * then an orderly stop: API, workers, UI, Temporal server, PostgreSQL.
+ * `npm run start:prod-like` runs this through start.ts.
+ *
+ * Settings: the usual ones (platform/config.ts: PORT, PG_PORT, TEMPORAL_PORT
+ * = the frontend's gRPC port, TEMPORAL_UI_PORT, WORKERS, ...) plus
+ *   PROD_LIKE_DATA_DIR          PostgreSQL data directory parent (default .data/prod-like)
+ *   PROD_LIKE_WORKERS_PER_QUEUE worker processes per bounded context (default 2)
+ *   PROD_LIKE_TEMPORAL_LOG_LEVEL the Temporal server's log level (default warn)
+ *   PROD_LIKE_UI                 0 = no Web UI server (default 1)
+ *   PROD_LIKE_METRICS_PORT       Prometheus /metrics of the Temporal server (default 0 = off)
+ */
+import path from 'node:path';
+import { loadConfig, ROOT } from '../../platform/config';
+import { startProdLikeStack } from './stack';
+import { defaultPorts } from './temporal';
+
+const config = loadConfig();
+const log = (m: string) => console.log(`[prod-like] ${m}`);
+const int = (name: string, def: number) => {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? def : Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    console.error(`invalid configuration:\n  ${name}: expected a non-negative integer, got ${raw}`);
+    process.exit(2);
+  }
+  return value;
+};
+const workersPerQueue = Math.max(1, int('PROD_LIKE_WORKERS_PER_QUEUE', 2));
+const ports = { ...defaultPorts(config.TEMPORAL_PORT), metrics: int('PROD_LIKE_METRICS_PORT', 0) };
+if (config.TEMPORAL_ADDRESS) log(`TEMPORAL_ADDRESS=${config.TEMPORAL_ADDRESS} is ignored: this mode runs its own Temporal server`);
+
+const started = Date.now();
+let stack: Awaited<ReturnType<typeof startProdLikeStack>>;
+try {
+  stack = await startProdLikeStack({
+    config,
+    dataDir: process.env.PROD_LIKE_DATA_DIR || path.join(ROOT, '.data', 'prod-like'),
+    temporalPorts: ports,
+    workersPerQueue,
+    ui: !['0', 'false', 'no'].includes((process.env.PROD_LIKE_UI ?? '1').toLowerCase()),
+    temporalLogLevel: process.env.PROD_LIKE_TEMPORAL_LOG_LEVEL || 'warn',
+    temporalCli: config.TEMPORAL_CLI_PATH,
+    log,
+  });
+} catch (err) {
+  console.error(`[prod-like] failed to start: ${(err as Error).message}`);
+  process.exit(1);
+}
+
+// Ctrl-C in a terminal signals every process of the group at once, so children
+// may exit before we do: the first reason wins, later ones wait for the same stop.
+let stopping: Promise<void> | undefined;
+const shutdown = (why: string, code: number) =>
+  (stopping ??= (async () => {
+    log(`${why}: stopping everything...`);
+    await stack.stop();
+    log('stopped');
+    process.exit(code);
+  })());
+process.once('SIGINT', () => void shutdown('SIGINT', 0));
+process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
+process.once('SIGHUP', () => void shutdown('SIGHUP', 0));
+void stack.crashed.then((name) => shutdown(`${name} died`, 1));
+
+const t = stack.timings;
+console.log(`
+  Order platform is up in production-like mode (${((Date.now() - started) / 1000).toFixed(1)}s:` +
+  ` tools ${t.tools}s, PostgreSQL ${t.postgres}s, schema ${t.schema}s, Temporal ${t.temporal}s, namespace ${t.namespace}s, UI ${t.ui}s, app ${t.app}s)
+    API              ${stack.apiUrl}            (OpenAPI: ${stack.apiUrl}/openapi.json)
+    Health           ${stack.apiUrl}/health/ready
+    Temporal         ${stack.temporalAddress}   real server ${stack.tools.version} (not the dev server): frontend, history, matching, worker services in one process
+                     history/matching/worker gRPC on :${stack.ports.history}/:${stack.ports.matching}/:${stack.ports.worker}, HTTP API ${stack.temporalHttpUrl}${stack.ports.metrics ? `, metrics http://127.0.0.1:${stack.ports.metrics}/metrics` : ''}
+    Web UI           ${stack.uiUrl ?? 'off'}${stack.uiUrl ? '   (a separate UI server process, as in a cluster; not part of the Temporal server)' : ''}
+    Persistence      PostgreSQL ${stack.postgresAdminUrl.replace(/\/postgres$/, '')}: temporal + temporal_visibility (role temporal), domain: ${stack.databaseUrl}
+    Namespace        ${stack.namespace}, search attributes OrderStatus, CustomerId (Keyword)
+    Workers          ${[...stack.workerProcesses].map(([c, ps]) => `${c} ×${ps.length}`).join(', ')}  (same task queue each: they share the work)
+  CLI: ${path.relative(process.cwd(), stack.temporalCli) || stack.temporalCli} --address ${stack.temporalAddress} workflow list --query 'OrderStatus="CONFIRMED"'
+  Ctrl-C stops everything.
+`);
