@@ -102,6 +102,21 @@ export function createInventoryActivities(db: Db) {
      */
     async releaseStock(input: { orderId: string; items?: ReservedItem[] }): Promise<{ released: number }> {
       return db.$transaction(async (tx) => {
+        // Tombstones first: one that meets a reserve still in flight (its rows
+        // not yet committed) waits for it, so the read below sees what it reserved
+        // and releases it; a reserve that comes later finds the tombstones and holds nothing.
+        if (input.items?.length) {
+          await tx.reservation.createMany({
+            data: input.items.map((i) => ({
+              orderId: input.orderId,
+              productId: i.productId,
+              quantity: 0,
+              status: 'RELEASED' as const,
+              expiresAt: new Date(0),
+            })),
+            skipDuplicates: true,
+          });
+        }
         const rows = await tx.reservation.findMany({ where: { orderId: input.orderId, status: { in: ['HELD', 'COMMITTED'] } } });
         let released = 0;
         for (const r of rows) {
@@ -127,18 +142,6 @@ export function createInventoryActivities(db: Db) {
                 : { sold: { decrement: r.quantity }, available: { increment: r.quantity } },
           });
           released += r.quantity;
-        }
-        if (input.items?.length) {
-          await tx.reservation.createMany({
-            data: input.items.map((i) => ({
-              orderId: input.orderId,
-              productId: i.productId,
-              quantity: 0,
-              status: 'RELEASED' as const,
-              expiresAt: new Date(0),
-            })),
-            skipDuplicates: true,
-          });
         }
         return { released };
       });

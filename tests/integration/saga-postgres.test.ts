@@ -236,6 +236,23 @@ describe('activities are idempotent', () => {
     expect((await readBooks(db)).stock.prod_mug).toEqual(before);
   });
 
+  it('a release racing a reserve still in flight (a cancel right after the order is created) always ends released', async () => {
+    // found by tests/faults/contention.test.ts: the release saw no rows yet, its
+    // tombstones were skipped against the reserve's, and the reserve's hold stayed
+    const inventory = createInventoryActivities(db);
+    const before = (await readBooks(db)).stock.prod_mug!;
+    const orderIds = Array.from({ length: 40 }, () => randomUUID());
+    const items = [{ productId: 'prod_mug', quantity: 1 }];
+    const expiresAt = new Date(Date.now() + 60_000).toISOString();
+    await Promise.all(
+      orderIds.map((orderId) =>
+        Promise.all([inventory.reserveStock({ orderId, items, expiresAt }).catch(() => undefined), inventory.releaseStock({ orderId, items })]),
+      ),
+    );
+    expect(await db.reservation.count({ where: { orderId: { in: orderIds }, status: { not: 'RELEASED' } } })).toBe(0);
+    expect((await readBooks(db)).stock.prod_mug).toEqual(before);
+  });
+
   it('charging twice with one key charges once; a refund before the charge voids it', async () => {
     const gateway = new SimulatedGateway(db, { latencyMs: 0, slowMs: 0, declineRate: 0, transientFailures: 0 });
     const payments = createPaymentsActivities(db, gateway);
