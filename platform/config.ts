@@ -78,6 +78,20 @@ export const configSchema = z.object({
   /** the gateway client's own request timeout (ms) */
   PAYMENT_TIMEOUT_MS: int(5_000),
 
+  /** `npm run start:prod-like` (docs/prod-like.md): where its PostgreSQL keeps data */
+  PROD_LIKE_DATA_DIR: z.string().default(path.join(ROOT, '.data', 'prod-like')),
+  /** worker processes per bounded context in production-like mode */
+  PROD_LIKE_WORKERS_PER_QUEUE: z.coerce.number().int().min(1).default(2),
+  /** the real Temporal server's log level */
+  PROD_LIKE_TEMPORAL_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'fatal']).default('warn'),
+  /** run the Web UI server beside it (0/false/no = not) */
+  PROD_LIKE_UI: z
+    .string()
+    .default('1')
+    .transform((v) => !['0', 'false', 'no'].includes(v.toLowerCase())),
+  /** Prometheus /metrics port of the Temporal server; 0 = off */
+  PROD_LIKE_METRICS_PORT: int(0),
+
   /** fault injection for the fault suite; all off in normal use */
   FAULT_PAYMENT_HOLD_AFTER_CHARGE_MS: int(0),
   /** comma-separated activity names whose result the worker holds for FAULT_HOLD_MS before reporting it */

@@ -1,5 +1,6 @@
 /** `npm start`: the whole platform on this machine, until Ctrl-C. */
 import { loadConfig } from '../platform/config';
+import { stopOnSignals } from './shutdown';
 import { startStack } from './stack';
 
 const config = loadConfig();
@@ -7,15 +8,7 @@ const log = (m: string) => console.log(`[start] ${m}`);
 const started = Date.now();
 const stack = await startStack({ config, log, workerMetrics: true });
 
-const shutdown = async (why: string, code: number) => {
-  log(`${why}: stopping everything...`);
-  await stack.stop();
-  log('stopped');
-  process.exit(code);
-};
-process.once('SIGINT', () => void shutdown('SIGINT', 0));
-process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
-void stack.crashed.then((name) => shutdown(`${name} died`, 1));
+stopOnSignals(stack, log);
 
 console.log(`
   Order platform is up (${((Date.now() - started) / 1000).toFixed(1)}s)

@@ -12,23 +12,15 @@
  *   PROD_LIKE_METRICS_PORT       Prometheus /metrics of the Temporal server (default 0 = off)
  */
 import path from 'node:path';
-import { loadConfig, ROOT } from '../../platform/config';
+import { loadConfig } from '../../platform/config';
+import { stopOnSignals } from '../shutdown';
 import { startProdLikeStack } from './stack';
 import { defaultPorts } from './temporal';
 
 const config = loadConfig();
 const log = (m: string) => console.log(`[prod-like] ${m}`);
-const int = (name: string, def: number) => {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? def : Number(raw);
-  if (!Number.isInteger(value) || value < 0) {
-    console.error(`invalid configuration:\n  ${name}: expected a non-negative integer, got ${raw}`);
-    process.exit(2);
-  }
-  return value;
-};
-const workersPerQueue = Math.max(1, int('PROD_LIKE_WORKERS_PER_QUEUE', 2));
-const ports = { ...defaultPorts(config.TEMPORAL_PORT), metrics: int('PROD_LIKE_METRICS_PORT', 0) };
+const workersPerQueue = config.PROD_LIKE_WORKERS_PER_QUEUE;
+const ports = { ...defaultPorts(config.TEMPORAL_PORT), metrics: config.PROD_LIKE_METRICS_PORT };
 if (config.TEMPORAL_ADDRESS) log(`TEMPORAL_ADDRESS=${config.TEMPORAL_ADDRESS} is ignored: this mode runs its own Temporal server`);
 
 const started = Date.now();
@@ -36,11 +28,11 @@ let stack: Awaited<ReturnType<typeof startProdLikeStack>>;
 try {
   stack = await startProdLikeStack({
     config,
-    dataDir: process.env.PROD_LIKE_DATA_DIR || path.join(ROOT, '.data', 'prod-like'),
+    dataDir: config.PROD_LIKE_DATA_DIR,
     temporalPorts: ports,
     workersPerQueue,
-    ui: !['0', 'false', 'no'].includes((process.env.PROD_LIKE_UI ?? '1').toLowerCase()),
-    temporalLogLevel: process.env.PROD_LIKE_TEMPORAL_LOG_LEVEL || 'warn',
+    ui: config.PROD_LIKE_UI,
+    temporalLogLevel: config.PROD_LIKE_TEMPORAL_LOG_LEVEL,
     temporalCli: config.TEMPORAL_CLI_PATH,
     log,
   });
@@ -49,20 +41,7 @@ try {
   process.exit(1);
 }
 
-// Ctrl-C in a terminal signals every process of the group at once, so children
-// may exit before we do: the first reason wins, later ones wait for the same stop.
-let stopping: Promise<void> | undefined;
-const shutdown = (why: string, code: number) =>
-  (stopping ??= (async () => {
-    log(`${why}: stopping everything...`);
-    await stack.stop();
-    log('stopped');
-    process.exit(code);
-  })());
-process.once('SIGINT', () => void shutdown('SIGINT', 0));
-process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
-process.once('SIGHUP', () => void shutdown('SIGHUP', 0));
-void stack.crashed.then((name) => shutdown(`${name} died`, 1));
+stopOnSignals(stack, log);
 
 const t = stack.timings;
 console.log(`

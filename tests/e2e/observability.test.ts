@@ -6,17 +6,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, readFileSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { configSchema, ROOT } from '../../platform/config';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../../platform/config';
 import { startStack, type Stack } from '../../scripts/stack';
 import { OrderCounters } from '../../workflows/metrics';
-import { freePort } from '../support/ports';
+import { testStackConfig } from '../support/stack-config';
 import { metricNames, promqlMetricNames, scrape, total, type Sample } from '../support/prometheus';
 import { until } from '../support/until';
 
@@ -79,24 +79,11 @@ function startReceiver(): Promise<string> {
 
 beforeAll(async () => {
   const otlp = await startReceiver();
-  dir = await mkdtemp(path.join(os.tmpdir(), 'orders-observability-'));
-  await chmod(dir, 0o755); // PostgreSQL runs as its own OS user below it
+  let config;
+  ({ dir, config } = await testStackConfig('orders-observability-', { WORKER_METRICS_PORT: 0 }));
   // outside the stack's folder, so it outlives the run for whoever reads a failure
   const logFile = path.join(os.tmpdir(), 'orders-observability.log');
   const log = createWriteStream(logFile);
-  const config = configSchema.parse({
-    ...process.env,
-    PG_DATA_DIR: path.join(dir, 'pg'),
-    PG_PORT: await freePort(),
-    TEMPORAL_DB_FILE: path.join(dir, 'temporal.sqlite'),
-    TEMPORAL_PORT: await freePort(),
-    TEMPORAL_UI_PORT: await freePort(),
-    PORT: await freePort(),
-    TEMPORAL_CLI_PATH: inject('temporalCli'),
-    DATABASE_URL: undefined,
-    TEMPORAL_ADDRESS: undefined,
-    WORKER_METRICS_PORT: 0,
-  });
   stack = await startStack({
     config,
     workerMetrics: true,

@@ -7,16 +7,14 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { configSchema } from '../../platform/config';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../../prisma/client';
 import { startStack, type Stack } from '../../scripts/stack';
 import { assertBooksBalance, initialStock } from '../support/books';
-import { freePort } from '../support/ports';
+import { testStackConfig } from '../support/stack-config';
 import { sseReader } from '../api/support/sse';
 import { until } from '../support/until';
 
@@ -29,21 +27,9 @@ let initial: Record<string, number>;
 let customer: { id: string; token: string };
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'orders-e2e-'));
-  await chmod(dir, 0o755); // PostgreSQL runs as its own OS user below it
+  let config;
+  ({ dir, config } = await testStackConfig('orders-e2e-'));
   const log = createWriteStream(path.join(dir, 'stack.log'));
-  const config = configSchema.parse({
-    ...process.env,
-    PG_DATA_DIR: path.join(dir, 'pg'),
-    PG_PORT: await freePort(),
-    TEMPORAL_DB_FILE: path.join(dir, 'temporal.sqlite'),
-    TEMPORAL_PORT: await freePort(),
-    TEMPORAL_UI_PORT: await freePort(),
-    PORT: await freePort(),
-    TEMPORAL_CLI_PATH: inject('temporalCli'),
-    DATABASE_URL: undefined,
-    TEMPORAL_ADDRESS: undefined,
-  });
   stack = await startStack({
     config,
     log: (m) => log.write(`[stack] ${m}\n`),

@@ -6,16 +6,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { inject } from 'vitest';
 import { createTokens } from '../../../api/auth/tokens';
-import { configSchema, DEV_JWT_SECRET } from '../../../platform/config';
+import { DEV_JWT_SECRET } from '../../../platform/config';
 import { createDb, type Db } from '../../../prisma/client';
 import { startStack, type Stack } from '../../../scripts/stack';
 import { assertBooksBalance, initialStock } from '../../support/books';
-import { freePort } from '../../support/ports';
+import { testStackConfig } from '../../support/stack-config';
 
 export { until } from '../../support/until';
 
@@ -54,23 +53,10 @@ export interface FaultStack {
 }
 
 export async function bootFaultStack(name: string, env: NodeJS.ProcessEnv = {}): Promise<FaultStack> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), `orders-faults-${name}-`));
-  await chmod(dir, 0o755); // PostgreSQL runs as its own OS user below it
+  const { dir, config } = await testStackConfig(`orders-faults-${name}-`);
   // outside the stack's folder, so it outlives the run for whoever reads a failure
   const logFile = path.join(os.tmpdir(), `orders-faults-${name}.log`);
   const log = createWriteStream(logFile);
-  const config = configSchema.parse({
-    ...process.env,
-    PG_DATA_DIR: path.join(dir, 'pg'),
-    PG_PORT: await freePort(),
-    TEMPORAL_DB_FILE: path.join(dir, 'temporal.sqlite'),
-    TEMPORAL_PORT: await freePort(),
-    TEMPORAL_UI_PORT: await freePort(),
-    PORT: await freePort(),
-    TEMPORAL_CLI_PATH: inject('temporalCli'),
-    DATABASE_URL: undefined,
-    TEMPORAL_ADDRESS: undefined,
-  });
   const stack = await startStack({
     config,
     log: (m) => log.write(`[stack] ${m}\n`),
