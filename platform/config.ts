@@ -45,15 +45,29 @@ export const configSchema = z.object({
    * survives a killed server (only an OS crash or power loss may lose the last
    * commits) and is about 1.5x faster here than the default rollback journal.
    */
+  /**
+   * extra dynamic config of the dev server, `key=value` pairs separated by commas (values as YAML). Default: one
+   * partition per task queue, as suits a single node (the server's default of 4 forwards polls and tasks between partitions)
+   */
+  TEMPORAL_DYNAMIC_CONFIG: z.string().default('matching.numTaskqueueReadPartitions=1,matching.numTaskqueueWritePartitions=1'),
   TEMPORAL_SQLITE_PRAGMAS: z.string().default('journal_mode=wal,synchronous=normal'),
 
   HOST: z.string().default('127.0.0.1'),
   PORT: int(3000),
   /** which worker processes `npm start` runs: comma-separated contexts */
   WORKERS: z.string().default('orders,inventory,payments,shipping,notifications'),
+  /** per-context: one worker process per bounded context (scale each on its own); one: a single process runs every context's worker, each on its own task queue (less memory and fewer hops on a small machine) */
+  WORKER_PROCESSES: z.enum(['per-context', 'one']).default('per-context'),
 
   /** how long POST /orders waits for the payment outcome before answering 202 */
+  /**
+   * temporal: POST /api/v1/orders starts the PlaceOrder saga. direct-baseline: the same effects in one
+   * PostgreSQL transaction without Temporal, for the benchmark's baseline only (no compensation, no durability)
+   */
+  CHECKOUT_ENGINE: z.enum(['temporal', 'direct-baseline']).default('temporal'),
   CHECKOUT_WAIT_MS: int(10_000),
+  /** how new sagas run the orders context's writes: local activities in the workflow's worker (default), or activities on the orders task queue */
+  ORDER_WRITES: z.enum(['local', 'task-queue']).default('local'),
   RESERVATION_TTL_MS: int(15 * 60_000),
   /** warehouse time between CONFIRMED and hand-over to the carrier (still cancellable) */
   FULFILMENT_HANDLING_MS: int(60_000),

@@ -30,6 +30,10 @@ export interface Stack {
   workerMetrics: Map<string, string>;
   /** the API's own Prometheus endpoint */
   apiMetricsUrl: string;
+  /** the Temporal dev server's Prometheus endpoint (its persistence and task metrics), when the stack runs it */
+  temporalMetricsUrl?: string;
+  /** every process the stack runs now, by name (api, worker:<context>, temporal, postgres): for the benchmark's CPU and memory figures */
+  processes(): { name: string; pid: number }[];
   startWorker(context: string, env?: NodeJS.ProcessEnv): ChildProcess;
   /** stops one context's worker (SIGKILL = a crash: no graceful shutdown) without counting it as a crash of the stack */
   stopWorker(context: string, signal?: NodeJS.Signals): Promise<void>;
@@ -57,9 +61,11 @@ export interface StackOptions {
    * free ports otherwise; a restarted worker keeps its context's port
    */
   workerMetrics?: boolean;
+  /** extra Node.js flags for the API and the workers (the benchmark's `--cpu-prof`) */
+  nodeArgs?: string[];
 }
 
-const tsx = (file: string, args: string[] = []) => [process.execPath, ['--import', 'tsx', path.join(ROOT, file), ...args]] as const;
+const tsx = (file: string, args: string[] = [], nodeArgs: string[] = []) => [process.execPath, [...nodeArgs, '--import', 'tsx', path.join(ROOT, file), ...args]] as const;
 
 async function waitForTemporal(address: string, child: ChildProcess | undefined, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -92,7 +98,7 @@ async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number):
 }
 
 /** A TCP port nothing listens on right now. */
-const freePort = (): Promise<number> =>
+export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
     const srv = net.createServer().once('error', reject);
     srv.listen(0, '127.0.0.1', () => {
@@ -112,7 +118,7 @@ const stopChild = (child: ChildProcess, graceMs = 10_000) =>
     child.kill('SIGTERM');
   });
 
-export async function startStack({ config, log = console.log, output, env = {}, workerMetrics: withWorkerMetrics = false }: StackOptions): Promise<Stack> {
+export async function startStack({ config, log = console.log, output, env = {}, workerMetrics: withWorkerMetrics = false, nodeArgs = [] }: StackOptions): Promise<Stack> {
   const children: { name: string; child: ChildProcess }[] = [];
   const stopping = { value: false };
   /** children stopped on purpose (a fault test, a restart): their exit is no crash */
@@ -182,11 +188,14 @@ export async function startStack({ config, log = console.log, output, env = {}, 
     let temporalCli: string | undefined;
     let uiUrl: string | undefined;
     let temporal: ChildProcess | undefined;
+    let temporalMetricsUrl: string | undefined;
     const address = temporalAddress(config);
     const startTemporal = async () => {
       if (config.TEMPORAL_ADDRESS) throw new Error('Temporal is external (TEMPORAL_ADDRESS): this stack does not run it');
       temporalCli ??= await ensureTemporalCli(log);
       await mkdir(path.dirname(config.TEMPORAL_DB_FILE), { recursive: true });
+      const metricsPort = await freePort();
+      temporalMetricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
       const args = [
         'server', 'start-dev',
         '--ip', '127.0.0.1',
@@ -197,6 +206,8 @@ export async function startStack({ config, log = console.log, output, env = {}, 
         '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',
         '--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true',
         '--log-level', 'warn',
+        '--metrics-port', String(metricsPort),
+        ...config.TEMPORAL_DYNAMIC_CONFIG.split(',').map((p) => p.trim()).filter(Boolean).flatMap((p) => ['--dynamic-config-value', p]),
         ...config.TEMPORAL_SQLITE_PRAGMAS.split(',').map((p) => p.trim()).filter(Boolean).flatMap((p) => ['--sqlite-pragma', p]),
         ...searchAttributeDefinitions.flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
       ];
@@ -221,7 +232,9 @@ export async function startStack({ config, log = console.log, output, env = {}, 
       TEMPORAL_ADDRESS: address,
       TEMPORAL_NAMESPACE: config.TEMPORAL_NAMESPACE,
     };
-    const contexts = config.WORKERS.split(',').map((s) => s.trim()).filter(Boolean);
+    const listed = config.WORKERS.split(',').map((s) => s.trim()).filter(Boolean);
+    // per-context: one process per bounded context; one: a single process named "all" runs them all (each on its own task queue)
+    const contexts = config.WORKER_PROCESSES === 'one' && listed.length > 1 ? ['all'] : listed;
     const metricsPorts = new Map<string, number>();
     if (withWorkerMetrics) {
       for (const [i, context] of contexts.entries()) metricsPorts.set(context, config.WORKER_METRICS_PORT ? config.WORKER_METRICS_PORT + i : await freePort());
@@ -230,7 +243,7 @@ export async function startStack({ config, log = console.log, output, env = {}, 
     const workerMetrics = new Map([...metricsPorts].map(([context, port]) => [context, `http://${metricsHost}:${port}/metrics`]));
     const workers = new Map<string, ChildProcess>();
     const startWorker = (context: string, extraEnv: NodeJS.ProcessEnv = {}) => {
-      const [cmd, args] = tsx('workers/main.ts', [context]);
+      const [cmd, args] = tsx('workers/main.ts', [context === 'all' ? listed.join(',') : context], nodeArgs);
       const port = metricsPorts.get(context);
       const child = launch(`worker:${context}`, cmd, args, {
         ...childEnv,
@@ -245,7 +258,7 @@ export async function startStack({ config, log = console.log, output, env = {}, 
     for (const context of contexts) startWorker(context);
 
     // 4. HTTP API
-    const [cmd, args] = tsx('api/server.ts');
+    const [cmd, args] = tsx('api/server.ts', [], nodeArgs);
     const api = launch('api', cmd, args, { ...childEnv, PORT: String(config.PORT), HOST: config.HOST });
     const apiUrl = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`;
     await waitForHttp(`${apiUrl}/health/live`, api, 60_000);
@@ -259,6 +272,13 @@ export async function startStack({ config, log = console.log, output, env = {}, 
       workers,
       workerMetrics,
       apiMetricsUrl: `${apiUrl}/metrics`,
+      get temporalMetricsUrl() {
+        return temporalMetricsUrl;
+      },
+      processes: () => [
+        ...children.filter((c) => c.child.pid !== undefined).map((c) => ({ name: c.name, pid: c.child.pid! })),
+        ...(embedded?.process.pid !== undefined && embedded.process.exitCode === null ? [{ name: 'postgres', pid: embedded.process.pid }] : []),
+      ],
       startWorker,
       stopWorker: (context, signal = 'SIGTERM') => stopOnPurpose(workers.get(context), signal),
       stopTemporal: (signal = 'SIGTERM') => stopOnPurpose(temporal, signal),

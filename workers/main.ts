@@ -1,9 +1,12 @@
 /**
  * One worker process for one bounded context, polling only its task queue:
- *   npx tsx workers/main.ts <orders|inventory|payments>
- * Start several to scale a context out; they share the queue.
+ *   npx tsx workers/main.ts <orders|inventory|payments|shipping|notifications>
+ * Start several to scale a context out; they share the queue. A comma list
+ * (`orders,inventory,...`) runs one Worker per context in this one process,
+ * each still on its own task queue, sharing the connection and the database
+ * pool: fewer processes for a small machine (WORKER_PROCESSES=one).
  */
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createDb } from '../prisma/client';
 import { databaseUrl, loadConfig, temporalAddress } from '../platform/config';
 import { createLogger } from '../platform/logger';
@@ -12,35 +15,40 @@ import { boundedContexts, type BoundedContext } from '../temporal-config/task-qu
 import { createContextWorker } from './contexts';
 import { installTemporalRuntime, registerOrderCounters } from './observability';
 
-const context = process.argv[2] as BoundedContext;
-if (!boundedContexts.includes(context)) {
-  console.error(`usage: workers/main.ts <${boundedContexts.join('|')}>`);
+const contexts = (process.argv[2] ?? '').split(',').map((s) => s.trim()) as BoundedContext[];
+if (contexts.length === 0 || contexts.some((c) => !boundedContexts.includes(c)) || new Set(contexts).size !== contexts.length) {
+  console.error(`usage: workers/main.ts <${boundedContexts.join('|')}>[,<context>...]`);
   process.exit(2);
 }
+const name = contexts.length === 1 ? contexts[0]! : 'all';
 const config = loadConfig();
-const log = createLogger(`worker:${context}`, config.LOG_LEVEL, { format: config.LOG_FORMAT });
+const log = createLogger(`worker:${name}`, config.LOG_LEVEL, { format: config.LOG_FORMAT });
 // Before any connection: SDK and Core logs into pino; Prometheus on WORKER_METRICS_PORT (0 = off).
 const metricsAddress = config.WORKER_METRICS_PORT ? `${config.HOST}:${config.WORKER_METRICS_PORT}` : undefined;
 installTemporalRuntime(log, metricsAddress);
 // off (nothing installed) unless OTEL_EXPORTER_OTLP_ENDPOINT is set
-const tracing = startTracing(config, `worker-${context}`);
+const tracing = startTracing(config, `worker-${name}`);
 const db = createDb(databaseUrl(config), { poolSize: config.DB_POOL_SIZE });
 const address = temporalAddress(config);
 const connection = await NativeConnection.connect({ address });
-const worker = await createContextWorker(context, connection, config.TEMPORAL_NAMESPACE, { db, config, tracing });
-// the orders worker runs the workflows: their business counters start at 0 on its endpoint
-if (metricsAddress && context === 'orders') registerOrderCounters(config.TEMPORAL_NAMESPACE, worker.options.taskQueue);
+const workers: Worker[] = [];
+for (const context of contexts) {
+  const worker = await createContextWorker(context, connection, config.TEMPORAL_NAMESPACE, { db, config, tracing });
+  // the orders worker runs the workflows: their business counters start at 0 on its endpoint
+  if (metricsAddress && context === 'orders') registerOrderCounters(config.TEMPORAL_NAMESPACE, worker.options.taskQueue);
+  workers.push(worker);
+}
 log.info(
   {
-    taskQueue: worker.options.taskQueue,
+    taskQueues: workers.map((w) => w.options.taskQueue),
     address,
     metrics: metricsAddress ? `http://${metricsAddress}/metrics` : 'off',
     tracing: tracing ? config.OTEL_EXPORTER_OTLP_ENDPOINT : 'off',
   },
   'worker polling',
 );
-// The SDK's runtime turns SIGINT/SIGTERM into a graceful worker shutdown.
-await worker.run();
+// The SDK's runtime turns SIGINT/SIGTERM into a graceful shutdown of every worker.
+await Promise.all(workers.map((w) => w.run()));
 await connection.close();
 await db.$disconnect();
 await tracing?.shutdown(); // flushes the last batch of spans
