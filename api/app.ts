@@ -6,7 +6,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { ErrorCodes } from '../domain/errors';
 import { DEV_JWT_SECRET } from '../platform/config';
 import type { Logger } from '../platform/logger';
-import type { FulfilmentTimings } from '../domain/order';
+import type { FulfilmentTimings, OrderWrites } from '../domain/order';
 import type { Db } from '../prisma/client';
 import { registerAdminRoutes } from './admin';
 import { registerAuthRoutes } from './auth';
@@ -23,6 +23,7 @@ import { createApiMetrics, registerMetricsRoute, routeOf, type ApiMetrics } from
 import { rateLimit } from './middleware/rate-limit';
 import { registerDocument } from './openapi';
 import { registerOrderRoutes, type OrderDeps } from './orders';
+import type { DirectCheckout } from './orders/direct-checkout';
 import type { AppEnv } from './types';
 
 export interface AppDeps {
@@ -31,6 +32,7 @@ export interface AppDeps {
   log: Logger;
   outcomeWaitMs?: number;
   reservationTtlMs?: number;
+  orderWrites?: OrderWrites;
   maxBodyBytes?: number;
   jwtSecret?: string;
   jwtTtlSeconds?: number;
@@ -45,6 +47,8 @@ export interface AppDeps {
   metrics?: ApiMetrics;
   /** set when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT): one SERVER span per request, active while it runs */
   tracer?: Tracer;
+  /** the benchmark's no-Temporal baseline for POST /api/v1/orders (CHECKOUT_ENGINE=direct-baseline) */
+  directCheckout?: DirectCheckout;
 }
 
 const headerGetter = {
@@ -126,7 +130,9 @@ export function createApp(deps: AppDeps) {
     temporal: deps.temporal,
     outcomeWaitMs: deps.outcomeWaitMs ?? 10_000,
     reservationTtlMs: deps.reservationTtlMs ?? 15 * 60_000,
+    orderWrites: deps.orderWrites,
     fulfilment: deps.fulfilment,
+    directCheckout: deps.directCheckout,
   };
   registerHealthRoutes(app, deps);
   registerMetricsRoute(app, metrics);

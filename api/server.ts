@@ -10,6 +10,8 @@ import { databaseUrl, DEV_JWT_SECRET, loadConfig, temporalAddress } from '../pla
 import { createLogger } from '../platform/logger';
 import { startTracing } from '../platform/tracing';
 import { createApp } from './app';
+import { createDirectCheckout } from './orders/direct-checkout';
+import { simulatedGatewayOptions } from '../activities/payments/gateway';
 import { createApiMetrics } from './metrics';
 import { ensureAdmin } from './auth/admin-bootstrap';
 
@@ -33,6 +35,9 @@ if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
   const outcome = await ensureAdmin(db, config.ADMIN_EMAIL, config.ADMIN_PASSWORD);
   log.info({ email: config.ADMIN_EMAIL, outcome }, 'admin account from ADMIN_EMAIL');
 }
+if (config.CHECKOUT_ENGINE === 'direct-baseline') {
+  log.warn('CHECKOUT_ENGINE=direct-baseline: POST /api/v1/orders runs in one database transaction without Temporal (the benchmark baseline; no saga, no compensation)');
+}
 const app = createApp({
   db,
   temporal,
@@ -40,11 +45,13 @@ const app = createApp({
   metrics: createApiMetrics({ processMetrics: true }),
   tracer: tracing?.tracer,
   reservationTtlMs: config.RESERVATION_TTL_MS,
+  orderWrites: config.ORDER_WRITES,
   outcomeWaitMs: config.CHECKOUT_WAIT_MS,
   jwtSecret: config.JWT_SECRET,
   jwtTtlSeconds: config.JWT_TTL_SECONDS,
   rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
   carrierWebhookSecret: config.CARRIER_WEBHOOK_SECRET,
+  directCheckout: config.CHECKOUT_ENGINE === 'direct-baseline' ? createDirectCheckout(db, simulatedGatewayOptions(config)) : undefined,
   fulfilment: {
     handlingMs: config.FULFILMENT_HANDLING_MS,
     deliveryGraceMs: config.DELIVERY_GRACE_DAYS * 86_400_000,

@@ -36,7 +36,15 @@ export interface PlaceOrderInput {
   /** how long stock stays held while payment is pending (ms) */
   reservationTtlMs?: number;
   fulfilment?: FulfilmentTimings;
+  /**
+   * How the saga runs the orders context's own writes (createOrder, recordOrderStatus):
+   * local = as local activities in the worker that runs the workflow (the default; fewer
+   * state transitions per order), task-queue = as activities on the orders task queue.
+   */
+  orderWrites?: OrderWrites;
 }
+
+export type OrderWrites = 'local' | 'task-queue';
 
 export interface FulfilmentTimings {
   /** warehouse time between CONFIRMED and hand-over to the carrier (ms) */

@@ -7,7 +7,7 @@ import { createPaymentsActivities } from '../activities/payments';
 import { createShippingActivities } from '../activities/shipping';
 import { createNotificationsActivities } from '../activities/notifications';
 import { LoggingSender, type NotificationSender } from '../activities/notifications/sender';
-import { SimulatedGateway, type PaymentGateway } from '../activities/payments/gateway';
+import { SimulatedGateway, simulatedGatewayOptions, type PaymentGateway } from '../activities/payments/gateway';
 import type { Db } from '../prisma/client';
 import type { Config } from '../platform/config';
 import type { Tracing } from '../platform/tracing';
@@ -27,15 +27,7 @@ export interface WorkerDeps {
   tracing?: Tracing;
 }
 
-export const gatewayFromConfig = (db: Db, config: Config): PaymentGateway =>
-  new SimulatedGateway(db, {
-    latencyMs: config.PAYMENT_LATENCY_MS,
-    slowMs: config.PAYMENT_SLOW_MS,
-    declineRate: config.PAYMENT_DECLINE_RATE,
-    transientFailures: config.PAYMENT_TRANSIENT_FAILURES,
-    timeoutMs: config.PAYMENT_TIMEOUT_MS,
-    fault: config.PAYMENT_FAULT === 'none' ? undefined : { mode: config.PAYMENT_FAULT, until: config.PAYMENT_FAULT_FOR_MS ? Date.now() + config.PAYMENT_FAULT_FOR_MS : Infinity },
-  });
+export const gatewayFromConfig = (db: Db, config: Config): PaymentGateway => new SimulatedGateway(db, simulatedGatewayOptions(config));
 
 /** What each bounded context's worker runs: its activities, and for orders the workflows. */
 export function workerOptionsFor(context: BoundedContext, deps: WorkerDeps): Pick<WorkerOptions, 'taskQueue' | 'activities' | 'workflowsPath'> {

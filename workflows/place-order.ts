@@ -7,6 +7,7 @@ import {
   metricMeter,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -71,6 +72,10 @@ const payments = proxyActivities<PaymentsActivities>({
   heartbeatTimeout: '10s',
 });
 const orders = proxyActivities<OrdersActivities>({ ...stepOptions, taskQueue: TaskQueues.orders });
+// The orders context's own writes, run by the worker that runs this workflow: no
+// activity task, no dispatch, no started/completed transitions of their own; the
+// result is recorded with the next workflow task (the benchmark's largest saving).
+const ordersLocal = proxyLocalActivities<OrdersActivities>({ startToCloseTimeout: stepOptions.startToCloseTimeout, retry: stepOptions.retry });
 const inventoryCompensation = proxyActivities<InventoryActivities>({ ...compensationOptions, taskQueue: TaskQueues.inventory });
 const paymentsCompensation = proxyActivities<PaymentsActivities>({ ...compensationOptions, taskQueue: TaskQueues.payments });
 const shipping = proxyActivities<ShippingActivities>({ ...stepOptions, taskQueue: TaskQueues.shipping });
@@ -117,6 +122,8 @@ interface Outcome {
 export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
   const { workflowId } = workflowInfo();
   const now = () => new Date(Date.now()).toISOString();
+  // Histories recorded before local order writes replay with activities on the orders task queue.
+  const orderWrites = patched('order-writes-local-activities') && input.orderWrites !== 'task-queue' ? ordersLocal : orders;
   const state: OrderState = {
     orderId: input.orderId,
     status: 'PENDING',
@@ -150,17 +157,23 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
     const at = now();
     record('STATUS_CHANGED', undefined, status);
     const events = flush();
-    await CancellationScope.nonCancellable(() => orders.recordOrderStatus({ orderId: input.orderId, status, events, ...extra }));
+    await CancellationScope.nonCancellable(() => orderWrites.recordOrderStatus({ orderId: input.orderId, status, events, ...extra }));
     state.status = status;
     state.timestamps[status] = at;
     upsertSearchAttributes([{ key: OrderStatusKey, value: status }]);
     log.info('order status changed', { orderId: input.orderId, status });
   };
 
-  upsertSearchAttributes([
-    { key: OrderStatusKey, value: state.status },
-    { key: CustomerIdKey, value: input.customerId },
-  ]);
+  // The API starts the saga with both attributes set; a start without them (a test, the CLI) gets them here.
+  // (Histories from before local order writes always upserted them.)
+  const started = workflowInfo().typedSearchAttributes;
+  const attributesSetAtStart = started.get(OrderStatusKey) === state.status && started.get(CustomerIdKey) === input.customerId;
+  if (orderWrites === orders || !attributesSetAtStart) {
+    upsertSearchAttributes([
+      { key: OrderStatusKey, value: state.status },
+      { key: CustomerIdKey, value: input.customerId },
+    ]);
+  }
   count('placed');
   log.info('order placed', { orderId: input.orderId, items: input.items.length, totalAmount: input.totalAmount, currency: input.currency });
 
@@ -259,7 +272,7 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
   const chargeIdempotencyKey = chargeKey(workflowId);
 
   const runSteps = async () => {
-    await orders.createOrder(input);
+    await orderWrites.createOrder(input);
     step('ORDER_CREATED');
 
     const ttlMs = input.reservationTtlMs ?? DEFAULT_RESERVATION_TTL_MS;
@@ -460,7 +473,7 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
     await Promise.all(notificationsSent);
     if (pending.length > 0) {
       const events = flush();
-      await CancellationScope.nonCancellable(() => orders.recordOrderStatus({ orderId: input.orderId, status: state.status, events }));
+      await CancellationScope.nonCancellable(() => orderWrites.recordOrderStatus({ orderId: input.orderId, status: state.status, events }));
     }
   }
 }

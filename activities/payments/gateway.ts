@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../../prisma/client';
 import type { DeclineReason } from '../../domain/errors';
 import { declineForToken, TestTokens } from '../../domain/payment';
+import type { Config } from '../../platform/config';
 
 export interface ChargeRequest {
   idempotencyKey: string;
@@ -52,6 +53,16 @@ export interface SimulatedGatewayOptions {
   fault?: { mode: GatewayFault; until: number };
   random?: () => number;
 }
+
+/** The simulated provider as the configuration describes it (PAYMENT_* settings). */
+export const simulatedGatewayOptions = (config: Config): SimulatedGatewayOptions => ({
+  latencyMs: config.PAYMENT_LATENCY_MS,
+  slowMs: config.PAYMENT_SLOW_MS,
+  declineRate: config.PAYMENT_DECLINE_RATE,
+  transientFailures: config.PAYMENT_TRANSIENT_FAILURES,
+  timeoutMs: config.PAYMENT_TIMEOUT_MS,
+  fault: config.PAYMENT_FAULT === 'none' ? undefined : { mode: config.PAYMENT_FAULT, until: config.PAYMENT_FAULT_FOR_MS ? Date.now() + config.PAYMENT_FAULT_FOR_MS : Infinity },
+});
 
 /**
  * error: the provider answers 5xx; timeout: no answer within timeoutMs;

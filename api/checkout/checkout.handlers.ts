@@ -24,6 +24,7 @@ async function snapshotCart(deps: OrderDeps, customerId: string, body: CheckoutB
     shippingAddress: body.shippingAddress,
     paymentMethod: body.paymentMethod,
     reservationTtlMs: deps.reservationTtlMs,
+    ...(deps.orderWrites ? { orderWrites: deps.orderWrites } : {}),
     ...(deps.fulfilment ? { fulfilment: deps.fulfilment } : {}),
   };
 }

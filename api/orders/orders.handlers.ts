@@ -32,9 +32,10 @@ export function createOrderHandlers(deps: OrderDeps) {
       shippingAddress: req.shippingAddress,
       paymentMethod: req.paymentMethod,
       reservationTtlMs: deps.reservationTtlMs,
+      ...(deps.orderWrites ? { orderWrites: deps.orderWrites } : {}),
       ...(deps.fulfilment ? { fulfilment: deps.fulfilment } : {}),
     };
-    const state = await placeOrderAndWait(deps, input);
+    const state = deps.directCheckout ? await deps.directCheckout(input) : await placeOrderAndWait(deps, input);
     const base = { orderId, total: { amount: input.totalAmount, currency: input.currency } };
     const location = `/api/v1/orders/${orderId}`;
     c.header('Location', location);

@@ -1,5 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { FulfilmentTimings, OrderLine, OrderState, PlaceOrderInput } from '../../domain/order';
+import type { FulfilmentTimings, OrderLine, OrderState, OrderWrites, PlaceOrderInput } from '../../domain/order';
 import { orderTotal } from '../../domain/order';
 import { ErrorCodes, type ErrorCode } from '../../domain/errors';
 import type { Db } from '../../prisma/client';
@@ -9,6 +9,7 @@ import { orderWorkflowId } from '../../temporal-config/workflow-ids';
 import { awaitOutcomeUpdate, getStatusQuery } from '../../workflows/messages';
 import type { placeOrder } from '../../workflows/place-order';
 import { ApiError } from '../errors';
+import type { DirectCheckout } from './direct-checkout';
 
 export interface OrderDeps {
   db: Db;
@@ -16,8 +17,12 @@ export interface OrderDeps {
   /** how long a request waits for the payment outcome before answering 202 */
   outcomeWaitMs: number;
   reservationTtlMs: number;
+  /** handed to each new saga: how it runs the orders context's writes (default local) */
+  orderWrites?: OrderWrites;
   /** warehouse, delivery and return windows handed to each new saga; the workflow's defaults when absent */
   fulfilment?: FulfilmentTimings;
+  /** the benchmark's baseline (CHECKOUT_ENGINE=direct-baseline): POST /api/v1/orders in one transaction, no saga */
+  directCheckout?: DirectCheckout;
 }
 
 export interface PricedLines {

@@ -25,7 +25,8 @@ import { createWorkers, runWorkers } from '../../support/workers';
 import { routeByOrder, type FakeShop } from './fake-shop';
 
 export const RECORD = process.env.RECORD_HISTORIES === '1';
-export const HISTORIES_DIR = fileURLToPath(new URL('../histories/', import.meta.url));
+// RECORD_HISTORIES_DIR records elsewhere: a new generation of histories joins the old ones instead of replacing them
+export const HISTORIES_DIR = process.env.RECORD_HISTORIES_DIR ?? fileURLToPath(new URL('../histories/', import.meta.url));
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;

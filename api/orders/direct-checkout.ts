@@ -1,0 +1,103 @@
+/**
+ * The benchmark's baseline (a), never a way to run a shop: the business
+ * effects a confirmed order has (order row, stock taken, the simulated
+ * gateway charged, payment recorded, CONFIRMED with its timeline) done in ONE
+ * PostgreSQL transaction inside the HTTP request, with no Temporal. It is the
+ * ceiling of this machine without durable orchestration, and shows what the
+ * saga buys: here a crash mid-request, a gateway that answers late or a
+ * cancel has no compensation, no retry and no audit trail. Only the API
+ * started with CHECKOUT_ENGINE=direct-baseline serves it (`npm run bench`).
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { SimulatedGateway, type SimulatedGatewayOptions } from '../../activities/payments/gateway';
+import { ErrorCodes } from '../../domain/errors';
+import type { OrderState, PlaceOrderInput } from '../../domain/order';
+import { chargeKey } from '../../domain/payment';
+import type { Db } from '../../prisma/client';
+import { orderWorkflowId } from '../../temporal-config/workflow-ids';
+
+export type DirectCheckout = (input: PlaceOrderInput) => Promise<OrderState>;
+
+const failed = (input: PlaceOrderInput, code: string, message: string): OrderState => ({
+  orderId: input.orderId,
+  status: 'FAILED',
+  completedSteps: [],
+  compensations: [],
+  failure: { code, message },
+  timestamps: { placed: new Date().toISOString() },
+});
+
+export function createDirectCheckout(db: Db, gateway: SimulatedGatewayOptions): DirectCheckout {
+  return async (input) => {
+    const placed = new Date();
+    const workflowId = orderWorkflowId(input.orderId);
+    try {
+      await db.$transaction(
+        async (tx) => {
+          await tx.order.create({
+            data: {
+              id: input.orderId,
+              customerId: input.customerId,
+              workflowId,
+              currency: input.currency,
+              totalAmount: input.totalAmount,
+              shippingAddress: input.shippingAddress as object,
+              items: {
+                create: input.items.map((i) => ({
+                  productId: i.productId,
+                  sku: i.sku,
+                  name: i.name,
+                  quantity: i.quantity,
+                  unitPriceAmount: i.unitPriceAmount,
+                  lineTotalAmount: i.unitPriceAmount * i.quantity,
+                  currency: input.currency,
+                })),
+              },
+              timeline: { create: { key: '000-ORDER_PLACED', type: 'ORDER_PLACED', status: 'PENDING', occurredAt: placed } },
+            },
+          });
+          // reserve and commit at once: available → sold, in product-id order (no deadlocks)
+          const items = [...input.items].sort((a, b) => (a.productId < b.productId ? -1 : 1));
+          for (const item of items) {
+            const { count } = await tx.stock.updateMany({
+              where: { productId: item.productId, available: { gte: item.quantity } },
+              data: { available: { decrement: item.quantity }, sold: { increment: item.quantity } },
+            });
+            if (count === 0) throw ApplicationFailure.nonRetryable(`not enough stock for ${item.productId}`, ErrorCodes.INVENTORY_UNAVAILABLE);
+          }
+          await tx.reservation.createMany({
+            data: items.map((i) => ({ orderId: input.orderId, productId: i.productId, quantity: i.quantity, status: 'COMMITTED', expiresAt: placed })),
+          });
+          // the same simulated provider (latency, ledger row), its writes inside this transaction
+          const key = chargeKey(workflowId);
+          const result = await new SimulatedGateway(tx as unknown as Db, gateway).charge({
+            idempotencyKey: key,
+            amount: input.totalAmount,
+            currency: input.currency,
+            token: input.paymentMethod.token,
+          });
+          if (result.status === 'declined') throw ApplicationFailure.nonRetryable(`payment declined: ${result.reason}`, ErrorCodes.PAYMENT_DECLINED);
+          await tx.payment.create({
+            data: { orderId: input.orderId, kind: 'CHARGE', status: 'SUCCEEDED', idempotencyKey: key, amount: input.totalAmount, currency: input.currency, attempts: 1, providerRef: result.chargeId },
+          });
+          await tx.order.update({ where: { id: input.orderId }, data: { status: 'CONFIRMED' } });
+          await tx.orderEvent.create({
+            data: { orderId: input.orderId, key: '001-STATUS_CHANGED', type: 'STATUS_CHANGED', status: 'CONFIRMED', detail: {}, occurredAt: new Date() },
+          });
+        },
+        { timeout: 60_000, maxWait: 10_000 },
+      );
+    } catch (err) {
+      // a business refusal rolls everything back; anything else is the caller's 5xx
+      if (err instanceof ApplicationFailure && err.type) return failed(input, err.type, err.message);
+      throw err;
+    }
+    return {
+      orderId: input.orderId,
+      status: 'CONFIRMED',
+      completedSteps: ['ORDER_CREATED', 'STOCK_RESERVED', 'PAYMENT_CHARGED', 'STOCK_COMMITTED', 'ORDER_CONFIRMED'],
+      compensations: [],
+      timestamps: { placed: placed.toISOString(), CONFIRMED: new Date().toISOString() },
+    };
+  };
+}
