@@ -315,3 +315,27 @@ if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(im
     process.exit(1);
   }
 }
+
+/** The benchmark's SQLite commit probe (scripts/bench/sqlite-commits), built from its pinned Go module. */
+export const SQLITE_COMMITS_MODULE = path.join(ROOT, 'scripts', 'bench', 'sqlite-commits');
+
+export async function ensureSqliteCommits(log: Log = console.log): Promise<string> {
+  const target = path.join(TOOLS_DIR, 'bin', 'sqlite-commits');
+  const hash = createHash('sha256');
+  for (const f of ['go.mod', 'go.sum', 'main.go']) hash.update(await readFile(path.join(SQLITE_COMMITS_MODULE, f)));
+  const wanted = hash.digest('hex').slice(0, 16);
+  if (existsSync(target) && (await readMarker(`${target}.version`)) === wanted) return target;
+  if (!(await which('go'))) {
+    throw new ToolMissingError(
+      'the benchmark measures the Temporal dev server\'s SQLite commit rate with a small Go program, and Go is not on PATH.\n' +
+        'Install Go >= 1.24 (https://go.dev/dl or your package manager) and re-run `npm run bench`.',
+    );
+  }
+  await mkdir(path.dirname(target), { recursive: true });
+  const tmp = `${target}.build-${process.pid}`;
+  const env = { ...process.env, GOFLAGS: '-buildvcs=false -mod=readonly', GOWORK: 'off' };
+  await runWithProgress('building sqlite-commits (modernc.org/sqlite, the dev server\'s driver)', 'go', ['-C', SQLITE_COMMITS_MODULE, 'build', '-o', tmp, '.'], env, log);
+  await rename(tmp, target);
+  await writeFile(`${target}.version`, `${wanted}\n`);
+  return target;
+}

@@ -1,0 +1,115 @@
+/**
+ * CPU time and memory of each process the stack runs, from /proc (Linux).
+ * A process counts with all its descendants (PostgreSQL forks a backend per
+ * connection); CPU is user + system time, memory is the proportional set
+ * size (PSS), so pages shared by PostgreSQL's backends are not counted once
+ * per backend.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+const TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux this runs on
+
+interface ProcStat {
+  pid: number;
+  ppid: number;
+  /** utime + stime + cutime + cstime, in ticks: reaped children's time too */
+  ticks: number;
+}
+
+function readStat(pid: number): ProcStat | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the command name is in parentheses and may hold spaces: split after the last ')'
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const num = (i: number) => Number(fields[i - 3]);
+    return { pid, ppid: num(4), ticks: num(14) + num(15) + num(16) + num(17) };
+  } catch {
+    return undefined; // it has exited
+  }
+}
+
+function pssKb(pid: number): number {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU ticks the machine spent not idle (all cores), from /proc/stat */
+function machineBusyTicks(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal ...: busy = all but idle and iowait
+  return fields.slice(0, 8).reduce((a, b) => a + b, 0) - fields[3]! - fields[4]!;
+}
+
+function allStats(): ProcStat[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map((d) => readStat(Number(d)))
+    .filter((s): s is ProcStat => s !== undefined);
+}
+
+function tree(root: number, stats: ProcStat[]): ProcStat[] {
+  const byParent = new Map<number, ProcStat[]>();
+  for (const s of stats) byParent.set(s.ppid, [...(byParent.get(s.ppid) ?? []), s]);
+  const out: ProcStat[] = [];
+  const visit = (pid: number) => {
+    const self = stats.find((s) => s.pid === pid);
+    if (self) out.push(self);
+    for (const child of byParent.get(pid) ?? []) visit(child.pid);
+  };
+  visit(root);
+  return out;
+}
+
+export interface ProcessFigures {
+  name: string;
+  /** CPU seconds used during the window */
+  cpuSeconds: number;
+  /** cpuSeconds / wall seconds: 1.0 = one core busy all the time */
+  cpuCores: number;
+  /** the largest PSS seen while sampling (MiB) */
+  peakMemoryMiB: number;
+}
+
+/**
+ * Samples the given processes (with their descendants) until stopped:
+ * CPU over the whole window, memory every `intervalMs`.
+ */
+export function sampleProcesses(processes: () => { name: string; pid: number; alone?: boolean }[], intervalMs = 500) {
+  const started = Date.now();
+  const cpuAtStart = new Map<string, number>();
+  const lastCpu = new Map<string, number>();
+  const peakKb = new Map<string, number>();
+  const sample = (first: boolean) => {
+    const stats = allStats();
+    for (const { name, pid, alone } of processes()) {
+      // alone: the process without its children (the load driver, whose children are the stack)
+      const members = alone ? stats.filter((s) => s.pid === pid) : tree(pid, stats);
+      const ticks = members.reduce((sum, s) => sum + s.ticks, 0);
+      if (first || !cpuAtStart.has(name)) cpuAtStart.set(name, ticks);
+      lastCpu.set(name, ticks);
+      const kb = members.reduce((sum, s) => sum + pssKb(s.pid), 0);
+      peakKb.set(name, Math.max(peakKb.get(name) ?? 0, kb));
+    }
+  };
+  const busyAtStart = machineBusyTicks();
+  sample(true);
+  const timer = setInterval(() => sample(false), intervalMs);
+  return {
+    stop(): ProcessFigures[] {
+      clearInterval(timer);
+      sample(false);
+      const wallSeconds = (Date.now() - started) / 1000;
+      const figures = [...lastCpu.keys()].map((name) => {
+        const cpuSeconds = (lastCpu.get(name)! - cpuAtStart.get(name)!) / TICKS_PER_SECOND;
+        return { name, cpuSeconds, cpuCores: cpuSeconds / wallSeconds, peakMemoryMiB: (peakKb.get(name) ?? 0) / 1024 };
+      });
+      // the whole machine, everything included: how close to saturated the cores were
+      const busy = (machineBusyTicks() - busyAtStart) / TICKS_PER_SECOND;
+      return [...figures, { name: 'machine', cpuSeconds: busy, cpuCores: busy / wallSeconds, peakMemoryMiB: 0 }];
+    },
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * The benchmark's results as a user reads them: a markdown table and a chart
+ * (SVG, no dependencies) from the same JSON the run writes.
+ */
+import type { ProcessFigures } from './procs';
+
+export interface LevelFigures {
+  concurrency: number;
+  seconds: number;
+  requests: number;
+  confirmed: number;
+  confirmedPerSecond: number;
+  /** request sent → checkout answer (ms) */
+  answerMs: { p50: number; p95: number; p99: number };
+  /** request sent → CONFIRMED written in PostgreSQL (ms) */
+  confirmedInDbMs: { p50: number; p95: number; p99: number };
+  /** answers by code: CONFIRMED, a business error code, HTTP_5xx, NETWORK */
+  codes: Record<string, number>;
+  /** mean of DescribeWorkflowExecution's stateTransitionCount for sampled orders (saga only) */
+  stateTransitionsPerOrder?: number;
+  /** the dev server's persistence writes (commits) per order placed at this level (saga only) */
+  commitsPerOrder?: number;
+  processes: ProcessFigures[];
+}
+
+export interface Series {
+  /** e.g. "saga after, gateway 0 ms" */
+  name: string;
+  kind: 'saga' | 'baseline-a';
+  variant: string;
+  gatewayLatencyMs: number;
+  levels: LevelFigures[];
+}
+
+export interface PersistenceLimit {
+  /** fsync'd commits per second of one SQLite connection (journal_mode=wal, synchronous=full) */
+  fsyncCommitsPerSecond: number;
+  /** commits per second with the pragmas the dev server runs with */
+  serverPragmaCommitsPerSecond: number;
+  serverPragmas: string;
+  /** commits one order costs the server (c=32, gateway 0, the variant the limit is for) */
+  commitsPerOrder: number;
+  /** fsyncCommitsPerSecond / commitsPerOrder */
+  ordersPerSecond: number;
+  variant: string;
+}
+
+export interface Verdict {
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+export interface BenchResults {
+  startedAt: string;
+  command: string;
+  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; os: string };
+  settings: Record<string, string | number>;
+  variants: Record<string, string>;
+  series: Series[];
+  limitB?: PersistenceLimit;
+  verdicts: Verdict[];
+  /** where the largest cost was found and what removing it changed */
+  bottleneck?: string;
+}
+
+const ms = (v: number) => (Number.isFinite(v) ? `${Math.round(v)}` : '–');
+const errors = (codes: Record<string, number>) =>
+  Object.entries(codes)
+    .filter(([code]) => code !== 'CONFIRMED')
+    .map(([code, n]) => `${code} ${n}`)
+    .join(', ') || 'none';
+const procs = (list: ProcessFigures[]) =>
+  list.map((p) => (p.name === 'machine' ? `**machine ${p.cpuCores.toFixed(2)}**` : `${p.name} ${p.cpuCores.toFixed(2)} / ${Math.round(p.peakMemoryMiB)}`)).join('<br>');
+
+export function markdown(r: BenchResults): string {
+  const out: string[] = [];
+  out.push(`# Benchmark ${r.startedAt}`, '');
+  out.push(`\`${r.command}\` on ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}, ${r.machine.os}.`, '');
+  out.push(`Settings: ${Object.entries(r.settings).map(([k, v]) => `${k}=${v}`).join(', ')}.`, '');
+  out.push('Variants (one stack each, same run):', '');
+  for (const [name, what] of Object.entries(r.variants)) out.push(`- **${name}**: ${what}`);
+  out.push('');
+  if (r.verdicts.length) {
+    out.push('## Targets (concurrency 32, gateway latency 0)', '', '| target | measured | met |', '|---|---|---|');
+    for (const v of r.verdicts) out.push(`| ${v.target} | ${v.measured} | ${v.met ? 'yes' : '**no**'} |`);
+    out.push('');
+  }
+  if (r.limitB) {
+    const b = r.limitB;
+    out.push(
+      '## Limit (b): the Temporal dev server\'s persistence',
+      '',
+      `One SQLite connection on this disk commits ${Math.round(b.fsyncCommitsPerSecond)} fsync'd transactions/s (journal_mode=wal, synchronous=full) ` +
+        `and ${Math.round(b.serverPragmaCommitsPerSecond)}/s with the server's pragmas (${b.serverPragmas}). ` +
+        `One order costs the server ${b.commitsPerOrder.toFixed(1)} commits (variant ${b.variant}, c=32, gateway 0 ms), ` +
+        `so the persistence limit is ${b.ordersPerSecond.toFixed(1)} orders/s.`,
+      '',
+    );
+  }
+  if (r.bottleneck) out.push('## Bottleneck', '', r.bottleneck, '');
+  out.push('## Results', '');
+  out.push(
+    '| series | c | confirmed/s | answer p50 / p95 / p99 ms | → CONFIRMED in DB p50 / p99 ms | errors | transitions / order | commits / order | CPU cores / peak MiB |',
+    '|---|---|---|---|---|---|---|---|---|',
+  );
+  for (const s of r.series) {
+    for (const l of s.levels) {
+      out.push(
+        `| ${s.name} | ${l.concurrency} | ${l.confirmedPerSecond.toFixed(1)} | ${ms(l.answerMs.p50)} / ${ms(l.answerMs.p95)} / ${ms(l.answerMs.p99)} | ` +
+          `${ms(l.confirmedInDbMs.p50)} / ${ms(l.confirmedInDbMs.p99)} | ${errors(l.codes)} | ${l.stateTransitionsPerOrder?.toFixed(1) ?? '–'} | ` +
+          `${l.commitsPerOrder?.toFixed(1) ?? '–'} | ${procs(l.processes)} |`,
+      );
+    }
+  }
+  out.push('', '![confirmed orders per second and p99 answer latency by concurrency](chart.svg)', '');
+  return out.join('\n');
+}
+
+const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
+
+/** Two panels: confirmed orders/s and p99 answer latency, by concurrency (log2 axis), one line per series. */
+export function chart(r: BenchResults): string {
+  const W = 980;
+  const H = 420;
+  const panel = { w: 400, h: 300, top: 50 };
+  const levels = [...new Set(r.series.flatMap((s) => s.levels.map((l) => l.concurrency)))].sort((a, b) => a - b);
+  const x = (c: number, left: number) => left + (levels.length < 2 ? panel.w / 2 : (levels.indexOf(c) / (levels.length - 1)) * panel.w);
+  const parts: string[] = [];
+  const draw = (left: number, title: string, value: (l: LevelFigures) => number) => {
+    const max = Math.max(1, ...r.series.flatMap((s) => s.levels.map(value).filter(Number.isFinite)));
+    const y = (v: number) => panel.top + panel.h - (v / max) * panel.h;
+    parts.push(`<text x="${left}" y="30" font-size="15" font-weight="bold">${title}</text>`);
+    parts.push(`<line x1="${left}" y1="${panel.top + panel.h}" x2="${left + panel.w}" y2="${panel.top + panel.h}" stroke="#333"/>`);
+    parts.push(`<line x1="${left}" y1="${panel.top}" x2="${left}" y2="${panel.top + panel.h}" stroke="#333"/>`);
+    for (let i = 0; i <= 4; i++) {
+      const v = (max * i) / 4;
+      parts.push(`<line x1="${left}" y1="${y(v)}" x2="${left + panel.w}" y2="${y(v)}" stroke="#ddd"/>`);
+      parts.push(`<text x="${left - 6}" y="${y(v) + 4}" font-size="11" text-anchor="end">${v >= 100 ? Math.round(v) : v.toFixed(1)}</text>`);
+    }
+    for (const c of levels) parts.push(`<text x="${x(c, left)}" y="${panel.top + panel.h + 16}" font-size="11" text-anchor="middle">${c}</text>`);
+    parts.push(`<text x="${left + panel.w / 2}" y="${panel.top + panel.h + 32}" font-size="11" text-anchor="middle">concurrent customers</text>`);
+    r.series.forEach((s, i) => {
+      const pts = s.levels.filter((l) => Number.isFinite(value(l))).map((l) => `${x(l.concurrency, left).toFixed(1)},${y(value(l)).toFixed(1)}`);
+      const dash = s.kind === 'baseline-a' ? ' stroke-dasharray="6 4"' : '';
+      parts.push(`<polyline fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="2"${dash} points="${pts.join(' ')}"/>`);
+      for (const p of pts) parts.push(`<circle cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="3" fill="${COLORS[i % COLORS.length]}"/>`);
+    });
+  };
+  draw(60, 'confirmed orders / s', (l) => l.confirmedPerSecond);
+  draw(540, 'p99 checkout answer (ms)', (l) => l.answerMs.p99);
+  r.series.forEach((s, i) => {
+    const yy = panel.top + panel.h + 50 + Math.floor(i / 3) * 16;
+    const xx = 60 + (i % 3) * 300;
+    parts.push(`<line x1="${xx}" y1="${yy - 4}" x2="${xx + 24}" y2="${yy - 4}" stroke="${COLORS[i % COLORS.length]}" stroke-width="2"${s.kind === 'baseline-a' ? ' stroke-dasharray="6 4"' : ''}/>`);
+    parts.push(`<text x="${xx + 30}" y="${yy}" font-size="11">${s.name}</text>`);
+  });
+  const height = H + Math.ceil(r.series.length / 3) * 16;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>${parts.join('')}</svg>\n`;
+}

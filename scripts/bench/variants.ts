@@ -1,0 +1,27 @@
+/**
+ * The stacks one benchmark run compares, each with the settings that make
+ * the difference. "before" re-creates what the benchmark found to cost the
+ * most; "after" is today's default configuration; "one-process" is a
+ * deployment choice for small machines.
+ */
+export interface Variant {
+  description: string;
+  /** configuration (platform/config.ts) for the whole stack: dev server, workers and API */
+  env: NodeJS.ProcessEnv;
+}
+
+export const VARIANTS: Record<string, Variant> = {
+  before: {
+    description:
+      'as the stack was before the benchmark: the orders context\'s writes (createOrder, recordOrderStatus ×2) as activities on the orders task queue (ORDER_WRITES=task-queue), the dev server\'s default task-queue partitions',
+    env: { ORDER_WRITES: 'task-queue', TEMPORAL_DYNAMIC_CONFIG: '' },
+  },
+  after: {
+    description: 'the defaults now: those writes as local activities in the worker that runs the saga (ORDER_WRITES=local), one partition per task queue on the dev server',
+    env: {},
+  },
+  'one-process': {
+    description: 'after, with every context\'s worker in one process (WORKER_PROCESSES=one), each still on its own task queue',
+    env: { WORKER_PROCESSES: 'one' },
+  },
+};
