@@ -26,9 +26,17 @@ export interface LoadOptions {
   customers: BenchCustomer[];
   productIds: string[];
   concurrency: number;
+  /** how long the measured window lasts */
   durationMs: number;
+  /**
+   * the unmeasured ramp: the window opens once every virtual customer has had its
+   * first answer (the loop is full) and at least this long after the start
+   */
+  rampMs?: number;
+  /** called when the measured window opens */
+  onSteady?: () => void;
   /** called about once a second while the load runs */
-  onProgress?: (p: { elapsedMs: number; answered: number; confirmed: number; inFlight: number }) => void;
+  onProgress?: (p: { elapsedMs: number; measuring: boolean; answered: number; confirmed: number; inFlight: number }) => void;
 }
 
 const address = { name: 'Bench Customer', line1: '1 Load Street', city: 'Springfield', postalCode: '12345', country: 'US' };
@@ -49,16 +57,31 @@ async function placeOrder(apiUrl: string, customer: BenchCustomer, productId: st
   }
 }
 
+export interface LoadResult {
+  samples: Sample[];
+  /** the measured window: [measureFrom, deadline] */
+  measureFrom: number;
+  deadline: number;
+}
+
 /** Runs the closed loop; answers every request sent before the deadline (those answered after it count in latency, not in throughput). */
-export async function runLoad(options: LoadOptions): Promise<Sample[]> {
-  const { apiUrl, customers, productIds, concurrency, durationMs, onProgress } = options;
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const { apiUrl, customers, productIds, concurrency, durationMs, onProgress, rampMs = 0 } = options;
   const samples: Sample[] = [];
   const started = Date.now();
-  const deadline = started + durationMs;
+  let measureFrom = Number.POSITIVE_INFINITY;
+  let deadline = Number.POSITIVE_INFINITY;
+  const answeredOnce = new Set<number>();
+  const open = () => {
+    measureFrom = Date.now();
+    deadline = measureFrom + durationMs;
+    options.onSteady?.();
+  };
+  const rampTimer = setTimeout(() => answeredOnce.size === concurrency && measureFrom === Number.POSITIVE_INFINITY && open(), rampMs);
   let inFlight = 0;
   const progress = setInterval(() => {
     const answered = samples.filter((s) => s.answeredAt <= Date.now()).length;
-    onProgress?.({ elapsedMs: Date.now() - started, answered, confirmed: samples.filter((s) => s.code === 'CONFIRMED').length, inFlight });
+    onProgress?.({ elapsedMs: Date.now() - started, measuring: Number.isFinite(measureFrom), answered, confirmed: samples.filter((s) => s.code === 'CONFIRMED').length, inFlight });
   }, 1000);
   const user = async (u: number) => {
     for (let i = 0; Date.now() < deadline; i++) {
@@ -68,14 +91,17 @@ export async function runLoad(options: LoadOptions): Promise<Sample[]> {
       inFlight += 1;
       samples.push(await placeOrder(apiUrl, customer, productId));
       inFlight -= 1;
+      answeredOnce.add(u);
+      if (answeredOnce.size === concurrency && measureFrom === Number.POSITIVE_INFINITY && Date.now() >= started + rampMs) open();
     }
   };
   try {
     await Promise.all(Array.from({ length: concurrency }, (_, u) => user(u)));
   } finally {
     clearInterval(progress);
+    clearTimeout(rampTimer);
   }
-  return samples;
+  return { samples, measureFrom, deadline };
 }
 
 /** The p-th percentile (0..100) by nearest rank; NaN for no values. */

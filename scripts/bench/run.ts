@@ -34,7 +34,7 @@ const list = (v: string | undefined, dflt: string) => (v ?? dflt).split(',').map
 const LEVELS = list(env.BENCH_LEVELS, '1,8,32,128').map(Number);
 const SECONDS = Number(env.BENCH_SECONDS ?? 20);
 const WARMUP_SECONDS = Number(env.BENCH_WARMUP_SECONDS ?? 10);
-/** each level first runs this long unmeasured, so its figures are the steady state, not the ramp from idle */
+/** each level runs unmeasured until every customer has had an answer, and at least this long: the steady state, not the ramp from idle */
 const RAMP_SECONDS = Number(env.BENCH_RAMP_SECONDS ?? 5);
 const LATENCIES = list(env.BENCH_GATEWAY_LATENCIES_MS, '0,200').map(Number);
 const VARIANT_NAMES = list(env.BENCH_VARIANTS, Object.keys(VARIANTS).join(','));
@@ -54,9 +54,9 @@ for (const name of VARIANT_NAMES) if (!VARIANTS[name]) throw new Error(`unknown 
 /** One line a second on a terminal, every fifth second otherwise. */
 function progress(label: string) {
   const tty = process.stdout.isTTY;
-  return (p: { elapsedMs: number; answered: number; confirmed: number; inFlight: number }) => {
+  return (p: { elapsedMs: number; measuring: boolean; answered: number; confirmed: number; inFlight: number }) => {
     const s = Math.round(p.elapsedMs / 1000);
-    const line = `[bench] ${label}: ${s}/${RAMP_SECONDS + SECONDS}s answered ${p.answered}, confirmed ${p.confirmed} (${(p.confirmed / Math.max(1, p.elapsedMs / 1000)).toFixed(1)}/s), in flight ${p.inFlight}`;
+    const line = `[bench] ${label}: ${s}s ${p.measuring ? 'measuring' : 'ramping up'}, answered ${p.answered}, confirmed ${p.confirmed} (${(p.confirmed / Math.max(1, p.elapsedMs / 1000)).toFixed(1)}/s), in flight ${p.inFlight}`;
     if (tty) process.stdout.write(`\r${line.padEnd(110)}`);
     else if (s % 5 === 0) console.log(line);
   };
@@ -94,19 +94,16 @@ interface Target {
 async function measureLevel(t: Target, customers: BenchCustomer[], products: string[], concurrency: number): Promise<LevelFigures> {
   const before = t.temporal?.metricsUrl ? await persistenceCounts(t.temporal.metricsUrl) : undefined;
   let sampler: ReturnType<typeof sampleProcesses> | undefined;
-  const started = Date.now();
-  const measureFrom = started + RAMP_SECONDS * 1000;
-  const deadline = measureFrom + SECONDS * 1000;
-  const ramp = setTimeout(() => (sampler = sampleProcesses(() => [...t.processes(), { name: 'load driver', pid: process.pid, alone: true }])), RAMP_SECONDS * 1000);
-  const all: Sample[] = await runLoad({
+  const { samples: all, measureFrom, deadline } = await runLoad({
     apiUrl: t.apiUrl,
     customers,
     productIds: products,
     concurrency,
-    durationMs: (RAMP_SECONDS + SECONDS) * 1000,
+    durationMs: SECONDS * 1000,
+    rampMs: RAMP_SECONDS * 1000,
+    onSteady: () => (sampler = sampleProcesses(() => [...t.processes(), { name: 'load driver', pid: process.pid, alone: true }])),
     onProgress: progress(`${t.label} c=${concurrency}`),
   });
-  clearTimeout(ramp);
   const processes = sampler?.stop() ?? [];
   endProgress();
   // the measured window: requests sent after the ramp; throughput = confirmations answered inside it
@@ -181,7 +178,7 @@ async function stackConfig(dir: string, extra: NodeJS.ProcessEnv): Promise<Confi
 const benchEnv = (latency: number, variant: Variant): NodeJS.ProcessEnv => ({
   LOG_LEVEL: 'warn',
   RATE_LIMIT_PER_MINUTE: '0', // one client plays hundreds of customers
-  CHECKOUT_WAIT_MS: '30000', // the answer is the payment outcome, not a 202
+  CHECKOUT_WAIT_MS: '120000', // the answer is the payment outcome, not a 202, even at 128 customers
   FULFILMENT_HANDLING_MS: String(3_600_000), // hand-overs would spill into the next level
   PAYMENT_LATENCY_MS: String(latency),
   ...variant.env,
