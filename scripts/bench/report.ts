@@ -64,6 +64,24 @@ export interface BenchResults {
   bottleneck?: string;
 }
 
+/** The issue's targets at concurrency 32, gateway latency 0, for one series (and limit b). */
+export function verdicts(saga: Series | undefined, limit: PersistenceLimit | undefined): Verdict[] {
+  const at32 = saga?.levels.find((l) => l.concurrency === 32);
+  if (!saga || !at32) return [];
+  const rejections = (l: LevelFigures) => Object.entries(l.codes).filter(([code]) => code !== 'CONFIRMED').reduce((n, [, k]) => n + k, 0);
+  const out: Verdict[] = [
+    { target: '≥ 40 confirmed orders/s', measured: `${at32.confirmedPerSecond.toFixed(1)}/s (${saga.name})`, met: at32.confirmedPerSecond >= 40 },
+    { target: 'p99 checkout answer < 500 ms', measured: `${Math.round(at32.answerMs.p99)} ms`, met: at32.answerMs.p99 < 500 },
+  ];
+  if (limit) {
+    const share = at32.confirmedPerSecond / limit.ordersPerSecond;
+    out.push({ target: '≥ 70% of limit (b)', measured: `${(share * 100).toFixed(0)}% of ${limit.ordersPerSecond.toFixed(1)}/s`, met: share >= 0.7 });
+  }
+  const errs = saga.levels.map((l) => `c=${l.concurrency}: ${rejections(l)}`).join(', ');
+  out.push({ target: 'no errors at any level (none of these orders can be refused)', measured: errs, met: saga.levels.every((l) => rejections(l) === 0) });
+  return out;
+}
+
 const ms = (v: number) => (Number.isFinite(v) ? `${Math.round(v)}` : '–');
 const errors = (codes: Record<string, number>) =>
   Object.entries(codes)
@@ -99,6 +117,30 @@ export function markdown(r: BenchResults): string {
     );
   }
   if (r.bottleneck) out.push('## Bottleneck', '', r.bottleneck, '');
+  const before = r.series.find((s) => s.kind === 'saga' && s.variant === 'before' && s.gatewayLatencyMs === 0);
+  const after = r.series.find((s) => s.kind === 'saga' && s.variant === 'after' && s.gatewayLatencyMs === 0);
+  if (before && after) {
+    const serverMsPerOrder = (l: LevelFigures) => {
+      const cores = l.processes.find((p) => p.name === 'temporal')?.cpuCores;
+      return cores !== undefined && l.confirmedPerSecond > 0 ? `${Math.round((cores / l.confirmedPerSecond) * 1000)}` : '–';
+    };
+    out.push(
+      '## Before → after (gateway latency 0)',
+      '',
+      '| c | confirmed/s | answer p99 ms | transitions / order | commits / order | dev server CPU ms / order |',
+      '|---|---|---|---|---|---|',
+    );
+    for (const b of before.levels) {
+      const a = after.levels.find((l) => l.concurrency === b.concurrency);
+      if (!a) continue;
+      out.push(
+        `| ${b.concurrency} | ${b.confirmedPerSecond.toFixed(1)} → ${a.confirmedPerSecond.toFixed(1)} | ${ms(b.answerMs.p99)} → ${ms(a.answerMs.p99)} | ` +
+          `${b.stateTransitionsPerOrder?.toFixed(1) ?? '–'} → ${a.stateTransitionsPerOrder?.toFixed(1) ?? '–'} | ${b.commitsPerOrder?.toFixed(1) ?? '–'} → ${a.commitsPerOrder?.toFixed(1) ?? '–'} | ` +
+          `${serverMsPerOrder(b)} → ${serverMsPerOrder(a)} |`,
+      );
+    }
+    out.push('');
+  }
   out.push('## Results', '');
   out.push(
     '| series | c | confirmed/s | answer p50 / p95 / p99 ms | → CONFIRMED in DB p50 / p99 ms | errors | transitions / order | commits / order | CPU cores / peak MiB |',
