@@ -1,0 +1,60 @@
+/**
+ * The benchmark's arithmetic (npm run bench is not part of the test command,
+ * but the figures it prints must be computed right): percentiles, the
+ * target verdicts and the before → after table.
+ */
+import { describe, expect, it } from 'vitest';
+import { percentile } from '../../scripts/bench/load';
+import { chart, markdown, verdicts, type BenchResults, type LevelFigures, type Series } from '../../scripts/bench/report';
+
+const level = (concurrency: number, perSecond: number, p99: number, codes: Record<string, number> = { CONFIRMED: 10 }): LevelFigures => ({
+  concurrency,
+  seconds: 20,
+  requests: 10,
+  confirmed: perSecond * 20,
+  confirmedPerSecond: perSecond,
+  answerMs: { p50: p99 / 2, p95: p99 * 0.9, p99 },
+  confirmedInDbMs: { p50: p99 / 2, p95: p99 * 0.9, p99 },
+  codes,
+  stateTransitionsPerOrder: 21,
+  commitsPerOrder: 27,
+  processes: [{ name: 'temporal', cpuSeconds: 10, cpuCores: 0.5, peakMemoryMiB: 200 }],
+});
+const series = (variant: string, levels: LevelFigures[]): Series => ({ name: `saga ${variant}`, kind: 'saga', variant, gatewayLatencyMs: 0, levels });
+const limit = { fsyncCommitsPerSecond: 2700, serverPragmaCommitsPerSecond: 7000, serverPragmas: 'journal_mode=wal', commitsPerOrder: 27, ordersPerSecond: 100, variant: 'after' };
+
+describe('bench arithmetic', () => {
+  it('percentile is the nearest rank', () => {
+    const values = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect([percentile(values, 50), percentile(values, 95), percentile(values, 99), percentile(values, 100)]).toEqual([50, 95, 99, 100]);
+    expect(percentile([7], 99)).toBe(7);
+    expect(percentile([], 50)).toBeNaN();
+  });
+
+  it('targets at c=32: throughput, p99, share of limit (b), and any non-CONFIRMED answer counts as an error', () => {
+    const met = verdicts(series('after', [level(1, 2, 400), level(32, 75, 450)]), limit);
+    expect(met.map((v) => v.met)).toEqual([true, true, true, true]);
+    const missed = verdicts(series('after', [level(1, 2, 400, { CONFIRMED: 9, HTTP_503: 1 }), level(32, 6, 7000)]), limit);
+    expect(missed.map((v) => v.met)).toEqual([false, false, false, false]);
+    expect(missed[2]!.measured).toBe('6% of 100.0/s');
+    expect(missed[3]!.measured).toBe('c=1: 1, c=32: 0');
+    expect(verdicts(series('after', [level(8, 5, 100)]), limit)).toEqual([]);
+  });
+
+  it('the report shows before → after per level and draws both series', () => {
+    const results: BenchResults = {
+      startedAt: '2026-11-23T00:00:00Z',
+      command: 'npm run bench',
+      machine: { cpus: 2, cpuModel: 'test', memoryGiB: 1, node: 'v20', os: 'Linux' },
+      settings: {},
+      variants: { before: 'old', after: 'new' },
+      series: [series('before', [level(32, 4.5, 9365)]), series('after', [level(32, 6.1, 7004)])],
+      limitB: limit,
+      verdicts: [],
+    };
+    const md = markdown(results);
+    expect(md).toContain('| 32 | 4.5 → 6.1 | 9365 → 7004 | 21.0 → 21.0 | 27.0 → 27.0 | 111 → 82 |');
+    expect(md).toContain('the persistence limit is 100.0 orders/s');
+    expect(chart(results).match(/<polyline/g)).toHaveLength(4); // 2 series × 2 panels
+  });
+});
