@@ -6,13 +6,13 @@
  * Used by `npm start` and by the end-to-end tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { createDb } from '../prisma/client';
 import { seed } from '../prisma/seed';
-import { ROOT, temporalAddress, type Config } from '../platform/config';
+import { configSchema, ROOT, temporalAddress, type Config } from '../platform/config';
 import { prepareDatabase } from '../platform/database';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../platform/embedded-postgres';
 import { searchAttributeDefinitions } from '../temporal-config/search-attributes';
@@ -95,6 +95,27 @@ async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number):
     if (Date.now() > deadline) throw new Error(`${url} not answering after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/**
+ * The configuration of a stack of its own in `dir` (embedded PostgreSQL data,
+ * the dev server's history file) on free ports, never DATABASE_URL or
+ * TEMPORAL_ADDRESS from `env`: the test suites' and the benchmark's stacks.
+ */
+export async function isolatedStackConfig(dir: string, env: Record<string, unknown>): Promise<Config> {
+  await mkdir(dir, { recursive: true });
+  await chmod(dir, 0o755); // PostgreSQL runs as its own OS user below it
+  return configSchema.parse({
+    ...env,
+    PG_DATA_DIR: path.join(dir, 'pg'),
+    PG_PORT: await freePort(),
+    TEMPORAL_DB_FILE: path.join(dir, 'temporal.sqlite'),
+    TEMPORAL_PORT: await freePort(),
+    TEMPORAL_UI_PORT: await freePort(),
+    PORT: await freePort(),
+    DATABASE_URL: undefined,
+    TEMPORAL_ADDRESS: undefined,
+  });
 }
 
 /** A TCP port nothing listens on right now. */

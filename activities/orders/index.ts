@@ -17,34 +17,35 @@ export interface RecordOrderStatusInput {
  * its timeline. The workflow hands it the saga's timeline events in batches;
  * (orderId, key) is unique, so a retried write adds nothing.
  */
+/** A new order as PENDING: the price snapshot as its lines, ORDER_PLACED as its first timeline event. */
+export const newOrderRow = (input: PlaceOrderInput, placedAt: Date) => ({
+  id: input.orderId,
+  customerId: input.customerId,
+  workflowId: orderWorkflowId(input.orderId),
+  currency: input.currency,
+  totalAmount: input.totalAmount,
+  shippingAddress: input.shippingAddress as object,
+  items: {
+    create: input.items.map((i) => ({
+      productId: i.productId,
+      sku: i.sku,
+      name: i.name,
+      quantity: i.quantity,
+      unitPriceAmount: i.unitPriceAmount,
+      lineTotalAmount: i.unitPriceAmount * i.quantity,
+      currency: input.currency,
+    })),
+  },
+  timeline: { create: { key: '000-ORDER_PLACED', type: 'ORDER_PLACED', status: 'PENDING' as const, occurredAt: placedAt } },
+});
+
 export function createOrdersActivities(db: Db) {
   return {
     async createOrder(input: PlaceOrderInput): Promise<void> {
       const exists = await db.order.findUnique({ where: { id: input.orderId }, select: { id: true } });
       if (exists) return;
       await db.order.create({
-        data: {
-          id: input.orderId,
-          customerId: input.customerId,
-          workflowId: orderWorkflowId(input.orderId),
-          currency: input.currency,
-          totalAmount: input.totalAmount,
-          shippingAddress: input.shippingAddress as object,
-          items: {
-            create: input.items.map((i) => ({
-              productId: i.productId,
-              sku: i.sku,
-              name: i.name,
-              quantity: i.quantity,
-              unitPriceAmount: i.unitPriceAmount,
-              lineTotalAmount: i.unitPriceAmount * i.quantity,
-              currency: input.currency,
-            })),
-          },
-          timeline: {
-            create: { key: '000-ORDER_PLACED', type: 'ORDER_PLACED', status: 'PENDING', occurredAt: new Date() },
-          },
-        },
+        data: newOrderRow(input, new Date()),
       });
     },
 

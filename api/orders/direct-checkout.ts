@@ -9,6 +9,7 @@
  * started with CHECKOUT_ENGINE=direct-baseline serves it (`npm run bench`).
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { newOrderRow } from '../../activities/orders';
 import { SimulatedGateway, type SimulatedGatewayOptions } from '../../activities/payments/gateway';
 import { ErrorCodes } from '../../domain/errors';
 import type { OrderState, PlaceOrderInput } from '../../domain/order';
@@ -34,28 +35,7 @@ export function createDirectCheckout(db: Db, gateway: SimulatedGatewayOptions): 
     try {
       await db.$transaction(
         async (tx) => {
-          await tx.order.create({
-            data: {
-              id: input.orderId,
-              customerId: input.customerId,
-              workflowId,
-              currency: input.currency,
-              totalAmount: input.totalAmount,
-              shippingAddress: input.shippingAddress as object,
-              items: {
-                create: input.items.map((i) => ({
-                  productId: i.productId,
-                  sku: i.sku,
-                  name: i.name,
-                  quantity: i.quantity,
-                  unitPriceAmount: i.unitPriceAmount,
-                  lineTotalAmount: i.unitPriceAmount * i.quantity,
-                  currency: input.currency,
-                })),
-              },
-              timeline: { create: { key: '000-ORDER_PLACED', type: 'ORDER_PLACED', status: 'PENDING', occurredAt: placed } },
-            },
-          });
+          await tx.order.create({ data: newOrderRow(input, placed) });
           // reserve and commit at once: available → sold, in product-id order (no deadlocks)
           const items = [...input.items].sort((a, b) => (a.productId < b.productId ? -1 : 1));
           for (const item of items) {

@@ -12,14 +12,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { configSchema, DEV_JWT_SECRET, ROOT, type Config } from '../../platform/config';
+import { DEV_JWT_SECRET, ROOT, type Config } from '../../platform/config';
 import { createDb, type Db } from '../../prisma/client';
-import { freePort, startStack, type Stack } from '../stack';
+import { freePort, isolatedStackConfig, startStack, type Stack } from '../stack';
 import { ensureSqliteCommits } from '../tools/provision';
 import { percentile, runLoad, type BenchCustomer, type Sample } from './load';
 import { sampleProcesses } from './procs';
@@ -158,23 +158,6 @@ async function series(t: Target, variant: string, latency: number, customers: Be
   return { name: t.label, kind: t.kind, variant, gatewayLatencyMs: latency, levels };
 }
 
-async function stackConfig(dir: string, extra: NodeJS.ProcessEnv): Promise<Config> {
-  await mkdir(dir, { recursive: true });
-  await chmod(dir, 0o755); // PostgreSQL runs as its own OS user below it
-  return configSchema.parse({
-    ...env,
-    ...extra,
-    PG_DATA_DIR: path.join(dir, 'pg'),
-    PG_PORT: await freePort(),
-    TEMPORAL_DB_FILE: path.join(dir, 'temporal.sqlite'),
-    TEMPORAL_PORT: await freePort(),
-    TEMPORAL_UI_PORT: await freePort(),
-    PORT: await freePort(),
-    DATABASE_URL: undefined,
-    TEMPORAL_ADDRESS: undefined,
-  });
-}
-
 const benchEnv = (latency: number, variant: Variant): NodeJS.ProcessEnv => ({
   LOG_LEVEL: 'warn',
   RATE_LIMIT_PER_MINUTE: '0', // one client plays hundreds of customers
@@ -259,7 +242,7 @@ async function main(): Promise<void> {
     let last: { stack: Stack; db: Db; customers: BenchCustomer[]; products: string[]; config: Config } | undefined;
     for (const name of VARIANT_NAMES) {
       const variant = VARIANTS[name]!;
-      const config = await stackConfig(path.join(WORK, name), variant.env);
+      const config = await isolatedStackConfig(path.join(WORK, name), { ...env, ...variant.env });
       say(`variant ${name}: starting a stack of its own (${variant.description})`);
       const stack = await startStack({
         config,
