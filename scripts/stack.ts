@@ -63,13 +63,20 @@ export interface StackOptions {
   workerMetrics?: boolean;
   /** extra Node.js flags for the API and the workers (the benchmark's `--cpu-prof`) */
   nodeArgs?: string[];
+  /** aborting it while the stack boots stops whatever has started and rejects (Ctrl-C during `npm start`'s boot) */
+  signal?: AbortSignal;
 }
+
+const interrupted = (signal?: AbortSignal) => {
+  if (signal?.aborted) throw new Error('start-up interrupted');
+};
 
 const tsx = (file: string, args: string[] = [], nodeArgs: string[] = []) => [process.execPath, [...nodeArgs, '--import', 'tsx', path.join(ROOT, file), ...args]] as const;
 
-async function waitForTemporal(address: string, child: ChildProcess | undefined, timeoutMs: number): Promise<void> {
+async function waitForTemporal(address: string, child: ChildProcess | undefined, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    interrupted(signal);
     if (child && child.exitCode !== null) throw new Error(`Temporal dev server exited with code ${child.exitCode}`);
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
@@ -83,9 +90,10 @@ async function waitForTemporal(address: string, child: ChildProcess | undefined,
   }
 }
 
-async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    interrupted(signal);
     if (child.exitCode !== null) throw new Error(`${url} process exited with code ${child.exitCode}`);
     try {
       if ((await fetch(url)).ok) return;
@@ -139,7 +147,7 @@ const stopChild = (child: ChildProcess, graceMs = 10_000) =>
     child.kill('SIGTERM');
   });
 
-export async function startStack({ config, log = console.log, output, env = {}, workerMetrics: withWorkerMetrics = false, nodeArgs = [] }: StackOptions): Promise<Stack> {
+export async function startStack({ config, log = console.log, output, env = {}, workerMetrics: withWorkerMetrics = false, nodeArgs = [], signal }: StackOptions): Promise<Stack> {
   const children: { name: string; child: ChildProcess }[] = [];
   const stopping = { value: false };
   /** children stopped on purpose (a fault test, a restart): their exit is no crash */
@@ -204,6 +212,7 @@ export async function startStack({ config, log = console.log, output, env = {}, 
     const { created } = await seed(db);
     await db.$disconnect();
     log(created ? `seeded ${created} demo products` : 'demo catalog already present');
+    interrupted(signal);
 
     // 2. Temporal
     let temporalCli: string | undefined;
@@ -234,13 +243,13 @@ export async function startStack({ config, log = console.log, output, env = {}, 
       ];
       log(`starting Temporal dev server on ${address} (history in ${path.relative(ROOT, config.TEMPORAL_DB_FILE)})`);
       temporal = launch('temporal', temporalCli, args, {});
-      await waitForTemporal(address, temporal, 60_000);
+      await waitForTemporal(address, temporal, 60_000, signal);
     };
     if (!config.TEMPORAL_ADDRESS) {
       await startTemporal();
       uiUrl = `http://127.0.0.1:${config.TEMPORAL_UI_PORT}`;
     } else {
-      await waitForTemporal(address, undefined, 30_000);
+      await waitForTemporal(address, undefined, 30_000, signal);
     }
 
     // 3. workers, one process per bounded context
@@ -276,13 +285,15 @@ export async function startStack({ config, log = console.log, output, env = {}, 
       workers.set(context, child);
       return child;
     };
+    interrupted(signal);
     for (const context of contexts) startWorker(context);
 
     // 4. HTTP API
     const [cmd, args] = tsx('api/server.ts', [], nodeArgs);
     const api = launch('api', cmd, args, { ...childEnv, PORT: String(config.PORT), HOST: config.HOST });
     const apiUrl = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`;
-    await waitForHttp(`${apiUrl}/health/live`, api, 60_000);
+    await waitForHttp(`${apiUrl}/health/live`, api, 60_000, signal);
+    interrupted(signal);
 
     return {
       apiUrl,

@@ -6,7 +6,22 @@ import { startStack } from './stack';
 const config = loadConfig();
 const log = (m: string) => console.log(`[start] ${m}`);
 const started = Date.now();
-const stack = await startStack({ config, log, workerMetrics: true });
+
+// A signal while the platform boots stops what has started so far (the database, the dev server,
+// workers), instead of leaving them behind; once it is up, stopOnSignals takes over.
+const boot = new AbortController();
+const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const interrupt = (signal: NodeJS.Signals) => {
+  log(`${signal} during start-up: stopping what has started...`);
+  boot.abort();
+};
+for (const signal of signals) process.once(signal, interrupt);
+const stack = await startStack({ config, log, workerMetrics: true, signal: boot.signal }).catch((err: unknown) => {
+  if (!boot.signal.aborted) throw err;
+  log('stopped');
+  process.exit(130);
+});
+for (const signal of signals) process.off(signal, interrupt);
 
 stopOnSignals(stack, log);
 
