@@ -264,7 +264,7 @@ describe('traces', () => {
       const id = traceOf(orderId);
       const t = id ? byTrace(id) : [];
       const names = t.map((s) => s.name);
-      return ['POST /api/v1/orders', 'RunActivity:createOrder', 'RunActivity:reserveStock', 'RunActivity:chargePayment', 'RunActivity:commitStock'].every((n) => names.includes(n)) ? t : undefined;
+      return ['POST /api/v1/orders', 'StartWorkflow:placeOrder', 'RunActivity:createOrder', 'RunActivity:reserveStock', 'RunActivity:chargePayment', 'RunActivity:commitStock'].every((n) => names.includes(n)) ? t : undefined;
     }, 30_000, 250);
     expect([...new Set(trace.map((s) => s.service))]).toEqual(
       expect.arrayContaining(['order-fulfilment-api', 'order-fulfilment-worker-orders', 'order-fulfilment-worker-inventory', 'order-fulfilment-worker-payments']),
