@@ -51,12 +51,11 @@ function allStats(): ProcStat[] {
     .filter((s): s is ProcStat => s !== undefined);
 }
 
-function tree(root: number, stats: ProcStat[]): ProcStat[] {
-  const byParent = new Map<number, ProcStat[]>();
-  for (const s of stats) byParent.set(s.ppid, [...(byParent.get(s.ppid) ?? []), s]);
+/** A process and its descendants; `byPid` and `byParent` index one sample's stats. */
+function tree(root: number, byPid: Map<number, ProcStat>, byParent: Map<number, ProcStat[]>): ProcStat[] {
   const out: ProcStat[] = [];
   const visit = (pid: number) => {
-    const self = stats.find((s) => s.pid === pid);
+    const self = byPid.get(pid);
     if (self) out.push(self);
     for (const child of byParent.get(pid) ?? []) visit(child.pid);
   };
@@ -85,9 +84,12 @@ export function sampleProcesses(processes: () => { name: string; pid: number; al
   const peakKb = new Map<string, number>();
   const sample = (first: boolean) => {
     const stats = allStats();
+    const byPid = new Map(stats.map((st) => [st.pid, st]));
+    const byParent = new Map<number, ProcStat[]>();
+    for (const st of stats) byParent.set(st.ppid, [...(byParent.get(st.ppid) ?? []), st]);
     for (const { name, pid, alone } of processes()) {
       // alone: the process without its children (the load driver, whose children are the stack)
-      const members = alone ? stats.filter((s) => s.pid === pid) : tree(pid, stats);
+      const members = alone ? [byPid.get(pid)].filter((st): st is ProcStat => st !== undefined) : tree(pid, byPid, byParent);
       const ticks = members.reduce((sum, s) => sum + s.ticks, 0);
       if (first || !cpuAtStart.has(name)) cpuAtStart.set(name, ticks);
       lastCpu.set(name, ticks);
