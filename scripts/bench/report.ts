@@ -2,6 +2,7 @@
  * The benchmark's results as a user reads them: a markdown table and a chart
  * (SVG, no dependencies) from the same JSON the run writes.
  */
+import { FLOOR_WORKFLOWS, type FloorLevel } from './floor';
 import type { ProcessFigures } from './procs';
 
 export interface LevelFigures {
@@ -59,6 +60,8 @@ export interface BenchResults {
   variants: Record<string, string>;
   series: Series[];
   limitB?: PersistenceLimit;
+  /** floor (c): the cheapest workflows on the same server (scripts/bench/floor.ts) */
+  floor?: FloorLevel[];
   verdicts: Verdict[];
   /** where the largest cost was found and what removing it changed */
   bottleneck?: string;
@@ -80,6 +83,29 @@ export function verdicts(saga: Series | undefined, limit: PersistenceLimit | und
   const errs = saga.levels.map((l) => `c=${l.concurrency}: ${rejections(l)}`).join(', ');
   out.push({ target: 'no errors at any level (none of these orders can be refused)', measured: errs, met: saga.levels.every((l) => rejections(l) === 0) });
   return out;
+}
+
+/**
+ * Little's law for a closed loop: c customers who each wait for their answer
+ * get c ÷ (mean answer time) answers per second. A p99 under L needs a mean
+ * under L (unless the slowest 1% are very slow), so at least c ÷ L per second.
+ */
+export function neededPerSecond(concurrency: number, latencyMs: number): number {
+  return concurrency / (latencyMs / 1000);
+}
+
+/** What floor (c) says of the targets: can even an empty workflow on this server meet them? */
+export function floorFinding(floor: FloorLevel[] | undefined): string | undefined {
+  const empty = floor?.find((l) => l.workflow === 'floorEmpty' && l.concurrency === 32);
+  if (!empty) return undefined;
+  const needed = neededPerSecond(32, 500);
+  const meets = empty.completedPerSecond >= needed && empty.latencyMs.p99 < 500;
+  return (
+    `p99 < 500 ms with 32 customers in a closed loop needs at least ${needed.toFixed(0)} answers/s (Little's law). ` +
+    `On this server the empty workflow alone, with no HTTP, database or business logic, completes ${empty.completedPerSecond.toFixed(1)}/s at c=32 ` +
+    `with p99 ${Math.round(empty.latencyMs.p99)} ms (${empty.serverCpuMsPerWorkflow.toFixed(0)} ms of server CPU and ${empty.clientWorkerCpuMsPerWorkflow.toFixed(0)} ms of client + worker CPU each): ` +
+    (meets ? 'the targets are within the floor here.' : 'no workflow design meets the targets on this machine.')
+  );
 }
 
 const ms = (v: number) => (Number.isFinite(v) ? `${Math.round(v)}` : '–');
@@ -104,6 +130,8 @@ export function markdown(r: BenchResults): string {
     for (const v of r.verdicts) out.push(`| ${v.target} | ${v.measured} | ${v.met ? 'yes' : '**no**'} |`);
     out.push('');
   }
+  const finding = floorFinding(r.floor);
+  if (finding) out.push(`**Can they be met here?** ${finding}`, '');
   if (r.limitB) {
     const b = r.limitB;
     out.push(
@@ -115,6 +143,27 @@ export function markdown(r: BenchResults): string {
         `so the persistence limit is ${b.ordersPerSecond.toFixed(1)} orders/s.`,
       '',
     );
+  }
+  if (r.floor?.length) {
+    out.push(
+      '## Floor (c): the cheapest workflows on the same dev server',
+      '',
+      'A worker in the benchmark process runs workflows that do nothing; a closed loop of clients starts each one and waits for its result. ' +
+        'No HTTP, no PostgreSQL: what no saga on this server can beat.',
+      '',
+      ...Object.entries(FLOOR_WORKFLOWS).map(([name, what]) => `- **${name}**: ${what}`),
+      '',
+      '| workflow | c | completed/s | p50 / p95 / p99 ms | server CPU ms / workflow | client + worker CPU ms / workflow | machine cores |',
+      '|---|---|---|---|---|---|---|',
+    );
+    for (const l of r.floor) {
+      const machine = l.processes.find((p) => p.name === 'machine')?.cpuCores;
+      out.push(
+        `| ${l.workflow} | ${l.concurrency} | ${l.completedPerSecond.toFixed(1)} | ${ms(l.latencyMs.p50)} / ${ms(l.latencyMs.p95)} / ${ms(l.latencyMs.p99)} | ` +
+          `${l.serverCpuMsPerWorkflow.toFixed(1)} | ${l.clientWorkerCpuMsPerWorkflow.toFixed(1)} | ${machine?.toFixed(2) ?? '–'} |`,
+      );
+    }
+    out.push('');
   }
   if (r.bottleneck) out.push('## Bottleneck', '', r.bottleneck, '');
   const before = r.series.find((s) => s.kind === 'saga' && s.variant === 'before' && s.gatewayLatencyMs === 0);

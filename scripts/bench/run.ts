@@ -6,7 +6,8 @@
  * concurrency for a fixed time, once per simulated gateway latency. In the
  * same run: baseline (a), the same effects in one PostgreSQL transaction
  * without Temporal, and limit (b), the dev server's SQLite commit rate divided
- * by the commits one order costs. Writes results.json, results.md and
+ * by the commits one order costs; and floor (c), the cheapest workflows the
+ * same server runs (scripts/bench/floor.ts). Writes results.json, results.md and
  * chart.svg to bench-results/<time>/ and prints the table.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -21,6 +22,7 @@ import { DEV_JWT_SECRET, ROOT, type Config } from '../../platform/config';
 import { createDb, type Db } from '../../prisma/client';
 import { freePort, isolatedStackConfig, startStack, type Stack } from '../stack';
 import { ensureSqliteCommits } from '../tools/provision';
+import { FLOOR_WORKFLOWS, measureFloor } from './floor';
 import { percentile, runLoad, type BenchCustomer, type Sample } from './load';
 import { sampleProcesses } from './procs';
 import { chart, markdown, verdicts, type BenchResults, type LevelFigures, type PersistenceLimit, type Series } from './report';
@@ -39,6 +41,7 @@ const RAMP_SECONDS = Number(env.BENCH_RAMP_SECONDS ?? 5);
 const LATENCIES = list(env.BENCH_GATEWAY_LATENCIES_MS, '0,200').map(Number);
 const VARIANT_NAMES = list(env.BENCH_VARIANTS, Object.keys(VARIANTS).join(','));
 const BASELINE = env.BENCH_BASELINE !== 'off';
+const FLOOR = env.BENCH_FLOOR !== 'off';
 const EXTERNAL = env.BENCH_API_URL;
 const STAMP = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
 const OUT = path.resolve(env.BENCH_OUT ?? path.join(ROOT, 'bench-results', STAMP));
@@ -175,11 +178,11 @@ async function restartPayments(stack: Stack, workerEnv: NodeJS.ProcessEnv): Prom
 }
 
 /** A second API process serving POST /api/v1/orders without Temporal (baseline a). */
-async function startDirectApi(databaseUrl: string, temporalAddress: string, latency: number, logFile: NodeJS.WritableStream): Promise<{ url: string; child: ChildProcess }> {
+async function startDirectApi(databaseUrl: string, temporalAddress: string, stackEnv: NodeJS.ProcessEnv, logFile: NodeJS.WritableStream): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'api', 'server.ts')], {
     cwd: ROOT,
-    env: { ...env, ...benchEnv(latency, VARIANTS.after ?? Object.values(VARIANTS)[0]!), CHECKOUT_ENGINE: 'direct-baseline', DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, PORT: String(port), HOST: '127.0.0.1', LOG_FORMAT: 'json' },
+    env: { ...env, ...stackEnv, CHECKOUT_ENGINE: 'direct-baseline', DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, PORT: String(port), HOST: '127.0.0.1', LOG_FORMAT: 'json' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.pipe(logFile, { end: false });
@@ -191,6 +194,11 @@ async function startDirectApi(databaseUrl: string, temporalAddress: string, late
     await sleep(200);
   }
   throw new Error('the baseline API did not come up in 60 s');
+}
+
+async function stopVariant(v: { stack: Stack; db: Db }): Promise<void> {
+  await v.db.$disconnect();
+  await v.stack.stop();
 }
 
 const stopChild = (child: ChildProcess) =>
@@ -239,7 +247,7 @@ async function main(): Promise<void> {
     await connection.close();
     await db.$disconnect();
   } else {
-    let last: { stack: Stack; db: Db; customers: BenchCustomer[]; products: string[]; config: Config } | undefined;
+    let last: { stack: Stack; db: Db; customers: BenchCustomer[]; products: string[]; config: Config; variant: Variant } | undefined;
     for (const name of VARIANT_NAMES) {
       const variant = VARIANTS[name]!;
       const config = await isolatedStackConfig(path.join(WORK, name), { ...env, ...variant.env });
@@ -257,6 +265,7 @@ async function main(): Promise<void> {
       const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
       const products = await seedProducts(db, PRODUCTS);
       const customers = await seedCustomers(db, CUSTOMERS, config.JWT_SECRET);
+      let ok = false;
       try {
         for (const latency of LATENCIES) {
           if (latency !== LATENCIES[0]) await restartPayments(stack, benchEnv(latency, variant));
@@ -271,23 +280,19 @@ async function main(): Promise<void> {
           };
           results.series.push(await series(target, name, latency, customers, products));
         }
-      } catch (err) {
+        ok = true;
+      } finally {
         await connection.close();
-        await db.$disconnect();
-        await stack.stop();
-        throw err;
+        // the last variant's stack stays up for the baseline, the floor and limit (b); a failed run stops every stack it has
+        if (!ok) for (const v of [{ stack, db }, ...(last ? [last] : [])]) await stopVariant(v);
       }
-      await connection.close();
-      if (last) {
-        await last.db.$disconnect();
-        await last.stack.stop();
-      }
-      last = { stack, db, customers, products, config };
+      if (last) await stopVariant(last);
+      last = { stack, db, customers, products, config, variant };
     }
 
     if (last && BASELINE) {
       for (const latency of LATENCIES) {
-        const direct = await startDirectApi(last.stack.databaseUrl, last.stack.temporalAddress, latency, logFile);
+        const direct = await startDirectApi(last.stack.databaseUrl, last.stack.temporalAddress, benchEnv(latency, last.variant), logFile);
         const target: Target = {
           label: `baseline (a) one transaction, gateway ${latency} ms`,
           apiUrl: direct.url,
@@ -304,6 +309,12 @@ async function main(): Promise<void> {
       }
     }
 
+    const serverPid = last?.stack.processes().find((p) => p.name === 'temporal')?.pid;
+    if (last && FLOOR && serverPid !== undefined) {
+      say(`floor (c): the cheapest workflows on the same dev server (${Object.keys(FLOOR_WORKFLOWS).join(', ')})`);
+      results.floor = await measureFloor({ address: last.stack.temporalAddress, namespace: last.config.TEMPORAL_NAMESPACE, serverPid, levels: LEVELS, seconds: SECONDS, rampSeconds: RAMP_SECONDS, say });
+    }
+
     // the figures a user gets by default: the 'after' stack when it ran, else the last one
     const limitVariant = VARIANT_NAMES.includes('after') ? 'after' : VARIANT_NAMES.at(-1)!;
     const measured = results.series.find((s) => s.kind === 'saga' && s.variant === limitVariant && s.gatewayLatencyMs === LATENCIES[0]);
@@ -313,10 +324,7 @@ async function main(): Promise<void> {
       results.limitB = await limitB(path.dirname(last.config.TEMPORAL_DB_FILE), last.config.TEMPORAL_SQLITE_PRAGMAS, at32.commitsPerOrder, limitVariant);
     }
     results.verdicts = verdicts(measured, results.limitB);
-    if (last) {
-      await last.db.$disconnect();
-      await last.stack.stop();
-    }
+    if (last) await stopVariant(last);
     if (!env.BENCH_KEEP) await rm(WORK, { recursive: true, force: true });
   }
 

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { percentile } from '../../scripts/bench/load';
-import { chart, markdown, verdicts, type BenchResults, type LevelFigures, type Series } from '../../scripts/bench/report';
+import type { FloorLevel } from '../../scripts/bench/floor';
+import { chart, floorFinding, markdown, neededPerSecond, verdicts, type BenchResults, type LevelFigures, type Series } from '../../scripts/bench/report';
 
 const level = (concurrency: number, perSecond: number, p99: number, codes: Record<string, number> = { CONFIRMED: 10 }): LevelFigures => ({
   concurrency,
@@ -56,5 +57,39 @@ describe('bench arithmetic', () => {
     expect(md).toContain('| 32 | 4.5 → 6.1 | 9365 → 7004 | 21.0 → 21.0 | 27.0 → 27.0 | 111 → 82 |');
     expect(md).toContain('the persistence limit is 100.0 orders/s');
     expect(chart(results).match(/<polyline/g)).toHaveLength(4); // 2 series × 2 panels
+  });
+
+  it("floor (c): Little's law says what the targets need, and the empty workflow says whether any design gets there", () => {
+    expect(neededPerSecond(32, 500)).toBe(64);
+    expect(neededPerSecond(8, 200)).toBe(40);
+    const floor = (perSecond: number, p99: number): FloorLevel => ({
+      workflow: 'floorEmpty',
+      concurrency: 32,
+      seconds: 20,
+      completed: perSecond * 20,
+      completedPerSecond: perSecond,
+      latencyMs: { p50: p99 / 2, p95: p99 * 0.9, p99 },
+      serverCpuMsPerWorkflow: 25,
+      clientWorkerCpuMsPerWorkflow: 15,
+      processes: [{ name: 'machine', cpuSeconds: 32, cpuCores: 1.6, peakMemoryMiB: 0 }],
+    });
+    expect(floorFinding([floor(38.8, 958)])).toContain('completes 38.8/s at c=32 with p99 958 ms (25 ms of server CPU and 15 ms of client + worker CPU each): no workflow design meets the targets');
+    expect(floorFinding([floor(80, 420)])).toContain('the targets are within the floor here');
+    expect(floorFinding([floor(80, 700)])).toContain('no workflow design meets the targets');
+    expect(floorFinding([{ ...floor(80, 420), concurrency: 8 }])).toBeUndefined();
+    expect(floorFinding(undefined)).toBeUndefined();
+    const results: BenchResults = {
+      startedAt: '2026-11-23T00:00:00Z',
+      command: 'npm run bench',
+      machine: { cpus: 2, cpuModel: 'test', memoryGiB: 1, node: 'v20', os: 'Linux' },
+      settings: {},
+      variants: {},
+      series: [],
+      floor: [floor(38.8, 958)],
+      verdicts: [{ target: '≥ 40 confirmed orders/s', measured: '6/s', met: false }],
+    };
+    const md = markdown(results);
+    expect(md).toContain('| floorEmpty | 32 | 38.8 | 479 / 862 / 958 | 25.0 | 15.0 | 1.60 |');
+    expect(md).toContain("**Can they be met here?** p99 < 500 ms with 32 customers in a closed loop needs at least 64 answers/s (Little's law).");
   });
 });
