@@ -123,7 +123,8 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
   const { workflowId } = workflowInfo();
   const now = () => new Date(Date.now()).toISOString();
   // Histories recorded before local order writes replay with activities on the orders task queue.
-  const orderWrites = patched('order-writes-local-activities') && input.orderWrites !== 'task-queue' ? ordersLocal : orders;
+  const localWrites = patched('order-writes-local-activities') && input.orderWrites !== 'task-queue';
+  const orderWrites = localWrites ? ordersLocal : orders;
   const state: OrderState = {
     orderId: input.orderId,
     status: 'PENDING',
@@ -165,10 +166,10 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
   };
 
   // The API starts the saga with both attributes set; a start without them (a test, the CLI) gets them here.
-  // (Histories from before local order writes always upserted them.)
+  // (Histories from before local order writes, and sagas run with ORDER_WRITES=task-queue, always upsert them.)
   const started = workflowInfo().typedSearchAttributes;
   const attributesSetAtStart = started.get(OrderStatusKey) === state.status && started.get(CustomerIdKey) === input.customerId;
-  if (orderWrites === orders || !attributesSetAtStart) {
+  if (!localWrites || !attributesSetAtStart) {
     upsertSearchAttributes([
       { key: OrderStatusKey, value: state.status },
       { key: CustomerIdKey, value: input.customerId },
