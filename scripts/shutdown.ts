@@ -16,3 +16,25 @@ export function stopOnSignals(stack: { stop(): Promise<void>; crashed: Promise<s
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => void shutdown(signal, 0));
   void stack.crashed.then((name) => shutdown(`${name} died`, 1));
 }
+
+/**
+ * A signal while a platform boots aborts the returned AbortSignal, so the
+ * start-up stops what has started so far (database, Temporal, workers)
+ * instead of leaving it behind. Call `booted()` once it is up: from then on
+ * stopOnSignals takes over.
+ */
+export function abortBootOnSignals(log: (msg: string) => void): { signal: AbortSignal; booted(): void } {
+  const boot = new AbortController();
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const interrupt = (signal: NodeJS.Signals) => {
+    log(`${signal} during start-up: stopping what has started...`);
+    boot.abort();
+  };
+  for (const signal of signals) process.once(signal, interrupt);
+  return {
+    signal: boot.signal,
+    booted: () => {
+      for (const signal of signals) process.off(signal, interrupt);
+    },
+  };
+}

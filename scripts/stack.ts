@@ -67,7 +67,8 @@ export interface StackOptions {
   signal?: AbortSignal;
 }
 
-const interrupted = (signal?: AbortSignal) => {
+/** Throws when the start-up has been aborted (between boot phases and in their waits). */
+export const interrupted = (signal?: AbortSignal) => {
   if (signal?.aborted) throw new Error('start-up interrupted');
 };
 

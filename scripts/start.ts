@@ -1,27 +1,20 @@
 /** `npm start`: the whole platform on this machine, until Ctrl-C. */
 import { loadConfig } from '../platform/config';
-import { stopOnSignals } from './shutdown';
+import { abortBootOnSignals, stopOnSignals } from './shutdown';
 import { startStack } from './stack';
 
 const config = loadConfig();
 const log = (m: string) => console.log(`[start] ${m}`);
 const started = Date.now();
 
-// A signal while the platform boots stops what has started so far (the database, the dev server,
-// workers), instead of leaving them behind; once it is up, stopOnSignals takes over.
-const boot = new AbortController();
-const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-const interrupt = (signal: NodeJS.Signals) => {
-  log(`${signal} during start-up: stopping what has started...`);
-  boot.abort();
-};
-for (const signal of signals) process.once(signal, interrupt);
+// Ctrl-C while it boots stops what has started so far; once it is up, stopOnSignals takes over.
+const boot = abortBootOnSignals(log);
 const stack = await startStack({ config, log, workerMetrics: true, signal: boot.signal }).catch((err: unknown) => {
   if (!boot.signal.aborted) throw err;
   log('stopped');
   process.exit(130);
 });
-for (const signal of signals) process.off(signal, interrupt);
+boot.booted();
 
 stopOnSignals(stack, log);
 

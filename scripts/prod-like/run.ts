@@ -13,7 +13,7 @@
  */
 import path from 'node:path';
 import { loadConfig } from '../../platform/config';
-import { stopOnSignals } from '../shutdown';
+import { abortBootOnSignals, stopOnSignals } from '../shutdown';
 import { startProdLikeStack } from './stack';
 import { defaultPorts } from './temporal';
 
@@ -24,6 +24,8 @@ const ports = { ...defaultPorts(config.TEMPORAL_PORT), metrics: config.PROD_LIKE
 if (config.TEMPORAL_ADDRESS) log(`TEMPORAL_ADDRESS=${config.TEMPORAL_ADDRESS} is ignored: this mode runs its own Temporal server`);
 
 const started = Date.now();
+// Ctrl-C while it boots stops what has started so far; once it is up, stopOnSignals takes over.
+const boot = abortBootOnSignals(log);
 let stack: Awaited<ReturnType<typeof startProdLikeStack>>;
 try {
   stack = await startProdLikeStack({
@@ -35,12 +37,18 @@ try {
     temporalLogLevel: config.PROD_LIKE_TEMPORAL_LOG_LEVEL,
     temporalCli: config.TEMPORAL_CLI_PATH,
     log,
+    signal: boot.signal,
   });
 } catch (err) {
+  if (boot.signal.aborted) {
+    log('stopped');
+    process.exit(130);
+  }
   console.error(`[prod-like] failed to start: ${(err as Error).message}`);
   process.exit(1);
 }
 
+boot.booted();
 stopOnSignals(stack, log);
 
 const t = stack.timings;

@@ -24,7 +24,7 @@ import { ROOT, type Config } from '../../platform/config';
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedPostgres } from '../../platform/embedded-postgres';
 import { ensureNamespace } from '../../temporal-config/namespace';
 import { ensureTemporalCli, ensureTemporalServer, type TemporalServerTools } from '../tools/provision';
-import { startStack, type Stack } from '../stack';
+import { interrupted, startStack, type Stack } from '../stack';
 import {
   defaultPorts,
   setupTemporalSchema,
@@ -54,6 +54,8 @@ export interface ProdLikeOptions {
   output?: (name: string, line: string) => void;
   /** extra environment for workers and API */
   env?: NodeJS.ProcessEnv;
+  /** aborting it while the stack boots stops whatever has started and rejects (Ctrl-C during the boot) */
+  signal?: AbortSignal;
 }
 
 export interface ProdLikeStack {
@@ -92,11 +94,12 @@ const { TaskQueueType } = proto.temporal.api.enums.v1;
  * Waits until every context's task queue has `n` distinct pollers (worker
  * processes: the SDK's identity is pid@host), orders also for workflow tasks.
  */
-export async function waitForPollers(address: string, namespace: string, contexts: string[], n: number, timeoutMs: number): Promise<Record<string, string[]>> {
+export async function waitForPollers(address: string, namespace: string, contexts: string[], n: number, timeoutMs: number, signal?: AbortSignal): Promise<Record<string, string[]>> {
   const connection = await Connection.connect({ address });
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
+      interrupted(signal);
       const seen: Record<string, string[]> = {};
       for (const queue of contexts) {
         const types = queue === 'orders' ? [TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY] : [TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY];
@@ -120,16 +123,18 @@ export async function waitForPollers(address: string, namespace: string, context
 }
 
 export async function startProdLikeStack(options: ProdLikeOptions): Promise<ProdLikeStack> {
-  const { config, log = console.log, env = {} } = options;
+  const { config, log = console.log, env = {}, signal } = options;
   const dataDir = path.resolve(options.dataDir ?? path.join(ROOT, '.data', 'prod-like'));
   const ports = options.temporalPorts ?? defaultPorts(config.TEMPORAL_PORT);
   const workersPerQueue = options.workersPerQueue ?? 2;
   const print = options.output ?? ((name: string, line: string) => process.stdout.write(`${name.padEnd(22)}| ${line}\n`));
   const timings: Record<string, number> = {};
   let phaseStart = Date.now();
+  // every phase ends by checking for an abort: a long one (a Go build, the server's start) is stopped right after
   const phase = (name: string) => {
     timings[name] = Math.round((Date.now() - phaseStart) / 100) / 10;
     phaseStart = Date.now();
+    interrupted(signal);
   };
 
   let stopping = false;
@@ -160,6 +165,7 @@ export async function startProdLikeStack(options: ProdLikeOptions): Promise<Prod
   };
 
   try {
+    interrupted(signal);
     // 1. binaries (built once from Go modules, cached in .tools/)
     const tools = await ensureTemporalServer(log);
     const temporalCli = options.temporalCli ?? (await ensureTemporalCli(log));
@@ -235,6 +241,7 @@ export async function startProdLikeStack(options: ProdLikeOptions): Promise<Prod
       log,
       output: print,
       env,
+      signal,
     });
     void app.crashed.then(onCrash);
     // ...and more worker processes on the same task queues
@@ -243,7 +250,7 @@ export async function startProdLikeStack(options: ProdLikeOptions): Promise<Prod
     for (let i = 1; i < workersPerQueue; i++) {
       for (const context of contexts) workerProcesses.get(context)!.push(app.startWorker(context));
     }
-    await waitForPollers(server.address, namespace, contexts, workersPerQueue, 180_000);
+    await waitForPollers(server.address, namespace, contexts, workersPerQueue, 180_000, signal);
     phase('app');
 
     return {

@@ -8,22 +8,19 @@
  */
 import { execFile } from 'node:child_process';
 import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { configSchema } from '../../platform/config';
 import { createDb, type Db } from '../../prisma/client';
 import { startProdLikeStack, type ProdLikeStack } from '../../scripts/prod-like/stack';
-import { freeMembershipPort } from '../../scripts/prod-like/temporal';
 import { ensureTemporalServer } from '../../scripts/tools/provision';
 import { SETUP_NAMESPACE_SCRIPT } from '../../temporal-config/namespace';
 import { searchAttributeDefinitions } from '../../temporal-config/search-attributes';
 import { boundedContexts } from '../../temporal-config/task-queues';
 import { assertBooksBalance, initialStock } from '../support/books';
-import { freePort } from '../support/ports';
+import { prodLikeTestOptions } from '../support/prod-like-options';
 import { until } from '../support/until';
 
 const exec = promisify(execFile);
@@ -42,36 +39,12 @@ beforeAll(async () => {
   await ensureTemporalServer((m) => console.log(`[prod-like test] ${m}`));
   timings.provision = (Date.now() - t) / 1000;
 
-  dir = await mkdtemp(path.join(os.tmpdir(), 'orders-prod-like-'));
-  await chmod(dir, 0o755); // PostgreSQL runs as its own OS user below it
+  const prepared = await prodLikeTestOptions('orders-prod-like-');
+  dir = prepared.dir;
   const log = createWriteStream(path.join(dir, 'stack.log'));
-  const port = () => freePort();
-  const config = configSchema.parse({
-    ...process.env,
-    PG_PORT: await port(),
-    TEMPORAL_PORT: await port(),
-    TEMPORAL_UI_PORT: await port(),
-    PORT: await port(),
-    DATABASE_URL: undefined,
-    TEMPORAL_ADDRESS: undefined,
-  });
   t = Date.now();
   stack = await startProdLikeStack({
-    config,
-    dataDir: dir,
-    temporalPorts: {
-      frontend: config.TEMPORAL_PORT,
-      frontendHttp: await port(),
-      history: await port(),
-      matching: await port(),
-      worker: await port(),
-      // cluster_membership.rpc_port is a SMALLINT: ephemeral ports (32768+) do not fit
-      frontendMembership: await freeMembershipPort(),
-      historyMembership: await freeMembershipPort(),
-      matchingMembership: await freeMembershipPort(),
-      workerMembership: await freeMembershipPort(),
-      metrics: await port(),
-    },
+    ...prepared.options,
     workersPerQueue: WORKERS_PER_QUEUE,
     temporalCli: inject('temporalCli'),
     log: (m) => log.write(`[prod-like] ${m}\n`),

@@ -3,25 +3,11 @@
  * signal): whatever had started — here embedded PostgreSQL and the dev server
  * it was waiting for — is stopped, and startStack rejects. Nothing is left running.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { startStack } from '../../scripts/stack';
+import { processesMentioning } from '../support/processes';
 import { testStackConfig } from '../support/stack-config';
-
-/** pids whose command line or environment mentions `marker` */
-function processesMentioning(marker: string): number[] {
-  const found: number[] = [];
-  for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-    try {
-      const text = readFileSync(`/proc/${d}/cmdline`, 'utf8') + readFileSync(`/proc/${d}/environ`, 'utf8');
-      if (text.includes(marker) && Number(d) !== process.pid) found.push(Number(d));
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return found;
-}
 
 describe('interrupting the start-up', () => {
   it('an abort while the dev server starts stops it and PostgreSQL, and rejects', async () => {
