@@ -10,6 +10,9 @@ const rate = z.coerce.number().min(0).max(1).default(0);
 /** Signs access tokens when JWT_SECRET is unset; the API warns if production runs on it. */
 export const DEV_JWT_SECRET = 'dev-only-jwt-secret-do-not-use-in-production-0000';
 
+/** one partition per task queue: the dev server is a single node */
+export const DEFAULT_TEMPORAL_DYNAMIC_CONFIG = 'matching.numTaskqueueReadPartitions=1,matching.numTaskqueueWritePartitions=1';
+
 /**
  * Every environment variable the system reads, with its default. Parsed once
  * at start-up; a bad value stops the process with a message naming it.
@@ -49,7 +52,7 @@ export const configSchema = z.object({
    * extra dynamic config of the dev server, `key=value` pairs separated by commas (values as YAML). Default: one
    * partition per task queue, as suits a single node (the server's default of 4 forwards polls and tasks between partitions)
    */
-  TEMPORAL_DYNAMIC_CONFIG: z.string().default('matching.numTaskqueueReadPartitions=1,matching.numTaskqueueWritePartitions=1'),
+  TEMPORAL_DYNAMIC_CONFIG: z.string().default(DEFAULT_TEMPORAL_DYNAMIC_CONFIG),
   TEMPORAL_SQLITE_PRAGMAS: z.string().default('journal_mode=wal,synchronous=normal'),
 
   HOST: z.string().default('127.0.0.1'),
