@@ -94,18 +94,27 @@ export function neededPerSecond(concurrency: number, latencyMs: number): number 
   return concurrency / (latencyMs / 1000);
 }
 
-/** What floor (c) says of the targets: can even an empty workflow on this server meet them? */
-export function floorFinding(floor: FloorLevel[] | undefined): string | undefined {
-  const empty = floor?.find((l) => l.workflow === 'floorEmpty' && l.concurrency === 32);
-  if (!empty) return undefined;
+/**
+ * Can the targets be met on this machine at all? Little's law gives the rate
+ * they need; baseline (a) (no Temporal) and floor (c) (a workflow that does
+ * nothing) say how close a stack can come.
+ */
+export function reachability(r: Pick<BenchResults, 'series' | 'floor'>): string | undefined {
+  const empty = r.floor?.find((l) => l.workflow === 'floorEmpty' && l.concurrency === 32);
+  const baseline = r.series.find((s) => s.kind === 'baseline-a' && s.gatewayLatencyMs === 0)?.levels.find((l) => l.concurrency === 32);
+  if (!empty && !baseline) return undefined;
   const needed = neededPerSecond(32, 500);
-  const meets = empty.completedPerSecond >= needed && empty.latencyMs.p99 < 500;
-  return (
-    `p99 < 500 ms with 32 customers in a closed loop needs at least ${needed.toFixed(0)} answers/s (Little's law). ` +
-    `On this server the empty workflow alone, with no HTTP, database or business logic, completes ${empty.completedPerSecond.toFixed(1)}/s at c=32 ` +
-    `with p99 ${Math.round(empty.latencyMs.p99)} ms (${empty.serverCpuMsPerWorkflow.toFixed(0)} ms of server CPU and ${empty.clientWorkerCpuMsPerWorkflow.toFixed(0)} ms of client + worker CPU each): ` +
-    (meets ? 'the targets are within the floor here.' : 'no workflow design meets the targets on this machine.')
-  );
+  const parts = [`p99 < 500 ms with 32 customers in a closed loop needs at least ${needed.toFixed(0)} answers/s (Little's law). At c=32 here:`];
+  if (baseline) parts.push(`baseline (a), with no Temporal at all, confirms ${baseline.confirmedPerSecond.toFixed(1)}/s with p99 ${Math.round(baseline.answerMs.p99)} ms;`);
+  if (empty) {
+    parts.push(
+      `the empty workflow, with no HTTP, database or business logic, completes ${empty.completedPerSecond.toFixed(1)}/s with p99 ${Math.round(empty.latencyMs.p99)} ms ` +
+        `(${empty.serverCpuMsPerWorkflow.toFixed(0)} ms of server CPU and ${empty.clientWorkerCpuMsPerWorkflow.toFixed(0)} ms of client + worker CPU each):`,
+    );
+    const meets = empty.completedPerSecond >= needed && empty.latencyMs.p99 < 500;
+    parts.push(meets ? 'the targets are within the floor here.' : 'no workflow design meets the targets on this machine.');
+  }
+  return parts.join(' ');
 }
 
 const ms = (v: number) => (Number.isFinite(v) ? `${Math.round(v)}` : '–');
@@ -130,7 +139,7 @@ export function markdown(r: BenchResults): string {
     for (const v of r.verdicts) out.push(`| ${v.target} | ${v.measured} | ${v.met ? 'yes' : '**no**'} |`);
     out.push('');
   }
-  const finding = floorFinding(r.floor);
+  const finding = reachability(r);
   if (finding) out.push(`**Can they be met here?** ${finding}`, '');
   if (r.limitB) {
     const b = r.limitB;
