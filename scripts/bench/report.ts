@@ -124,13 +124,32 @@ const errors = (codes: Record<string, number>) =>
     .map(([code, n]) => `${code} ${n}`)
     .join(', ') || 'none';
 const procs = (list: ProcessFigures[]) =>
-  list.map((p) => (p.name === 'machine' ? `**machine ${p.cpuCores.toFixed(2)}**` : `${p.name} ${p.cpuCores.toFixed(2)} / ${Math.round(p.peakMemoryMiB)}`)).join('<br>');
+  list
+    .map((p) =>
+      p.name === 'machine' ? `**machine ${p.cpuCores.toFixed(2)}**` : p.name === STOLEN ? `*stolen ${p.cpuCores.toFixed(2)}*` : `${p.name} ${p.cpuCores.toFixed(2)} / ${Math.round(p.peakMemoryMiB)}`,
+    )
+    .join('<br>');
+const STOLEN = 'stolen by the host';
+const stolen = (list: ProcessFigures[]) => list.find((p) => p.name === STOLEN)?.cpuCores ?? 0;
+
+/** The most CPU the host took from this virtual machine during any measured window (cores), if it mattered. */
+export function worstSteal(r: Pick<BenchResults, 'series' | 'floor'>): number {
+  return Math.max(0, ...r.series.flatMap((s) => s.levels.map((l) => stolen(l.processes))), ...(r.floor ?? []).map((l) => stolen(l.processes)));
+}
 
 export function markdown(r: BenchResults): string {
   const out: string[] = [];
   out.push(`# Benchmark ${r.startedAt}`, '');
   out.push(`\`${r.command}\` on ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}, ${r.machine.os}.`, '');
   out.push(`Settings: ${Object.entries(r.settings).map(([k, v]) => `${k}=${v}`).join(', ')}.`, '');
+  const steal = worstSteal(r);
+  if (steal >= 0.1) {
+    out.push(
+      `**Noisy host:** the hypervisor took up to ${steal.toFixed(2)} cores from this machine during a measured window (*stolen* below). ` +
+        'The levels where it did are slower than the machine can be; compare the variants level by level with that in mind.',
+      '',
+    );
+  }
   out.push('Variants (one stack each, same run):', '');
   for (const [name, what] of Object.entries(r.variants)) out.push(`- **${name}**: ${what}`);
   out.push('');
@@ -162,14 +181,14 @@ export function markdown(r: BenchResults): string {
       '',
       ...Object.entries(FLOOR_WORKFLOWS).map(([name, what]) => `- **${name}**: ${what}`),
       '',
-      '| workflow | c | completed/s | p50 / p95 / p99 ms | server CPU ms / workflow | client + worker CPU ms / workflow | machine cores |',
-      '|---|---|---|---|---|---|---|',
+      '| workflow | c | completed/s | p50 / p95 / p99 ms | server CPU ms / workflow | client + worker CPU ms / workflow | machine cores | stolen cores |',
+      '|---|---|---|---|---|---|---|---|',
     );
     for (const l of r.floor) {
       const machine = l.processes.find((p) => p.name === 'machine')?.cpuCores;
       out.push(
         `| ${l.workflow} | ${l.concurrency} | ${l.completedPerSecond.toFixed(1)} | ${ms(l.latencyMs.p50)} / ${ms(l.latencyMs.p95)} / ${ms(l.latencyMs.p99)} | ` +
-          `${l.serverCpuMsPerWorkflow.toFixed(1)} | ${l.clientWorkerCpuMsPerWorkflow.toFixed(1)} | ${machine?.toFixed(2) ?? '–'} |`,
+          `${l.serverCpuMsPerWorkflow.toFixed(1)} | ${l.clientWorkerCpuMsPerWorkflow.toFixed(1)} | ${machine?.toFixed(2) ?? '–'} | ${stolen(l.processes).toFixed(2)} |`,
       );
     }
     out.push('');

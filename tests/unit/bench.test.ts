@@ -71,7 +71,10 @@ describe('bench arithmetic', () => {
       latencyMs: { p50: p99 / 2, p95: p99 * 0.9, p99 },
       serverCpuMsPerWorkflow: 25,
       clientWorkerCpuMsPerWorkflow: 15,
-      processes: [{ name: 'machine', cpuSeconds: 32, cpuCores: 1.6, peakMemoryMiB: 0 }],
+      processes: [
+        { name: 'machine', cpuSeconds: 32, cpuCores: 1.6, peakMemoryMiB: 0 },
+        { name: 'stolen by the host', cpuSeconds: 6, cpuCores: 0.3, peakMemoryMiB: 0 },
+      ],
     });
     const baseline: Series = { name: 'baseline (a)', kind: 'baseline-a', variant: 'baseline-a', gatewayLatencyMs: 0, levels: [level(32, 63.5, 801)] };
     expect(reachability({ series: [baseline], floor: [floor(38.8, 958)] })).toBe(
@@ -95,7 +98,9 @@ describe('bench arithmetic', () => {
       verdicts: [{ target: '≥ 40 confirmed orders/s', measured: '6/s', met: false }],
     };
     const md = markdown(results);
-    expect(md).toContain('| floorEmpty | 32 | 38.8 | 479 / 862 / 958 | 25.0 | 15.0 | 1.60 |');
+    expect(md).toContain('| floorEmpty | 32 | 38.8 | 479 / 862 / 958 | 25.0 | 15.0 | 1.60 | 0.30 |');
+    expect(md).toContain('**Noisy host:** the hypervisor took up to 0.30 cores from this machine during a measured window');
+    expect(markdown({ ...results, floor: [] })).not.toContain('Noisy host');
     expect(md).toContain("**Can they be met here?** p99 < 500 ms with 32 customers in a closed loop needs at least 64 answers/s (Little's law).");
   });
 });
