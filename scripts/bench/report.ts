@@ -62,6 +62,8 @@ export interface BenchResults {
   limitB?: PersistenceLimit;
   /** floor (c): the cheapest workflows on the same server (scripts/bench/floor.ts) */
   floor?: FloorLevel[];
+  /** the variant whose dev server (and configuration) floor (c) ran on */
+  floorVariant?: string;
   verdicts: Verdict[];
   /** where the largest cost was found and what removing it changed */
   bottleneck?: string;
@@ -177,7 +179,7 @@ export function markdown(r: BenchResults): string {
       '## Floor (c): the cheapest workflows on the same dev server',
       '',
       'A worker in the benchmark process runs workflows that do nothing; a closed loop of clients starts each one and waits for its result. ' +
-        'No HTTP, no PostgreSQL: what no saga on this server can beat.',
+        `No HTTP, no PostgreSQL: what no saga on this server can beat.${r.floorVariant ? ` It ran on the dev server of variant **${r.floorVariant}**, after its saga levels.` : ''}`,
       '',
       ...Object.entries(FLOOR_WORKFLOWS).map(([name, what]) => `- **${name}**: ${what}`),
       '',

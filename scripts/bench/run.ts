@@ -312,6 +312,7 @@ async function main(): Promise<void> {
     const serverPid = last?.stack.processes().find((p) => p.name === 'temporal')?.pid;
     if (last && FLOOR && serverPid !== undefined) {
       say(`floor (c): the cheapest workflows on the same dev server (${Object.keys(FLOOR_WORKFLOWS).join(', ')})`);
+      results.floorVariant = VARIANT_NAMES.at(-1);
       results.floor = await measureFloor({ address: last.stack.temporalAddress, namespace: last.config.TEMPORAL_NAMESPACE, serverPid, levels: LEVELS, seconds: SECONDS, rampSeconds: RAMP_SECONDS, say });
     }
 
