@@ -3,6 +3,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import type { Client } from '@temporalio/client';
 import { bodyLimit } from 'hono/body-limit';
+import { createMiddleware } from 'hono/factory';
 import { ErrorCodes } from '../domain/errors';
 import { DEV_JWT_SECRET } from '../platform/config';
 import type { Logger } from '../platform/logger';
@@ -21,9 +22,10 @@ import { registerFulfilmentRoutes } from './fulfilment';
 import { registerHealthRoutes } from './health';
 import { createApiMetrics, registerMetricsRoute, routeOf, type ApiMetrics } from './metrics';
 import { rateLimit } from './middleware/rate-limit';
-import { registerDocument } from './openapi';
+import { guard, registerDocument } from './openapi';
 import { registerOrderRoutes, type OrderDeps } from './orders';
 import type { DirectCheckout } from './orders/direct-checkout';
+import { routeMiss, routing } from './routing';
 import type { AppEnv } from './types';
 
 export interface AppDeps {
@@ -59,6 +61,9 @@ const headerGetter = {
     return keys;
   },
 };
+
+/** Methods whose body must be JSON on /api/*. */
+const JSON_BODY_METHODS = ['POST', 'PUT', 'PATCH'];
 
 /** Prefixes that need a token; routes added under them later are covered too. */
 const NEEDS_TOKEN = ['/api/v1/cart', '/api/v1/cart/*', '/api/v1/checkout', '/api/v1/orders', '/api/v1/orders/*', '/api/v1/users/me'];
@@ -110,20 +115,25 @@ export function createApp(deps: AppDeps) {
     // one line per request: never headers or bodies
     c.get('log').info({ method: c.req.method, route, path: c.req.path, status: c.res.status, ms: Math.round(seconds * 1000) }, 'request');
   });
-  app.use('*', bodyLimit({ maxSize: deps.maxBodyBytes ?? 64 * 1024, onError: (c) => errorResponse(c, ErrorCodes.PAYLOAD_TOO_LARGE, 'request body is too large') }));
-  app.use('/api/*', async (c, next) => {
+  // Routing first: a path no route serves (404) or a method it does not serve (405) is answered before body, auth and rate-limit checks, and not counted by the limiter.
+  app.use('*', routing(app));
+  const limitBody = bodyLimit({ maxSize: deps.maxBodyBytes ?? 64 * 1024, onError: (c) => errorResponse(c, ErrorCodes.PAYLOAD_TOO_LARGE, 'request body is too large') });
+  // Hono reads no body of GET or HEAD
+  app.use('*', guard(limitBody, { statuses: [413], methods: ['POST', 'PUT', 'PATCH', 'DELETE'] }));
+  const jsonOnly = createMiddleware<AppEnv>(async (c, next) => {
     const hasBody = c.req.header('content-length') !== '0' && (c.req.header('content-length') || c.req.header('transfer-encoding'));
-    if (['POST', 'PUT', 'PATCH'].includes(c.req.method) && hasBody && !/^application\/(.+\+)?json\b/i.test(c.req.header('content-type') ?? '')) {
+    if (JSON_BODY_METHODS.includes(c.req.method) && hasBody && !/^application\/(.+\+)?json\b/i.test(c.req.header('content-type') ?? '')) {
       return errorResponse(c, ErrorCodes.UNSUPPORTED_MEDIA_TYPE, 'send the body as application/json');
     }
     await next();
   });
+  app.use('/api/*', guard(jsonOnly, { statuses: [415], methods: JSON_BODY_METHODS }));
   app.use('/api/*', identify(tokens));
-  app.use('/api/*', rateLimit({ limit: deps.rateLimitPerMinute ?? 100 }));
+  app.use('/api/*', guard(rateLimit({ limit: deps.rateLimitPerMinute ?? 100 }), { statuses: [429] }));
   for (const path of NEEDS_TOKEN) app.use(path, requireAuth);
   app.use('/api/v1/admin/*', requireAuth, requireAdmin);
   app.onError(onError);
-  app.notFound((c) => errorResponse(c, ErrorCodes.NOT_FOUND, `no route for ${c.req.method} ${c.req.path}`));
+  app.notFound(routeMiss(app));
 
   const orderDeps: OrderDeps = {
     db: deps.db,
@@ -152,7 +162,7 @@ export function createApp(deps: AppDeps) {
     },
   });
 
-  registerDocument(app);
   registerDocsPage(app);
+  registerDocument(app); // last: completes each route's entry from the middleware registered above
   return app;
 }

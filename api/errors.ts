@@ -3,8 +3,12 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ErrorCodes, type ErrorCode } from '../domain/errors';
 
-/** The one table from business code to HTTP status. */
-const statusFor: Record<ErrorCode, ContentfulStatusCode> = {
+/** The business codes plus those only the HTTP edge answers with. */
+export const ApiErrorCodes = { ...ErrorCodes, METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED' } as const;
+export type ApiErrorCode = keyof typeof ApiErrorCodes;
+
+/** The one table from error code to HTTP status. */
+const statusFor: Record<ApiErrorCode, ContentfulStatusCode> = {
   INVENTORY_UNAVAILABLE: 409,
   PAYMENT_DECLINED: 402,
   PAYMENT_VOIDED: 409,
@@ -19,6 +23,7 @@ const statusFor: Record<ErrorCode, ContentfulStatusCode> = {
   VALIDATION_FAILED: 400,
   INVALID_JSON: 400,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   UNSUPPORTED_MEDIA_TYPE: 415,
   PAYLOAD_TOO_LARGE: 413,
   DEPENDENCY_UNAVAILABLE: 503,
@@ -38,7 +43,7 @@ const statusFor: Record<ErrorCode, ContentfulStatusCode> = {
   IDEMPOTENCY_KEY_REUSED: 422,
 };
 
-export const httpStatus = (code: string): ContentfulStatusCode => statusFor[code as ErrorCode] ?? 500;
+export const httpStatus = (code: string): ContentfulStatusCode => statusFor[code as ApiErrorCode] ?? 500;
 
 export interface ErrorBody {
   code: string;

@@ -7,7 +7,8 @@ import type { Db } from '../prisma/client';
 import { orderWorkflowId } from '../temporal-config/workflow-ids';
 import { markDeliveredSignal, requestReturnUpdate } from '../workflows/messages';
 import { errorResponse } from './errors';
-import { ErrorSchema, text } from './schemas';
+import { error, errors } from './openapi';
+import { text } from './schemas';
 import type { AppEnv } from './types';
 
 export interface FulfilmentDeps {
@@ -17,8 +18,6 @@ export interface FulfilmentDeps {
   /** resolves the caller's customer id, or undefined when the order is not theirs to see */
   ownerCheck?: (c: Parameters<Parameters<OpenAPIHono<AppEnv>['openapi']>[1]>[0], customerId: string) => boolean;
 }
-
-const errorContent = { 'application/json': { schema: ErrorSchema } };
 
 const webhookRoute = createRoute({
   method: 'post',
@@ -34,9 +33,9 @@ const webhookRoute = createRoute({
   },
   responses: {
     202: { description: 'recorded', content: { 'application/json': { schema: z.object({ orderId: z.string().uuid(), trackingNumber: z.string() }) } } },
-    400: { description: 'invalid', content: errorContent },
-    401: { description: 'wrong secret', content: errorContent },
-    404: { description: 'unknown tracking number', content: errorContent },
+    ...errors(),
+    401: error(401, 'UNAUTHENTICATED: wrong X-Carrier-Secret'),
+    404: error(404, 'NOT_FOUND: unknown tracking number'),
   },
 });
 
@@ -51,8 +50,9 @@ const returnRoute = createRoute({
   },
   responses: {
     200: { description: 'return accepted', content: { 'application/json': { schema: z.object({ orderId: z.string().uuid(), accepted: z.literal(true) }) } } },
-    404: { description: 'no such order', content: errorContent },
-    409: { description: 'not returnable (not delivered, or the window has closed)', content: errorContent },
+    ...errors(),
+    404: error(404, 'ORDER_NOT_FOUND: no such order of yours'),
+    409: error(409, 'ORDER_NOT_RETURNABLE (not delivered) or RETURN_WINDOW_CLOSED'),
   },
 });
 

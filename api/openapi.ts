@@ -1,9 +1,16 @@
-import type { OpenAPIHono, z } from '@hono/zod-openapi';
+import type { OpenAPIHono, RouteConfig, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import type { RouterRoute } from 'hono/types';
+import { RegExpRouter } from 'hono/router/reg-exp-router';
+import { SmartRouter } from 'hono/router/smart-router';
+import { TrieRouter } from 'hono/router/trie-router';
 import { ErrorSchema } from './schemas';
 import type { AppEnv } from './types';
 
 export const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
 export const errorContent = json(ErrorSchema);
+
+const retryAfter = { 'Retry-After': { description: 'seconds to wait before retrying', schema: { type: 'integer' as const } } };
 
 const meaning: Record<number, string> = {
   400: 'invalid request: VALIDATION_FAILED (details.fields names each bad field) or INVALID_JSON',
@@ -16,24 +23,78 @@ const meaning: Record<number, string> = {
   415: 'UNSUPPORTED_MEDIA_TYPE: send application/json',
   422: 'a business rule refused the request; the code names the rule',
   429: 'RATE_LIMITED: wait Retry-After seconds',
+  503: 'DEPENDENCY_UNAVAILABLE: the database or Temporal is unreachable; retry after Retry-After seconds',
 };
 
-/**
- * Error responses of a route, each with the one error shape. Every route can
- * be rate limited (429) and fail on a dependency (default: 5xx), so those are
- * always declared.
- */
-export const errors = (...statuses: number[]) => ({
-  ...Object.fromEntries([...statuses, 429].map((s) => [s, { description: meaning[s] ?? 'error', content: errorContent }])),
-  default: { description: 'DEPENDENCY_UNAVAILABLE (503, with Retry-After) or INTERNAL (500)', content: errorContent },
+/** One error response with the one error shape. */
+export const error = (status: number, description = meaning[status] ?? 'error') => ({
+  description,
+  content: errorContent,
+  ...(status === 429 || status === 503 ? { headers: retryAfter } : {}),
 });
 
-/** Statuses every route with a JSON body can answer besides its own. */
-export const bodyErrors = [400, 413, 415] as const;
+/**
+ * The error responses a route's handler answers itself. Every API route
+ * reaches the database or Temporal, hence 503. What middleware answers
+ * (400, 401, 403, 413, 415, 429, default) is added by registerDocument.
+ */
+export const errors = (...statuses: number[]) => Object.fromEntries([...statuses, 503].map((s) => [s, error(s)]));
 
 export const bearer = [{ bearerAuth: [] }];
 
+/** What a middleware answers instead of the route it guards (for these methods only, when given). */
+export interface Guard {
+  statuses: number[];
+  methods?: readonly string[];
+  security?: typeof bearer;
+}
+const guards = new WeakMap<object, Guard>();
+
+/** Marks a middleware with what it can answer; the document adds that to every route it applies to. */
+export function guard<M extends MiddlewareHandler<any>>(middleware: M, what: Guard): M {
+  guards.set(middleware, what);
+  return middleware;
+}
+
+/**
+ * Completes every route's entry from what applies to it in the app: the
+ * guarded middleware its path and method reach (matched by Hono's own router
+ * semantics, on a copy so the app's router is not built early), 400 and 415
+ * from zod-openapi's validators of its declared request, and a default for
+ * onError. So the document cannot drift from the middleware.
+ */
+function completeRoutes(app: OpenAPIHono<AppEnv>): void {
+  const router = new SmartRouter<RouterRoute>({ routers: [new RegExpRouter(), new TrieRouter()] });
+  for (const r of app.routes) router.add(r.method, r.path, r);
+  for (const def of app.openAPIRegistry.definitions) {
+    if (def.type !== 'route') continue;
+    const route = def.route;
+    const method = route.method.toUpperCase();
+    const concrete = route.path.replace(/\{[^}]+\}/g, 'x');
+    const statuses = new Set<number>();
+    let security: RouteConfig['security'];
+    for (const [r] of router.match(method, concrete)[0]) {
+      const g = guards.get(r.handler);
+      if (!g || (g.methods && !g.methods.includes(method))) continue;
+      g.statuses.forEach((s) => statuses.add(s));
+      security ??= g.security;
+    }
+    const request = route.request ?? {};
+    if (request.params || request.query || request.headers || request.cookies || request.body) statuses.add(400);
+    if (request.body) statuses.add(415); // zod-openapi's media type gate
+    const added = Object.fromEntries([...statuses].map((s) => [s, error(s)]));
+    // the route's own descriptions win (e.g. what its 401 means)
+    def.route = {
+      ...route,
+      ...(security && !route.security ? { security } : {}),
+      responses: { ...added, ...route.responses, default: route.responses.default ?? { description: 'INTERNAL (500): an unexpected error, logged under the requestId', content: errorContent } },
+    };
+  }
+}
+
+/** Call after every route and middleware is registered: it completes their entries. */
 export function registerDocument(app: OpenAPIHono<AppEnv>): void {
+  completeRoutes(app);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
     scheme: 'bearer',
@@ -47,7 +108,8 @@ export function registerDocument(app: OpenAPIHono<AppEnv>): void {
       version: '0.2.0',
       description:
         'Accounts, catalog, cart, checkout and orders; each order runs as a durable Temporal saga. ' +
-        'Every error has the shape {code, message, details?, requestId}.',
+        'Every error has the shape {code, message, details?, requestId}. A path called with a method it does not serve ' +
+        'answers 405 METHOD_NOT_ALLOWED with an Allow header; an unknown path 404 NOT_FOUND.',
     },
     servers: [{ url: '/' }],
     tags: [
@@ -57,6 +119,7 @@ export function registerDocument(app: OpenAPIHono<AppEnv>): void {
       { name: 'checkout' },
       { name: 'orders' },
       { name: 'admin' },
+      { name: 'fulfilment' },
       { name: 'health' },
     ],
   });

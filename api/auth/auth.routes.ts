@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { bearer, bodyErrors, errors, json } from '../openapi';
+import { error, errors, json } from '../openapi';
 
 const Credentials = z
   .object({
@@ -29,7 +29,7 @@ export const register = createRoute({
   request: { body: { required: true, content: json(Credentials) } },
   responses: {
     201: { description: 'account created', content: json(UserSchema) },
-    ...errors(...bodyErrors, 409),
+    ...errors(409),
   },
 });
 
@@ -41,7 +41,8 @@ export const login = createRoute({
   request: { body: { required: true, content: json(Credentials) } },
   responses: {
     200: { description: 'access token', content: json(TokenSchema) },
-    ...errors(...bodyErrors, 401),
+    ...errors(),
+    401: error(401, 'UNAUTHENTICATED: wrong email or password'),
   },
 });
 
@@ -50,9 +51,8 @@ export const me = createRoute({
   path: '/api/v1/users/me',
   tags: ['accounts'],
   summary: 'The account of the token bearer',
-  security: bearer,
   responses: {
     200: { description: 'the account', content: json(UserSchema) },
-    ...errors(401),
+    ...errors(),
   },
 });

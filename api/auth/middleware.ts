@@ -1,6 +1,7 @@
 import { createMiddleware } from 'hono/factory';
 import { ErrorCodes } from '../../domain/errors';
 import { errorResponse } from '../errors';
+import { bearer, guard } from '../openapi';
 import type { AppEnv } from '../types';
 import type { Tokens } from './tokens';
 
@@ -22,16 +23,16 @@ export const identify = (tokens: Tokens) =>
     await next();
   });
 
-export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
+export const requireAuth = guard(createMiddleware<AppEnv>(async (c, next) => {
   if (!c.get('user')) {
     const reason = c.get('authError');
     c.header('WWW-Authenticate', reason ? 'Bearer error="invalid_token"' : 'Bearer');
     return errorResponse(c, ErrorCodes.UNAUTHENTICATED, reason ?? 'log in and send Authorization: Bearer <accessToken>');
   }
   await next();
-});
+}), { statuses: [401], security: bearer });
 
-export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
+export const requireAdmin = guard(createMiddleware<AppEnv>(async (c, next) => {
   if (c.get('user')?.role !== 'ADMIN') return errorResponse(c, ErrorCodes.FORBIDDEN, 'admins only');
   await next();
-});
+}), { statuses: [403] });

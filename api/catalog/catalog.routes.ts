@@ -25,7 +25,7 @@ export const listProducts = createRoute({
   request: { query: ProductQuery },
   responses: {
     200: { description: 'one page of products', content: { 'application/json': { schema: page(ProductSchema, 'ProductPage') } } },
-    ...errors(400),
+    ...errors(),
   },
 });
 
@@ -37,6 +37,6 @@ export const getProduct = createRoute({
   request: { params: ProductIdParam },
   responses: {
     200: { description: 'the product', content: { 'application/json': { schema: ProductSchema } } },
-    ...errors(400, 404),
+    ...errors(404),
   },
 });

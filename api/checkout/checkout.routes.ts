@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { bearer, bodyErrors, errors, json } from '../openapi';
+import { errors, json } from '../openapi';
 import { AddressSchema, OrderOutcomeSchema, PaymentMethodSchema, text } from '../schemas';
 
 export const CheckoutRequestSchema = z
@@ -16,7 +16,6 @@ export const checkout = createRoute({
     'Idempotent per Idempotency-Key: a repeat with the same key and body gets the same answer (waiting for the ' +
     'same order if it is still being decided) and never places or charges a second order; the same key with ' +
     'another body is 422 IDEMPOTENCY_KEY_REUSED. The cart is emptied once the order is CONFIRMED.',
-  security: bearer,
   request: {
     headers: z.object({
       'idempotency-key': text(1, 255).openapi({ param: { name: 'idempotency-key', in: 'header' }, example: 'c0ffee-checkout-1' }),
@@ -26,6 +25,6 @@ export const checkout = createRoute({
   responses: {
     201: { description: 'CONFIRMED: stock reserved and payment taken', content: json(OrderOutcomeSchema) },
     202: { description: 'still PENDING after the wait; follow Location or repeat the request', content: json(OrderOutcomeSchema) },
-    ...errors(...bodyErrors, 401, 402, 409, 422),
+    ...errors(402, 409, 422),
   },
 });

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { bearer, bodyErrors, errors, json } from '../openapi';
+import { errors, json } from '../openapi';
 import { MoneySchema, OrderOutcomeSchema, OrderRequestSchema, OrderSchema, page, PageQuery, StatusSchema, text } from '../schemas';
 
 export const OrderIdParam = z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) });
@@ -24,12 +24,11 @@ export const placeOrder = createRoute({
   path: '/api/v1/orders',
   tags: ['orders'],
   summary: 'Place an order directly (without the cart); answers when the payment outcome is known',
-  security: bearer,
   request: { body: { required: true, content: json(OrderRequestSchema) } },
   responses: {
     201: { description: 'confirmed', content: json(OrderOutcomeSchema) },
     202: { description: 'accepted; poll the Location', content: json(OrderOutcomeSchema) },
-    ...errors(...bodyErrors, 401, 402, 409, 422),
+    ...errors(402, 409, 422),
   },
 });
 
@@ -38,11 +37,10 @@ export const listOrders = createRoute({
   path: '/api/v1/orders',
   tags: ['orders'],
   summary: "The caller's orders, newest first",
-  security: bearer,
   request: { query: PageQuery },
   responses: {
     200: { description: 'one page of orders', content: json(OrderPageSchema) },
-    ...errors(400, 401),
+    ...errors(),
   },
 });
 
@@ -51,11 +49,10 @@ export const getOrder = createRoute({
   path: '/api/v1/orders/{id}',
   tags: ['orders'],
   summary: 'One of your orders with items, payments and timeline',
-  security: bearer,
   request: { params: OrderIdParam },
   responses: {
     200: { description: 'the order', content: json(OrderSchema) },
-    ...errors(400, 401, 404),
+    ...errors(404),
   },
 });
 
@@ -64,7 +61,6 @@ export const cancelOrder = createRoute({
   path: '/api/v1/orders/{id}/cancel',
   tags: ['orders'],
   summary: 'Cancel one of your orders; 200 when accepted, 409 with the reason when refused',
-  security: bearer,
   request: {
     params: OrderIdParam,
     body: { required: false, content: json(z.object({ reason: text(0, 500).optional() })) },
@@ -74,7 +70,7 @@ export const cancelOrder = createRoute({
       description: 'cancellation accepted; compensations run in the background',
       content: json(z.object({ orderId: z.string().uuid(), accepted: z.literal(true), status: StatusSchema })),
     },
-    ...errors(...bodyErrors, 401, 404, 409),
+    ...errors(404, 409),
   },
 });
 
@@ -87,7 +83,6 @@ export const orderEvents = createRoute({
     'Each event has `id:` = the order_events row id and `data:` = an OrderEvent as JSON. Reconnect with ' +
     'Last-Event-ID to receive only newer events. A `: heartbeat` comment comes every 15 s. After CANCELLED or ' +
     'FAILED the last message is `event: end` with data {"status": ...}; close the EventSource on it, or it reconnects.',
-  security: bearer,
   request: {
     params: OrderIdParam,
     headers: z.object({
@@ -107,7 +102,7 @@ export const orderEvents = createRoute({
         },
       },
     },
-    ...errors(400, 401, 404),
+    ...errors(404),
   },
 });
 

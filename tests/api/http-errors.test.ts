@@ -3,25 +3,26 @@
  * gets a clear 4xx with a stable code, and writes nothing. Temporal is
  * deliberately unreachable here: nothing below may need it.
  */
-import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
+import { createApiMetrics } from '../../api/metrics';
 import { createLogger } from '../../platform/logger';
 import type { Db } from '../../prisma/client';
 import { seed } from '../../prisma/seed';
 import { freshDatabase } from '../support/db';
-import { freePort } from '../support/ports';
+import { unreachableTemporal } from './support/harness';
+import { parsePrometheus, total } from '../support/prometheus';
 
 let db: Db;
 let app: ReturnType<typeof createApp>;
-let connection: Connection;
+let temporal: Awaited<ReturnType<typeof unreachableTemporal>>;
 let token: string;
 
 beforeAll(async () => {
   ({ db } = await freshDatabase('http'));
   await seed(db);
-  connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 500 });
-  app = createApp({ db, temporal: new Client({ connection }), log: createLogger('test', 'silent'), maxBodyBytes: 16 * 1024 });
+  temporal = await unreachableTemporal();
+  app = createApp({ db, temporal: temporal.temporal, log: createLogger('test', 'silent'), maxBodyBytes: 16 * 1024 });
   // placing an order needs an account: the customer is the token's subject
   const account = { email: 'c1@example.com', password: 'correct horse battery' };
   const json = { 'content-type': 'application/json' };
@@ -30,7 +31,7 @@ beforeAll(async () => {
   token = ((await login.json()) as { accessToken: string }).accessToken;
 });
 afterAll(async () => {
-  await connection?.close().catch(() => undefined);
+  await temporal?.close();
   await db?.$disconnect();
 });
 
@@ -113,6 +114,68 @@ describe('HTTP errors', () => {
     expect(await db.order.count()).toBe(0);
     expect(await db.reservation.count()).toBe(0);
     expect(await db.payment.count()).toBe(0);
+  });
+});
+
+describe('HTTP method semantics', () => {
+  const ORDER = '00000000-0000-4000-8000-000000000000';
+  const allowOf = (res: Response) => (res.headers.get('allow') ?? '').split(/,\s*/).filter(Boolean).sort();
+  // a limit of one request: wrong methods must not spend it
+  const metrics = createApiMetrics();
+  let limited: ReturnType<typeof createApp>;
+  beforeAll(() => {
+    limited = createApp({ db, temporal: temporal.temporal, log: createLogger('test', 'silent'), rateLimitPerMinute: 1, metrics });
+  });
+
+  it.each([
+    ['DELETE', '/api/v1/orders', ['GET', 'HEAD', 'POST']],
+    ['PUT', `/api/v1/orders/${ORDER}`, ['GET', 'HEAD']],
+    ['DELETE', '/api/v1/orders/not-even-a-uuid', ['GET', 'HEAD']],
+    ['GET', `/api/v1/orders/${ORDER}/cancel`, ['POST']],
+    ['PATCH', '/api/v1/cart/items/prod_mug', ['DELETE', 'PUT']],
+    ['PATCH', '/api/v1/cart', ['DELETE', 'GET', 'HEAD']],
+    ['GET', '/api/v1/checkout', ['POST']],
+    ['GET', '/api/v1/webhooks/carrier', ['POST']],
+    ['DELETE', '/api/v1/admin/products/prod_mug', ['PATCH']],
+    ['POST', '/api/v1/products', ['GET', 'HEAD']],
+    ['OPTIONS', '/api/v1/products', ['GET', 'HEAD']],
+    ['POST', '/health/live', ['GET', 'HEAD']],
+    ['PUT', '/openapi.json', ['GET', 'HEAD']],
+  ])('%s %s → 405, Allow: %j, with no token, before auth and the rate limit', async (method, path, allow) => {
+    for (let i = 0; i < 2; i++) {
+      const res = await limited.request(path, { method });
+      expect(allowOf(res)).toEqual(allow);
+      const body = await expectError(res, 405, 'METHOD_NOT_ALLOWED');
+      expect(body.details).toEqual({ allow });
+    }
+  });
+
+  it('405 before the body is checked: an oversized or non-JSON body to a wrong method is still 405', async () => {
+    await expectError(await limited.request('/api/v1/orders', { method: 'PUT', body: 'x'.repeat(80 * 1024), headers: { 'content-type': 'application/json' } }), 405, 'METHOD_NOT_ALLOWED');
+    await expectError(await limited.request(`/api/v1/orders/${ORDER}`, { method: 'PATCH', body: 'a=1', headers: { 'content-type': 'text/plain' } }), 405, 'METHOD_NOT_ALLOWED');
+  });
+
+  it('HEAD is served wherever GET is; on a path without GET it is 405 with Allow', async () => {
+    expect((await limited.request('/health/live', { method: 'HEAD' })).status).toBe(200);
+    const res = await limited.request('/api/v1/checkout', { method: 'HEAD' });
+    expect(res.status).toBe(405);
+    expect(allowOf(res)).toEqual(['POST']);
+  });
+
+  it('unknown paths stay 404, also under prefixes that need a token', async () => {
+    await expectError(await limited.request('/api/v1/nope', { method: 'DELETE' }), 404, 'NOT_FOUND');
+    await expectError(await limited.request(`/api/v1/orders/${ORDER}/nope`), 404, 'NOT_FOUND');
+    await expectError(await limited.request('/api/v1/cart/nope', { method: 'POST' }), 404, 'NOT_FOUND');
+    expect((await limited.request('/api/v1/nope')).headers.get('allow')).toBeNull();
+  });
+
+  it('none of the above spent the rate limit, and the metrics count them as 405 and 404, never 5xx', async () => {
+    expect((await limited.request('/api/v1/products')).status).toBe(200);
+    expect((await limited.request('/api/v1/products')).status).toBe(429);
+    const samples = parsePrometheus(await (await limited.request('/metrics')).text());
+    expect(total(samples, 'http_requests_total', { status: '405' })).toBe(29);
+    expect(total(samples, 'http_requests_total', { route: 'unmatched', status: '404' })).toBe(4);
+    expect(samples.filter((s) => s.name === 'http_requests_total' && /^5/.test(s.labels.status ?? ''))).toEqual([]);
   });
 });
 

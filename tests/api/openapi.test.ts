@@ -7,7 +7,8 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../prisma/client';
 import { freshDatabase } from '../support/db';
-import { testApp, unreachableTemporal, type App } from './support/harness';
+import { Contract } from './support/contract';
+import { apiClient, newAdmin, newCustomer, testApp, unreachableTemporal, type App } from './support/harness';
 
 type Operation = { summary?: string; tags?: string[]; security?: unknown[]; responses: Record<string, { description: string; content?: Record<string, unknown> }> };
 type Doc = {
@@ -20,12 +21,14 @@ let db: Db;
 let app: App;
 let doc: Doc;
 let close: () => Promise<void>;
+let temporal: Awaited<ReturnType<typeof unreachableTemporal>>['temporal'];
 
 beforeAll(async () => {
   ({ db } = await freshDatabase('openapi'));
   const t = await unreachableTemporal();
   close = t.close;
-  app = testApp({ db, temporal: t.temporal });
+  temporal = t.temporal;
+  app = testApp({ db, temporal });
   const res = await app.request('/openapi.json');
   expect(res.status).toBe(200);
   doc = (await res.json()) as Doc;
@@ -36,7 +39,9 @@ afterAll(async () => {
 });
 
 const operations = () =>
-  Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ key: `${method.toUpperCase()} ${path}`, op })));
+  Object.entries(doc.paths).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, op]) => ({ key: `${method.toUpperCase()} ${path}`, method: method.toUpperCase(), path, op })),
+  );
 
 describe('/openapi.json', () => {
   it('is a valid OpenAPI 3.1 document (@seriousme/openapi-schema-validator)', async () => {
@@ -96,21 +101,82 @@ describe('/openapi.json', () => {
     expect(doc.components.securitySchemes.bearerAuth).toEqual(expect.objectContaining({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }));
     const needsToken = (key: string) => /\/(cart|checkout|orders|admin|users\/me)\b/.test(key);
     for (const { key, op } of operations()) {
-      if (key.includes('/webhooks/') || key.endsWith('/return')) continue; // fulfilment routes document themselves
       expect(!!op.security, key).toBe(needsToken(key));
       if (needsToken(key)) expect(op.responses['401'], `${key} documents 401`).toBeDefined();
     }
   });
 
-  it('errors share one schema; every API route documents 429 and a default', () => {
+  it('errors share one schema; every API route documents 429, 503 and a default', () => {
     for (const { key, op } of operations()) {
-      if (!key.includes('/api/v1/') || key.includes('/webhooks/') || key.endsWith('/return')) continue;
-      expect(op.responses['429'], key).toBeDefined();
       expect(op.responses.default, key).toBeDefined();
+      if (!key.includes('/api/v1/')) continue;
+      expect(op.responses['429'], key).toBeDefined();
+      expect(op.responses['503'], key).toBeDefined();
       for (const [status, r] of Object.entries(op.responses)) {
         if (Number(status) >= 400 || status === 'default') expect(r.content?.['application/json'], `${key} ${status}`).toEqual({ schema: { $ref: '#/components/schemas/Error' } });
       }
     }
+  });
+});
+
+/**
+ * Every route is called the ways its middleware can refuse it, and each
+ * answer must be in its document entry (Contract: status and body). The
+ * statuses middleware answers are documented exactly where they happen, so an
+ * entry claims none it cannot answer either.
+ */
+describe('the document lists what the middleware answers', () => {
+  const MIDDLEWARE = [400, 403, 413, 415, 429];
+  const ID = '00000000-0000-4000-8000-000000000000';
+  const big = 'x'.repeat(70 * 1024); // over the default 64 KiB body limit
+
+  it('for every route: 400, 401, 403, 413, 415 and 429 where they apply, and only there', async () => {
+    const customer = (await newCustomer(apiClient(app), 'doc')).token;
+    const admin = (await newAdmin(apiClient(app), db)).token;
+    const limited = testApp({ db, temporal, rateLimitPerMinute: 1 });
+    expect((await limited.request('/api/v1/products')).status).toBe(200); // spends the one request
+    const contracts = new Map([[app, new Contract(app)], [limited, new Contract(limited)]]);
+
+    const problems: string[] = [];
+    for (const { key, method, path, op } of operations()) {
+      const url = path.replace(/\{[^}]+\}/g, ID);
+      const produced = new Map<number, string>();
+      const probe = async (name: string, target: App, init: { path?: string; token?: string; body?: string; type?: string } = {}) => {
+        const headers: Record<string, string> = {};
+        if (init.token) headers.authorization = `Bearer ${init.token}`;
+        if (init.type) headers['content-type'] = init.type;
+        // as over HTTP: in-process requests carry no content-length of their own
+        if (init.body !== undefined) headers['content-length'] = String(Buffer.byteLength(init.body));
+        const at = init.path ?? url;
+        const res = await target.request(at, { method, headers, body: init.body });
+        problems.push(...(await contracts.get(target)!.check(method, at, res)).map((p) => `${name}: ${p}`));
+        produced.set(res.status, name);
+        return res.status;
+      };
+      const hasBody = method !== 'GET';
+
+      const anonymous = await probe('no token', app);
+      if (op.security && anonymous !== 401) problems.push(`${key}: without a token ${anonymous}, not 401`);
+      if (!op.security && anonymous === 401) problems.push(`${key}: 401 without a token but no security declared`);
+      await probe('a customer', app, { token: customer });
+      // every request part at once is invalid: params too long, limit=0, no required header, broken JSON
+      await probe('invalid request', app, {
+        path: `${path.replace(/\{[^}]+\}/g, 'x'.repeat(101))}?limit=0`,
+        token: admin,
+        ...(hasBody ? { body: '{', type: 'application/json' } : {}),
+      });
+      if (hasBody) {
+        await probe('body over the limit', app, { body: big, type: 'application/json' });
+        await probe('text body', app, { body: 'a=1', type: 'text/plain' });
+      }
+      await probe('rate limited', limited);
+
+      for (const status of MIDDLEWARE) {
+        const documented = status in op.responses;
+        if (documented !== produced.has(status)) problems.push(`${key}: ${status} ${documented ? 'documented but never answered' : `answered (${produced.get(status)}) but not documented`}`);
+      }
+    }
+    expect(problems).toEqual([]);
   });
 });
 
