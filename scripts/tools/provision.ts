@@ -10,6 +10,7 @@ import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } f
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT } from '../../platform/config';
+import { goBuildErrors, goBuildProgress, summariseGoBuild, summariseLastLine } from './build-progress';
 
 const run = promisify(execFile);
 
@@ -17,7 +18,11 @@ export const TOOLS_DIR = path.join(ROOT, '.tools');
 export const Versions = {
   /** newest tag whose go.mod has no replace directive, so `go install pkg@v` works */
   temporalCli: 'v1.5.1',
-  tctl: 'v1.18.4',
+  /**
+   * go.temporal.io/server/cmd/tools/cli: the tctl that shipped inside the server
+   * module (github.com/temporalio/tctl is refused by the module proxy here)
+   */
+  tctl: 'v1.13.1',
   /** io.temporal:temporal-test-server on Maven Central */
   javaTestServer: '1.38.0',
   /**
@@ -50,46 +55,75 @@ async function readMarker(file: string): Promise<string | undefined> {
 }
 
 /** Runs a long command, printing a heartbeat so a cold first run never looks hung. */
-async function runWithProgress(what: string, cmd: string, args: string[], env: NodeJS.ProcessEnv, log: Log): Promise<void> {
+async function runWithProgress(
+  what: string,
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  log: Log,
+  { heartbeat = summariseLastLine, errors = (o) => o, done = () => '' }: OutputReading = {},
+): Promise<void> {
   const started = Date.now();
+  const seconds = () => (Date.now() - started) / 1000;
   log(`${what} (first run only; this can take several minutes)...`);
   const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const timer = setInterval(() => {
-    const lines = output.trim().split('\n');
-    log(`  ...${Math.round((Date.now() - started) / 1000)}s: ${lines[lines.length - 1]?.slice(0, 120) ?? ''}`);
-  }, 20_000);
+  const timer = setInterval(() => log(`  ...${heartbeat(output, seconds())}`), 20_000);
   try {
     const code = await new Promise<number | null>((resolve, reject) => {
       child.once('error', reject);
       child.once('exit', resolve);
     });
-    if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${code}:\n${output.slice(-4000)}`);
+    if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${code}:\n${errors(output).slice(-4000)}`);
   } finally {
     clearInterval(timer);
   }
-  log(`  done in ${Math.round((Date.now() - started) / 1000)}s`);
+  log(`  done in ${Math.round(seconds())}s${done(output)}`);
 }
 
-/** `go install module@version` into .tools/bin, atomically, with a version marker. */
-async function goInstall(name: string, pkg: string, version: string, log: Log): Promise<string> {
+interface OutputReading {
+  heartbeat?: (output: string, elapsedSeconds: number) => string;
+  /** what of a failed command's output the error quotes */
+  errors?: (output: string) => string;
+  done?: (output: string) => string;
+}
+
+const goOutput: OutputReading = {
+  heartbeat: summariseGoBuild,
+  errors: goBuildErrors,
+  done: (output) => {
+    const { modulesDownloaded, packagesCompiled } = goBuildProgress(output);
+    return ` (${modulesDownloaded} modules downloaded, ${packagesCompiled} packages compiled)`;
+  },
+};
+
+/** `go <args>`; args must include -v, so the heartbeat can count compiled packages. */
+const runGo = (what: string, args: string[], env: NodeJS.ProcessEnv, log: Log) => runWithProgress(what, 'go', args, env, log, goOutput);
+
+/**
+ * `go install pkg@version` into .tools/bin/<name>, atomically, with a version
+ * marker. `built` is the binary go names after the package's last element,
+ * when that is not `name`.
+ */
+async function goInstall(name: string, pkg: string, version: string, log: Log, { built = name, envVar }: { built?: string; envVar?: string } = {}): Promise<string> {
   const binDir = path.join(TOOLS_DIR, 'bin');
   const target = path.join(binDir, name);
   const marker = `${target}.version`;
   if (existsSync(target) && (await readMarker(marker)) === version) return target;
   if (!(await which('go'))) {
     throw new ToolMissingError(
-      `${name} is not installed and Go is not available to build it.\n` +
-        `Install Go >= 1.24 (https://go.dev/dl or your package manager) and re-run, or put a ${name} binary on PATH.`,
+      `${name} is not installed and Go is not available to build it (from ${pkg}@${version}).\n` +
+        `Install Go >= 1.24 (https://go.dev/dl or your package manager) and re-run, or put a ${name} binary on PATH` +
+        `${envVar ? ` or set ${envVar} to one` : ''}.`,
     );
   }
   await mkdir(binDir, { recursive: true });
   const tmp = await mkdtemp(path.join(TOOLS_DIR, `${name}-build-`));
   try {
-    await runWithProgress(`building ${name} ${version} from Go modules`, 'go', ['install', `${pkg}@${version}`], { ...process.env, GOBIN: tmp, GOFLAGS: '-buildvcs=false' }, log);
-    await rename(path.join(tmp, name), target);
+    await runGo(`building ${name} ${version} from Go modules (${pkg})`, ['install', '-v', `${pkg}@${version}`], { ...process.env, GOBIN: tmp, GOFLAGS: '-buildvcs=false' }, log);
+    await rename(path.join(tmp, built), target);
     await writeFile(marker, version + '\n');
   } finally {
     await rm(tmp, { recursive: true, force: true });
@@ -108,26 +142,28 @@ export async function ensureTemporalCli(log: Log = console.log): Promise<string>
   if (existsSync(pinned) && (await readMarker(`${pinned}.version`)) === Versions.temporalCli) return pinned;
   const onPath = await which('temporal');
   if (onPath) return onPath;
-  return goInstall('temporal', 'github.com/temporalio/cli/cmd/temporal', Versions.temporalCli, log);
+  return goInstall('temporal', 'github.com/temporalio/cli/cmd/temporal', Versions.temporalCli, log, { envVar: 'TEMPORAL_CLI_PATH' });
 }
 
-/** tctl, the legacy CLI. Optional: answers undefined with the reason when it cannot be had. */
-export async function ensureTctl(log: Log = console.log): Promise<{ path?: string; reason?: string }> {
+/**
+ * tctl, the legacy CLI operators still use (`tctl workflow signal|query|describe|list`,
+ * old-style flags: --workflow_id, --ns, --query_type), built as the binary `cli`
+ * of go.temporal.io/server/cmd/tools/cli and renamed.
+ */
+export async function ensureTctl(log: Log = console.log): Promise<string> {
   const fromEnv = process.env.TCTL_PATH;
-  if (fromEnv && existsSync(fromEnv)) return { path: fromEnv };
-  const onPath = await which('tctl');
-  if (onPath) return { path: onPath };
-  const failedMarker = path.join(TOOLS_DIR, 'tctl.unavailable');
-  const failed = await readMarker(failedMarker);
-  if (failed && !process.env.TCTL_RETRY) return { reason: failed };
-  try {
-    return { path: await goInstall('tctl', 'github.com/temporalio/tctl/cmd/tctl', Versions.tctl, log) };
-  } catch (err) {
-    const reason = `tctl ${Versions.tctl} could not be built: ${(err as Error).message.split('\n').slice(-3).join(' ').trim()}`;
-    await mkdir(TOOLS_DIR, { recursive: true });
-    await writeFile(failedMarker, reason + '\n');
-    return { reason };
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) throw new ToolMissingError(`TCTL_PATH=${fromEnv} does not exist`);
+    return fromEnv;
   }
+  const pinned = path.join(TOOLS_DIR, 'bin', 'tctl');
+  if (existsSync(pinned) && (await readMarker(`${pinned}.version`)) === Versions.tctl) return pinned;
+  const onPath = await which('tctl');
+  if (onPath) return onPath;
+  const built = await goInstall('tctl', 'go.temporal.io/server/cmd/tools/cli', Versions.tctl, log, { built: 'cli', envVar: 'TCTL_PATH' });
+  // left by the earlier provisioning, which could not build tctl here
+  await rm(path.join(TOOLS_DIR, 'tctl.unavailable'), { force: true });
+  return built;
 }
 
 async function makeWritable(dir: string): Promise<void> {
@@ -228,10 +264,9 @@ export async function ensureTemporalServer(log: Log = console.log): Promise<Temp
     const opts = { cwd: TEMPORAL_SERVER_MODULE, env };
     const started = Date.now();
     for (const [name, pkg] of TEMPORAL_SERVER_BINARIES) {
-      await runWithProgress(
+      await runGo(
         `building ${name} ${name === 'temporal-ui-server' ? Versions.temporalUiServer : Versions.temporalServer} from Go modules`,
-        'go',
-        ['-C', TEMPORAL_SERVER_MODULE, 'build', '-o', path.join(tmp, name), pkg],
+        ['-C', TEMPORAL_SERVER_MODULE, 'build', '-v', '-o', path.join(tmp, name), pkg],
         env,
         log,
       );
@@ -308,8 +343,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(im
     log(`java test server: ${await ensureTestServer(log)}`);
     const server = await ensureTemporalServer(log);
     log(`temporal server (production-like mode): ${server.server}, ${server.sqlTool}, ${server.uiServer || 'no UI server'}`);
-    const tctl = await ensureTctl(log);
-    log(tctl.path ? `tctl: ${tctl.path}` : `tctl: unavailable (${tctl.reason})`);
+    log(`tctl: ${await ensureTctl(log)}`);
   } catch (err) {
     console.error(`[tools] ${(err as Error).message}`);
     process.exit(1);
@@ -334,7 +368,7 @@ export async function ensureSqliteCommits(log: Log = console.log): Promise<strin
   await mkdir(path.dirname(target), { recursive: true });
   const tmp = `${target}.build-${process.pid}`;
   const env = { ...process.env, GOFLAGS: '-buildvcs=false -mod=readonly', GOWORK: 'off' };
-  await runWithProgress('building sqlite-commits (modernc.org/sqlite, the dev server\'s driver)', 'go', ['-C', SQLITE_COMMITS_MODULE, 'build', '-o', tmp, '.'], env, log);
+  await runGo('building sqlite-commits (modernc.org/sqlite, the dev server\'s driver)', ['-C', SQLITE_COMMITS_MODULE, 'build', '-v', '-o', tmp, '.'], env, log);
   await rename(tmp, target);
   await writeFile(`${target}.version`, `${wanted}\n`);
   return target;

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../platform/embedded-postgres';
-import { ensureTemporalCli, ensureTestServer } from '../../scripts/tools/provision';
+import { ensureTctl, ensureTemporalCli, ensureTestServer } from '../../scripts/tools/provision';
 import { freePort } from './ports';
 
 declare module 'vitest' {
@@ -11,6 +11,8 @@ declare module 'vitest' {
     pgAdminUrl: string;
     temporalCli: string;
     testServer: string;
+    /** the legacy CLI, as operators run it against the stack */
+    tctl: string;
   }
 }
 
@@ -26,6 +28,7 @@ export async function setup(project: TestProject): Promise<void> {
   const log = (m: string) => console.log(`[test setup] ${m}`);
   project.provide('temporalCli', await ensureTemporalCli(log));
   project.provide('testServer', await ensureTestServer(log));
+  project.provide('tctl', await ensureTctl(log));
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'orders-test-pg-'));
   pg = await startEmbeddedPostgres({ dataDir, port: await freePort(), ephemeral: true });
   project.provide('pgAdminUrl', pg.adminUrl);

@@ -1,0 +1,126 @@
+/**
+ * The legacy `tctl`, as operators still run it, against a whole stack (embedded
+ * PostgreSQL, Temporal CLI dev server, worker processes, HTTP API): an order
+ * placed over HTTP is found, queried and cancelled from the command line, and
+ * the money and stock come back.
+ *
+ * A stack of its own rather than a case in stack.test.ts: the order must still
+ * be cancellable (CONFIRMED/PROCESSING) when tctl signals it, which takes a long
+ * FULFILMENT_HANDLING_MS; the API stamps that onto each order at placement, and
+ * stack.test.ts needs a short one to walk orders to SHIPPED.
+ */
+import { execFile } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Config } from '../../platform/config';
+import { createDb, type Db } from '../../prisma/client';
+import { startStack, type Stack } from '../../scripts/stack';
+import { CustomerIdKey, OrderStatusKey } from '../../temporal-config/search-attributes';
+import { cancelOrderSignal, getStatusQuery } from '../../workflows/messages';
+import { assertBooksBalance, initialStock } from '../support/books';
+import { testStackConfig } from '../support/stack-config';
+import { until } from '../support/until';
+
+const exec = promisify(execFile);
+let stack: Stack;
+let config: Config;
+let db: Db;
+let dir: string;
+let initial: Record<string, number>;
+let customer: { id: string; token: string };
+
+beforeAll(async () => {
+  ({ dir, config } = await testStackConfig('orders-tctl-'));
+  const log = createWriteStream(path.join(dir, 'stack.log'));
+  stack = await startStack({
+    config,
+    log: (m) => log.write(`[stack] ${m}\n`),
+    output: (name, line) => log.write(`${name} | ${line}\n`),
+    env: { CHECKOUT_WAIT_MS: '30000', LOG_LEVEL: 'warn', FULFILMENT_HANDLING_MS: '3600000' },
+  });
+  console.log(`tctl e2e stack up; its log: ${path.join(dir, 'stack.log')}`);
+  db = createDb(stack.databaseUrl, { poolSize: 2 });
+  initial = await initialStock(db);
+  const credentials = JSON.stringify({ email: 'operator-e2e@example.com', password: 'correct horse battery' });
+  const post = (p: string) => fetch(`${stack.apiUrl}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: credentials });
+  const registered = await post('/api/v1/users/register');
+  expect(registered.status).toBe(201);
+  const { id } = (await registered.json()) as { id: string };
+  customer = { id, token: ((await (await post('/api/v1/users/login')).json()) as { accessToken: string }).accessToken };
+});
+
+afterAll(async () => {
+  await db?.$disconnect();
+  await stack?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** `tctl --address <dev server> --ns <namespace> <args>`, exactly as typed at a shell */
+const tctl = async (...args: string[]) => {
+  const { stdout } = await exec(inject('tctl'), ['--address', stack.temporalAddress, '--ns', config.TEMPORAL_NAMESPACE, ...args], { timeout: 30_000 });
+  return stdout;
+};
+
+describe('tctl against the running stack', () => {
+  it('is the pinned build', async () => {
+    const { stdout } = await exec(inject('tctl'), ['--version']);
+    expect(stdout.trim()).toBe('tctl version 1.13.1');
+  });
+
+  it('describes, queries and cancels (signal cancelOrder) a PROCESSING order: refunded in full, stock back, books balance', async () => {
+    const stockOf = () => db.stock.findUniqueOrThrow({ where: { productId: 'prod_kettle' } });
+    const before = await stockOf();
+    const res = await fetch(`${stack.apiUrl}/api/v1/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${customer.token}` },
+      body: JSON.stringify({
+        items: [{ productId: 'prod_kettle', quantity: 2 }],
+        shippingAddress: { name: 'Grace Hopper', line1: '1 Compiler Way', city: 'Arlington', postalCode: '22201', country: 'US' },
+        paymentMethod: { token: 'tok_visa' },
+      }),
+    });
+    expect(res.status).toBe(201);
+    const { orderId, status, total } = (await res.json()) as { orderId: string; status: string; total: { amount: number } };
+    expect(status).toBe('CONFIRMED');
+    const workflowId = `order-${orderId}`;
+    await until('PROCESSING in the database', async () => (await db.order.findUniqueOrThrow({ where: { id: orderId } })).status === 'PROCESSING');
+    expect((await stockOf()).available).toBe(before.available - 2);
+
+    const described = await tctl('workflow', 'describe', '--workflow_id', workflowId);
+    expect(described).toContain(workflowId);
+    expect(described).toMatch(/"status":\s*"Running"/);
+    expect(described).toMatch(/"OrderStatus":\s*"PROCESSING"/);
+
+    const queried = await tctl('workflow', 'query', '--workflow_id', workflowId, '--query_type', getStatusQuery.name);
+    expect(queried).toMatch(/"status":\s*"PROCESSING"/);
+
+    const signalled = await tctl('workflow', 'signal', '--workflow_id', workflowId, '--name', cancelOrderSignal.name, '--input', '"customer phoned: cancel"');
+    expect(signalled).toContain('Signal workflow succeeded');
+
+    const order = await until('CANCELLED in the database', async () => {
+      const o = await db.order.findUniqueOrThrow({ where: { id: orderId } });
+      return o.status === 'CANCELLED' ? o : undefined;
+    });
+    expect(order.cancelReason).toBe('customer phoned: cancel');
+    const ledger = await db.gatewayTransaction.findMany({ where: { idempotencyKey: { startsWith: workflowId } } });
+    expect(ledger.map((t) => [t.kind, t.amount]).sort()).toEqual([['CHARGE', total.amount], ['REFUND', total.amount]]);
+    expect(await db.payment.findFirstOrThrow({ where: { orderId, kind: 'REFUND' } })).toMatchObject({ status: 'SUCCEEDED', amount: total.amount });
+    const after = await until('the stock back', async () => {
+      const s = await stockOf();
+      return s.available === before.available ? s : undefined;
+    });
+    expect(after).toMatchObject({ available: before.available, reserved: before.reserved, sold: before.sold, returned: before.returned });
+    expect(await assertBooksBalance(db, initial)).toEqual([]);
+
+    expect(await tctl('workflow', 'query', '--workflow_id', workflowId, '--query_type', getStatusQuery.name)).toMatch(/"status":\s*"CANCELLED"/);
+    const listed = await until('the order in visibility as CANCELLED', async () => {
+      const out = await tctl('workflow', 'list', '--query', `${OrderStatusKey.name}="CANCELLED"`);
+      return out.includes(workflowId) ? out : undefined;
+    });
+    expect(listed).toContain(workflowId);
+    expect(await tctl('workflow', 'list', '--query', `${CustomerIdKey.name}="${customer.id}" AND ${OrderStatusKey.name}="CANCELLED"`)).toContain(workflowId);
+  });
+});
