@@ -14,7 +14,7 @@ import { assertBooksBalance, initialStock } from '../support/books';
 import { freshDatabase } from '../support/db';
 import { devServerEnv } from '../support/temporal';
 import { createWorkers, realActivities, runWorkers } from '../support/workers';
-import { apiClient, expectError, fieldPaths, newCustomer, testApp, type ApiClient } from './support/harness';
+import { apiClient, expectError, fieldPaths, newCustomer, temporalClientAt, testApp, type ApiClient } from './support/harness';
 import { sseReader } from './support/sse';
 import { until } from '../support/until';
 
@@ -22,6 +22,7 @@ const SLOW_MS = 2_500;
 let env: TestWorkflowEnvironment;
 let db: Db;
 let stopWorkers: () => Promise<void>;
+let appTemporal: ReturnType<typeof temporalClientAt>;
 let initial: Record<string, number>;
 /** waits up to 20 s for the payment outcome */
 let api: ApiClient;
@@ -35,11 +36,13 @@ beforeAll(async () => {
   env = await devServerEnv();
   const workers = await createWorkers(env.nativeConnection, realActivities(db, { latencyMs: 0, slowMs: SLOW_MS, declineRate: 0, transientFailures: 0 }));
   stopWorkers = runWorkers(workers);
-  api = apiClient(testApp({ db, temporal: env.client, outcomeWaitMs: 20_000, eventPollMs: 100 }));
-  impatient = apiClient(testApp({ db, temporal: env.client, outcomeWaitMs: 300, eventPollMs: 100 }));
+  appTemporal = temporalClientAt(env.address);
+  api = apiClient(testApp({ db, temporal: appTemporal.temporal, outcomeWaitMs: 20_000, eventPollMs: 100 }));
+  impatient = apiClient(testApp({ db, temporal: appTemporal.temporal, outcomeWaitMs: 300, eventPollMs: 100 }));
 });
 
 afterAll(async () => {
+  await appTemporal?.close();
   await stopWorkers?.();
   await env?.teardown();
   await db?.$disconnect();

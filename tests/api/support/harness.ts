@@ -1,10 +1,11 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { SignJWT } from 'jose';
 import { expect } from 'vitest';
 import { createApp, type AppDeps } from '../../../api/app';
 import { ensureAdmin } from '../../../api/auth/admin-bootstrap';
 import { DEV_JWT_SECRET } from '../../../platform/config';
 import { createLogger } from '../../../platform/logger';
+import { lazyTemporalConnection } from '../../../platform/temporal-connection';
 import type { Db } from '../../../prisma/client';
 import { freePort } from '../../support/ports';
 import { Contract } from './contract';
@@ -60,8 +61,16 @@ export type ApiClient = ReturnType<typeof apiClient>;
 
 /** A Temporal client nobody answers: for suites where nothing may need Temporal. */
 export async function unreachableTemporal(): Promise<{ temporal: Client; close: () => Promise<void> }> {
-  const connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 500 });
-  return { temporal: new Client({ connection }), close: () => connection.close().catch(() => undefined) };
+  return temporalClientAt(`127.0.0.1:${await freePort()}`);
+}
+
+/**
+ * A Temporal client of its own for an in-process API, closed before the server goes away:
+ * close() ends the calls the API left running (a 202's outcome, a 503's retries) first.
+ */
+export function temporalClientAt(address: string): { temporal: Client; close: () => Promise<void> } {
+  const { connection, close } = lazyTemporalConnection({ address, connectTimeout: 500 });
+  return { temporal: new Client({ connection }), close };
 }
 
 export const testApp = (deps: Omit<AppDeps, 'log'> & Partial<Pick<AppDeps, 'log'>>) =>
