@@ -2,12 +2,15 @@
  * The HTTP API alone, against an existing database and Temporal:
  *   npx tsx api/server.ts
  */
+import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { createDb } from '../prisma/client';
 import { databaseUrl, DEV_JWT_SECRET, loadConfig, temporalAddress } from '../platform/config';
 import { createLogger } from '../platform/logger';
+import { onParentExit } from '../platform/parent';
+import { lazyTemporalConnection } from '../platform/temporal-connection';
 import { startTracing } from '../platform/tracing';
 import { createApp } from './app';
 import { createDirectCheckout } from './orders/direct-checkout';
@@ -21,10 +24,10 @@ const log = createLogger('api', config.LOG_LEVEL, { format: config.LOG_FORMAT })
 const tracing = startTracing(config, 'api');
 const db = createDb(databaseUrl(config), { poolSize: config.DB_POOL_SIZE });
 // lazy: the API starts (and answers 503 on /health/ready) while Temporal is still coming up
-const connection = Connection.lazy({ address: temporalAddress(config) });
+const temporalConnection = lazyTemporalConnection({ address: temporalAddress(config) });
 // with tracing, workflow starts, updates, signals and queries carry the request's trace to the workers
 const temporal = new Client({
-  connection,
+  connection: temporalConnection.connection,
   namespace: config.TEMPORAL_NAMESPACE,
   interceptors: tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })] } : undefined,
 });
@@ -59,23 +62,38 @@ const app = createApp({
   },
 });
 
+// a plain HTTP/1.1 server (no createServer option): its connections can be closed on shutdown
 const server = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT }, (info) => {
   const url = `http://${config.HOST}:${info.port}`;
   log.info({ url, metrics: `${url}/metrics`, tracing: tracing ? config.OTEL_EXPORTER_OTLP_ENDPOINT : 'off' }, 'API listening');
-});
+}) as Server;
+
+/** Open requests and event streams get this long to finish before their sockets are closed. */
+const DRAIN_MS = 3_000;
+/** Under the stack's grace time (scripts/shutdown.ts), so the API always exits on its own. */
+const STOP_LIMIT_MS = 8_000;
 
 let stopping = false;
-const stop = (signal: string) => {
+// In order: no new connections; open requests and streams end; the Temporal calls they started end
+// (a retry timer firing after the channel closed would throw); then the database and the traces.
+const stop = (reason: string) => {
   if (stopping) return;
   stopping = true;
-  log.info({ signal }, 'API stopping');
+  log.info({ reason }, 'API stopping');
+  setTimeout(() => {
+    log.error({ reason }, 'API did not stop in time: exiting');
+    process.exit(1);
+  }, STOP_LIMIT_MS).unref();
+  const drain = setTimeout(() => server.closeAllConnections(), DRAIN_MS).unref();
   server.close(async () => {
-    await connection.close().catch(() => undefined);
+    clearTimeout(drain);
+    await temporalConnection.close();
     await db.$disconnect();
     await tracing?.shutdown();
     process.exit(0);
   });
-  setTimeout(() => process.exit(0), 5_000).unref();
+  server.closeIdleConnections();
 };
 process.on('SIGINT', () => stop('SIGINT'));
 process.on('SIGTERM', () => stop('SIGTERM'));
+onParentExit(() => stop('the process that started the API has exited'));

@@ -1,19 +1,45 @@
+import type { ChildProcess } from 'node:child_process';
+import { onParentExit } from '../platform/parent';
+
+/** How long each process of a stack gets to stop on SIGTERM before it is killed. */
+export const STOP_GRACE_MS = 10_000;
+
+/** SIGTERM, then SIGKILL after the grace time; true when it had to be killed. */
+export const stopChild = (child: ChildProcess, graceMs = STOP_GRACE_MS) =>
+  new Promise<boolean>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve(false);
+    let killed = false;
+    const kill = setTimeout(() => {
+      killed = true;
+      child.kill('SIGKILL');
+    }, graceMs);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve(killed);
+    });
+    child.kill('SIGTERM');
+  });
+
 /**
- * Stops a running platform on SIGINT, SIGTERM or SIGHUP, or when one of its
- * processes dies, then exits. Ctrl-C in a terminal signals every process of
- * the group at once, so children may exit before we do: the first reason
- * wins, later ones wait for the same stop.
+ * Stops a running platform on SIGINT, SIGTERM or SIGHUP, when the process that started us
+ * (npm) has gone, or when one of the platform's processes dies; then exits: 0 after a clean
+ * stop on request, 1 when a process had to be killed or one had died. Ctrl-C in a terminal
+ * signals every process of the group at once, so children may exit before we do: the first
+ * reason wins, later ones wait for the same stop.
  */
-export function stopOnSignals(stack: { stop(): Promise<void>; crashed: Promise<string> }, log: (msg: string) => void): void {
+export function stopOnSignals(stack: { stop(): Promise<string[]>; crashed: Promise<string> }, log: (msg: string) => void): void {
   let stopping: Promise<void> | undefined;
   const shutdown = (why: string, code: number) =>
     (stopping ??= (async () => {
       log(`${why}: stopping everything...`);
-      await stack.stop();
-      log('stopped');
-      process.exit(code);
+      const killed = await stack.stop();
+      if (killed.length) log(`stopped; had to kill ${killed.join(', ')} (did not stop within its grace time)`);
+      else log('stopped');
+      process.exit(killed.length ? 1 : code);
     })());
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => void shutdown(signal, 0));
+  // npm does not pass SIGHUP on (it exits and leaves us running), nor does anything when it is killed
+  onParentExit(() => void shutdown('the process that started this one has exited', 0));
   void stack.crashed.then((name) => shutdown(`${name} died`, 1));
 }
 
@@ -31,10 +57,15 @@ export function abortBootOnSignals(log: (msg: string) => void): { signal: AbortS
     boot.abort();
   };
   for (const signal of signals) process.once(signal, interrupt);
+  const orphaned = onParentExit(() => {
+    log('the process that started this one has exited during start-up: stopping what has started...');
+    boot.abort();
+  });
   return {
     signal: boot.signal,
     booted: () => {
       for (const signal of signals) process.off(signal, interrupt);
+      orphaned.cancel();
     },
   };
 }

@@ -16,6 +16,7 @@ import { configSchema, ROOT, temporalAddress, type Config } from '../platform/co
 import { prepareDatabase } from '../platform/database';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../platform/embedded-postgres';
 import { searchAttributeDefinitions } from '../temporal-config/search-attributes';
+import { STOP_GRACE_MS, stopChild } from './shutdown';
 import { ensureTemporalCli } from './tools/provision';
 
 export interface Stack {
@@ -43,7 +44,11 @@ export interface Stack {
   /** the embedded PostgreSQL, when the stack runs it (its data directory persists) */
   stopPostgres(): Promise<void>;
   startPostgres(): Promise<void>;
-  stop(): Promise<void>;
+  /**
+   * stops everything in order (API, workers, Temporal, PostgreSQL), each within STOP_GRACE_MS;
+   * answers the names of the processes that had to be killed
+   */
+  stop(): Promise<string[]>;
   /** resolves if a child exits on its own (the stack is then broken) */
   crashed: Promise<string>;
 }
@@ -137,17 +142,6 @@ export const freePort = (): Promise<number> =>
     });
   });
 
-const stopChild = (child: ChildProcess, graceMs = 10_000) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-
 export async function startStack({ config, log = console.log, output, env = {}, workerMetrics: withWorkerMetrics = false, nodeArgs = [], signal }: StackOptions): Promise<Stack> {
   const children: { name: string; child: ChildProcess }[] = [];
   const stopping = { value: false };
@@ -165,7 +159,8 @@ export async function startStack({ config, log = console.log, output, env = {}, 
         buf += d.toString();
         const lines = buf.split('\n');
         buf = lines.pop()!;
-        for (const line of lines) if (line.trim()) print(name, line);
+        // once asked to stop, the dev server's services complain about each other going away: expected, not shown
+        for (const line of lines) if (line.trim() && !(stopping.value && name === 'temporal')) print(name, line);
       });
     }
     child.once('exit', (code, signal) => {
@@ -182,7 +177,7 @@ export async function startStack({ config, log = console.log, output, env = {}, 
   const stopOnPurpose = (child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM') => {
     if (!child) return Promise.resolve();
     expected.add(child);
-    if (signal === 'SIGTERM') return stopChild(child);
+    if (signal === 'SIGTERM') return stopChild(child).then(() => undefined);
     return new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
@@ -191,16 +186,20 @@ export async function startStack({ config, log = console.log, output, env = {}, 
   };
 
   let embedded: EmbeddedPostgres | undefined;
-  const stop = async () => {
-    if (stopping.value) return;
-    stopping.value = true;
-    // API first (no new work), then workers, then Temporal, then the database.
-    const order = ['api', 'worker', 'temporal'];
-    for (const prefix of order) {
-      await Promise.all(children.filter((c) => c.name.startsWith(prefix)).map((c) => stopChild(c.child)));
-    }
-    await embedded?.stop();
-  };
+  let stopped: Promise<string[]> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      stopping.value = true;
+      const killed: string[] = [];
+      // API first (no new work), then workers, then Temporal, then the database.
+      for (const prefix of ['api', 'worker', 'temporal']) {
+        const tier = children.filter((c) => c.name.startsWith(prefix));
+        const forced = await Promise.all(tier.map((c) => stopChild(c.child)));
+        killed.push(...tier.filter((_, i) => forced[i]).map((c) => c.name));
+      }
+      if (await embedded?.stop(STOP_GRACE_MS)) killed.push('postgres');
+      return killed;
+    })());
 
   try {
     // 1. database

@@ -10,6 +10,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createDb } from '../prisma/client';
 import { databaseUrl, loadConfig, temporalAddress } from '../platform/config';
 import { createLogger } from '../platform/logger';
+import { onParentExit } from '../platform/parent';
 import { startTracing } from '../platform/tracing';
 import { boundedContexts, type BoundedContext } from '../temporal-config/task-queues';
 import { createContextWorker } from './contexts';
@@ -47,7 +48,12 @@ log.info(
   },
   'worker polling',
 );
-// The SDK's runtime turns SIGINT/SIGTERM into a graceful shutdown of every worker.
+// The SDK's runtime turns SIGINT/SIGTERM into a graceful shutdown of every worker; a stack that
+// vanished (its parent killed) gets the same, instead of leaving this process polling.
+onParentExit(() => {
+  log.warn('the process that started this worker has exited: shutting down');
+  for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+});
 await Promise.all(workers.map((w) => w.run()));
 await connection.close();
 await db.$disconnect();

@@ -24,6 +24,7 @@ import { ROOT, type Config } from '../../platform/config';
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedPostgres } from '../../platform/embedded-postgres';
 import { ensureNamespace } from '../../temporal-config/namespace';
 import { ensureTemporalCli, ensureTemporalServer, type TemporalServerTools } from '../tools/provision';
+import { STOP_GRACE_MS } from '../shutdown';
 import { interrupted, startStack, type Stack } from '../stack';
 import {
   defaultPorts,
@@ -83,7 +84,8 @@ export interface ProdLikeStack {
   restartTemporal(): Promise<{ schema: { temporal: string; visibility: string }; namespaceCreated: boolean }>;
   /** seconds each phase took, for the start-up summary */
   timings: Record<string, number>;
-  stop(): Promise<void>;
+  /** stops everything in order; answers the names of the processes that had to be killed */
+  stop(): Promise<string[]>;
   /** resolves with a name if a process exits on its own */
   crashed: Promise<string>;
 }
@@ -154,15 +156,17 @@ export async function startProdLikeStack(options: ProdLikeOptions): Promise<Prod
   let ui: RunningTemporalUi | undefined;
   let app: Stack | undefined;
   let restartTemporal: ProdLikeStack['restartTemporal'] = () => Promise.reject(new Error('not started'));
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    await app?.stop(); // API, then workers
-    await ui?.stop();
-    serverStopping = true;
-    await server?.stop();
-    await postgres?.stop();
-  };
+  let stopped: Promise<string[]> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      stopping = true;
+      const killed = (await app?.stop()) ?? []; // API, then workers
+      if (await ui?.stop()) killed.push('temporal-ui');
+      serverStopping = true;
+      if (await server?.stop()) killed.push('temporal-server');
+      if (await postgres?.stop(STOP_GRACE_MS)) killed.push('postgres');
+      return killed;
+    })());
 
   try {
     interrupted(signal);

@@ -7,10 +7,12 @@
  * shards. So the stack (run.ts and all its children) runs in a process group of
  * its own, and this small supervisor turns Ctrl-C into one SIGINT to it, which
  * stops everything in order: API, workers, UI, Temporal server, PostgreSQL.
+ * Its exit code is the stack's: 1 when a process had to be killed.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onParentExit } from '../../platform/parent';
 
 const run = path.join(path.dirname(fileURLToPath(import.meta.url)), 'run.ts');
 const child = spawn(process.execPath, [...process.execArgv, run], { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
@@ -27,4 +29,6 @@ const relay = (signal: NodeJS.Signals) => () => {
 process.on('SIGINT', relay('SIGINT'));
 process.on('SIGTERM', relay('SIGTERM'));
 process.on('SIGHUP', relay('SIGHUP'));
+// npm passes neither SIGHUP nor its own death on: stop the stack as for SIGTERM
+onParentExit(() => child.kill('SIGTERM'));
 child.once('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { Connection } from '@temporalio/client';
 import { ROOT } from '../../platform/config';
+import { stopChild } from '../shutdown';
 import type { TemporalServerTools } from '../tools/provision';
 
 const run = promisify(execFile);
@@ -218,7 +219,8 @@ export function pipeLines(child: ChildProcess, onLine: (line: string) => void): 
 export interface RunningTemporalServer {
   address: string;
   process: ChildProcess;
-  stop(): Promise<void>;
+  /** true when it had to be killed */
+  stop(): Promise<boolean>;
 }
 
 /** Starts the server as our child process and waits until it serves. */
@@ -243,17 +245,8 @@ export async function startTemporalServer(options: {
     if (tail.length > 20) tail.shift();
     onLine(line);
   });
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      // the server drains and hands its shards over on SIGTERM; give it a while
-      const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      child.once('exit', () => {
-        clearTimeout(kill);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
+  // the server drains and hands its shards over on SIGTERM; give it a while
+  const stop = () => stopChild(child, 20_000);
   const address = `127.0.0.1:${ports.frontend}`;
   try {
     await waitForTemporalServer(address, child, readyTimeoutMs);
@@ -270,7 +263,8 @@ export const UI_CONFIG_DIR = 'temporal-config/ui';
 export interface RunningTemporalUi {
   url: string;
   process: ChildProcess;
-  stop(): Promise<void>;
+  /** true when it had to be killed */
+  stop(): Promise<boolean>;
 }
 
 /** Temporal's Web UI server in front of the frontend at `address`; resolves once it answers. */
@@ -289,16 +283,7 @@ export async function startTemporalUi(options: {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   pipeLines(child, onLine);
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const kill = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      child.once('exit', () => {
-        clearTimeout(kill);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
+  const stop = () => stopChild(child, 5_000);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
