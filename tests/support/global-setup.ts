@@ -1,8 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../platform/embedded-postgres';
+import { removeDataDir, startEmbeddedPostgres, type EmbeddedPostgres } from '../../platform/embedded-postgres';
 import { ensureTctl, ensureTemporalCli, ensureTestServer } from '../../scripts/tools/provision';
 import { freePort } from './ports';
 
@@ -36,5 +36,5 @@ export async function setup(project: TestProject): Promise<void> {
 
 export async function teardown(): Promise<void> {
   await pg?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  if (dataDir) await removeDataDir(dataDir); // and the folder it links to, if it had to be kept elsewhere
 }
