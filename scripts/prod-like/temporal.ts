@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { Connection } from '@temporalio/client';
 import { ROOT } from '../../platform/config';
-import { stopChild } from '../shutdown';
+import { stopChild } from '../../platform/child-process';
 import type { TemporalServerTools } from '../tools/provision';
 
 const run = promisify(execFile);

@@ -131,19 +131,26 @@ async function goInstall(name: string, pkg: string, version: string, log: Log, {
   return target;
 }
 
-/** The Temporal CLI: dev server + Web UI, and `temporal workflow signal|query|describe`. */
-export async function ensureTemporalCli(log: Log = console.log): Promise<string> {
-  const fromEnv = process.env.TEMPORAL_CLI_PATH;
+/**
+ * A CLI built from Go modules: the binary `envVar` names (which must exist), else the pinned
+ * build in .tools/bin, else one on PATH, else `go install pkg@version` (binary `built`, renamed).
+ */
+async function ensureGoCli(name: string, envVar: string, pkg: string, version: string, log: Log, built = name): Promise<string> {
+  const fromEnv = process.env[envVar];
   if (fromEnv) {
-    if (!existsSync(fromEnv)) throw new ToolMissingError(`TEMPORAL_CLI_PATH=${fromEnv} does not exist`);
+    if (!existsSync(fromEnv)) throw new ToolMissingError(`${envVar}=${fromEnv} does not exist`);
     return fromEnv;
   }
-  const pinned = path.join(TOOLS_DIR, 'bin', 'temporal');
-  if (existsSync(pinned) && (await readMarker(`${pinned}.version`)) === Versions.temporalCli) return pinned;
-  const onPath = await which('temporal');
+  const pinned = path.join(TOOLS_DIR, 'bin', name);
+  if (existsSync(pinned) && (await readMarker(`${pinned}.version`)) === version) return pinned;
+  const onPath = await which(name);
   if (onPath) return onPath;
-  return goInstall('temporal', 'github.com/temporalio/cli/cmd/temporal', Versions.temporalCli, log, { envVar: 'TEMPORAL_CLI_PATH' });
+  return goInstall(name, pkg, version, log, { built, envVar });
 }
+
+/** The Temporal CLI: dev server + Web UI, and `temporal workflow signal|query|describe`. */
+export const ensureTemporalCli = (log: Log = console.log): Promise<string> =>
+  ensureGoCli('temporal', 'TEMPORAL_CLI_PATH', 'github.com/temporalio/cli/cmd/temporal', Versions.temporalCli, log);
 
 /**
  * tctl, the legacy CLI operators still use (`tctl workflow signal|query|describe|list`,
@@ -151,19 +158,10 @@ export async function ensureTemporalCli(log: Log = console.log): Promise<string>
  * of go.temporal.io/server/cmd/tools/cli and renamed.
  */
 export async function ensureTctl(log: Log = console.log): Promise<string> {
-  const fromEnv = process.env.TCTL_PATH;
-  if (fromEnv) {
-    if (!existsSync(fromEnv)) throw new ToolMissingError(`TCTL_PATH=${fromEnv} does not exist`);
-    return fromEnv;
-  }
-  const pinned = path.join(TOOLS_DIR, 'bin', 'tctl');
-  if (existsSync(pinned) && (await readMarker(`${pinned}.version`)) === Versions.tctl) return pinned;
-  const onPath = await which('tctl');
-  if (onPath) return onPath;
-  const built = await goInstall('tctl', 'go.temporal.io/server/cmd/tools/cli', Versions.tctl, log, { built: 'cli', envVar: 'TCTL_PATH' });
+  const tctl = await ensureGoCli('tctl', 'TCTL_PATH', 'go.temporal.io/server/cmd/tools/cli', Versions.tctl, log, 'cli');
   // left by the earlier provisioning, which could not build tctl here
   await rm(path.join(TOOLS_DIR, 'tctl.unavailable'), { force: true });
-  return built;
+  return tctl;
 }
 
 async function makeWritable(dir: string): Promise<void> {
