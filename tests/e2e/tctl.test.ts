@@ -19,6 +19,7 @@ import type { Config } from '../../platform/config';
 import { createDb, type Db } from '../../prisma/client';
 import { startStack, type Stack } from '../../scripts/stack';
 import { CustomerIdKey, OrderStatusKey } from '../../temporal-config/search-attributes';
+import { orderWorkflowId } from '../../temporal-config/workflow-ids';
 import { cancelOrderSignal, getStatusQuery } from '../../workflows/messages';
 import { assertBooksBalance, initialStock } from '../support/books';
 import { testStackConfig } from '../support/stack-config';
@@ -85,7 +86,7 @@ describe('tctl against the running stack', () => {
     expect(res.status).toBe(201);
     const { orderId, status, total } = (await res.json()) as { orderId: string; status: string; total: { amount: number } };
     expect(status).toBe('CONFIRMED');
-    const workflowId = `order-${orderId}`;
+    const workflowId = orderWorkflowId(orderId);
     await until('PROCESSING in the database', async () => (await db.order.findUniqueOrThrow({ where: { id: orderId } })).status === 'PROCESSING');
     expect((await stockOf()).available).toBe(before.available - 2);
 
