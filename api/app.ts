@@ -62,6 +62,9 @@ const headerGetter = {
   },
 };
 
+/** What a caller's X-Request-Id may be to be kept. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
 /** Methods whose body must be JSON on /api/*. */
 const JSON_BODY_METHODS = ['POST', 'PUT', 'PATCH'];
 
@@ -101,7 +104,9 @@ export function createApp(deps: AppDeps) {
     });
   }
   app.use('*', async (c, next) => {
-    const requestId = c.req.header('x-request-id') ?? randomUUID();
+    // a caller's id is kept to follow a request across systems, but only a short, plain one: it goes into every log line and back out
+    const given = c.req.header('x-request-id');
+    const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
     c.set('requestId', requestId);
     const traceId = tracer ? trace.getActiveSpan()?.spanContext().traceId : undefined;
     c.set('log', deps.log.child(traceId ? { requestId, traceId } : { requestId }));

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import type { AuthUser, Role } from '../types';
 
@@ -22,6 +23,9 @@ export class InvalidTokenError extends Error {}
  * orders and cart); role travels in the token, so a role change takes effect
  * when the current token expires (JWT_TTL_SECONDS).
  */
+/** users are keyed by UUID: any other subject names nobody, and must not reach a uuid column */
+const Subject = z.string().uuid();
+
 export function createTokens({ secret, ttlSeconds }: TokenSettings) {
   const key = new TextEncoder().encode(secret);
   return {
@@ -48,6 +52,7 @@ export function createTokens({ secret, ttlSeconds }: TokenSettings) {
         });
         const role = payload.role as Role;
         if (role !== 'CUSTOMER' && role !== 'ADMIN') throw new InvalidTokenError('token has no valid role');
+        if (!Subject.safeParse(payload.sub).success) throw new InvalidTokenError('access token is invalid');
         return { id: payload.sub!, role };
       } catch (err) {
         if (err instanceof errors.JWTExpired) throw new InvalidTokenError('access token expired; log in again');

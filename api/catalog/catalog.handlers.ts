@@ -21,7 +21,8 @@ export function createCatalogHandlers(db: Db) {
     const where: Prisma.ProductWhereInput = {
       active: true,
       ...(q ? { name: { contains: literal(q), mode: 'insensitive' } } : {}),
-      ...(category ? { category: { equals: category, mode: 'insensitive' } } : {}),
+      // an insensitive `equals` is an ILIKE on PostgreSQL: escaped, so % and _ match only themselves
+      ...(category ? { category: { equals: literal(category), mode: 'insensitive' } } : {}),
       ...(minPrice !== undefined || maxPrice !== undefined ? { priceAmount: { gte: minPrice, lte: maxPrice } } : {}),
       ...(after ? { id: { gt: after.id } } : {}),
     };

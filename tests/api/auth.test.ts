@@ -124,6 +124,16 @@ describe('tokens', () => {
     expectError(await me({ authorization: `Bearer ${await forgeToken({})}` }), 401, 'UNAUTHENTICATED');
   });
 
+  it.each([
+    ['not a UUID', 'not-a-uuid'],
+    ['SQL-like', "1' OR '1'='1"],
+    ['a UUID with extra text', '00000000-0000-4000-8000-000000000000x'],
+  ])('a correctly signed token whose subject is %s → 401, not 500', async (_name, sub) => {
+    const res = await me({ authorization: `Bearer ${await forgeToken({ sub })}` });
+    expectError(res, 401, 'UNAUTHENTICATED');
+    expect(res.headers.get('www-authenticate')).toContain('invalid_token');
+  });
+
   it('a valid token with the right claims is accepted (the forger helper is sound)', async () => {
     expect((await me({ authorization: `Bearer ${await forgeToken({ sub: userId })}` })).status).toBe(200);
   });

@@ -54,6 +54,13 @@ describe('GET /products', () => {
     expect(new Set(seen).size).toBe(6);
   });
 
+  it('the category filter matches the whole name in any case, never as a LIKE pattern', async () => {
+    expect(ids(await api.call('GET', '/api/v1/products?category=OUTDOOR'))).toEqual(['prod_backpack', 'prod_lamp']);
+    for (const pattern of ['%', '_', 'o_tdoor', 'out%', '%door', '\\']) {
+      expect(ids(await api.call('GET', `/api/v1/products?category=${encodeURIComponent(pattern)}`)), pattern).toEqual([]);
+    }
+  });
+
   it('filters by name (any case), category and price range in minor units', async () => {
     expect(ids(await api.call('GET', '/api/v1/products?q=HOOD'))).toEqual(['prod_hoodie']);
     expect(ids(await api.call('GET', '/api/v1/products?category=outdoor'))).toEqual(['prod_backpack', 'prod_lamp']);

@@ -117,6 +117,24 @@ describe('HTTP errors', () => {
   });
 });
 
+describe('X-Request-Id', () => {
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+  const idFor = async (value: string) => (await app.request('/health/live', { headers: { 'x-request-id': value } })).headers.get('x-request-id');
+
+  it('a short id of letters, digits and -._: is echoed, to follow one request across systems', async () => {
+    expect(await idFor('checkout-7f3a.retry:2_b')).toBe('checkout-7f3a.retry:2_b');
+  });
+
+  it.each([
+    ['too long', 'a'.repeat(129)],
+    ['spaces and angle brackets', 'x <script>alert(1)</script>'],
+    ['a forged log field', 'abc","level":"fatal'],
+    ['non-ASCII', 'Grüße'],
+  ])('%s is replaced by a fresh UUID, never echoed', async (_name, value) => {
+    expect(await idFor(value)).toMatch(UUID);
+  });
+});
+
 describe('HTTP method semantics', () => {
   const ORDER = '00000000-0000-4000-8000-000000000000';
   const allowOf = (res: Response) => (res.headers.get('allow') ?? '').split(/,\s*/).filter(Boolean).sort();
