@@ -6,46 +6,32 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb, type Db } from '../../prisma/client';
-import { startStack, type Stack } from '../../scripts/stack';
+import type { Db } from '../../prisma/client';
+import type { Stack } from '../../scripts/stack';
 import { assertBooksBalance, initialStock } from '../support/books';
-import { testStackConfig } from '../support/stack-config';
+import { registerAndLogin, startE2eStack, type E2eStack } from '../support/e2e-stack';
 import { sseReader } from '../api/support/sse';
 import { until } from '../support/until';
 
 const exec = promisify(execFile);
 let stack: Stack;
 let db: Db;
-let dir: string;
+let e2e: E2eStack;
 let initial: Record<string, number>;
 /** the customer every order below belongs to: the subject of their access token */
 let customer: { id: string; token: string };
 
 beforeAll(async () => {
-  let config;
-  ({ dir, config } = await testStackConfig('orders-e2e-'));
-  const log = createWriteStream(path.join(dir, 'stack.log'));
-  stack = await startStack({
-    config,
-    log: (m) => log.write(`[stack] ${m}\n`),
-    output: (name, line) => log.write(`${name} | ${line}\n`),
-    env: { CHECKOUT_WAIT_MS: '30000', LOG_LEVEL: 'warn', FULFILMENT_HANDLING_MS: '1500' },
-  });
-  console.log(`e2e stack up; its log: ${path.join(dir, 'stack.log')}`);
-  db = createDb(stack.databaseUrl, { poolSize: 2 });
+  e2e = await startE2eStack('orders-e2e-', { CHECKOUT_WAIT_MS: '30000', LOG_LEVEL: 'warn', FULFILMENT_HANDLING_MS: '1500' });
+  ({ stack, db } = e2e);
   initial = await initialStock(db);
-  customer = await registerAndLogin('e2e@example.com', 'correct horse battery');
+  customer = await registerAndLogin(stack.apiUrl, 'e2e@example.com', 'correct horse battery');
 });
 
 afterAll(async () => {
-  await db?.$disconnect();
-  await stack?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await e2e?.stop();
 });
 
 const temporal = async (...args: string[]) => {
@@ -54,14 +40,6 @@ const temporal = async (...args: string[]) => {
 };
 
 const address = { name: 'Ada Lovelace', line1: '1 Analytical St', city: 'London', postalCode: 'N1 1AA', country: 'GB' };
-async function registerAndLogin(email: string, password: string): Promise<{ id: string; token: string }> {
-  const post = (path: string) =>
-    fetch(`${stack.apiUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
-  const registered = (await (await post('/api/v1/users/register')).json()) as { id: string };
-  const login = (await (await post('/api/v1/users/login')).json()) as { accessToken: string };
-  return { id: registered.id, token: login.accessToken };
-}
-
 const placeOrder = (body: Record<string, unknown>) =>
   fetch(`${stack.apiUrl}/api/v1/orders`, {
     method: 'POST',

@@ -10,53 +10,35 @@
  * stack.test.ts needs a short one to walk orders to SHIPPED.
  */
 import { execFile } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Config } from '../../platform/config';
-import { createDb, type Db } from '../../prisma/client';
-import { startStack, type Stack } from '../../scripts/stack';
+import type { Db } from '../../prisma/client';
+import type { Stack } from '../../scripts/stack';
 import { CustomerIdKey, OrderStatusKey } from '../../temporal-config/search-attributes';
 import { orderWorkflowId } from '../../temporal-config/workflow-ids';
 import { cancelOrderSignal, getStatusQuery } from '../../workflows/messages';
 import { assertBooksBalance, initialStock } from '../support/books';
-import { testStackConfig } from '../support/stack-config';
+import { registerAndLogin, startE2eStack, type E2eStack } from '../support/e2e-stack';
 import { until } from '../support/until';
 
 const exec = promisify(execFile);
 let stack: Stack;
 let config: Config;
 let db: Db;
-let dir: string;
+let e2e: E2eStack;
 let initial: Record<string, number>;
 let customer: { id: string; token: string };
 
 beforeAll(async () => {
-  ({ dir, config } = await testStackConfig('orders-tctl-'));
-  const log = createWriteStream(path.join(dir, 'stack.log'));
-  stack = await startStack({
-    config,
-    log: (m) => log.write(`[stack] ${m}\n`),
-    output: (name, line) => log.write(`${name} | ${line}\n`),
-    env: { CHECKOUT_WAIT_MS: '30000', LOG_LEVEL: 'warn', FULFILMENT_HANDLING_MS: '3600000' },
-  });
-  console.log(`tctl e2e stack up; its log: ${path.join(dir, 'stack.log')}`);
-  db = createDb(stack.databaseUrl, { poolSize: 2 });
+  e2e = await startE2eStack('orders-tctl-', { CHECKOUT_WAIT_MS: '30000', LOG_LEVEL: 'warn', FULFILMENT_HANDLING_MS: '3600000' });
+  ({ stack, config, db } = e2e);
   initial = await initialStock(db);
-  const credentials = JSON.stringify({ email: 'operator-e2e@example.com', password: 'correct horse battery' });
-  const post = (p: string) => fetch(`${stack.apiUrl}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: credentials });
-  const registered = await post('/api/v1/users/register');
-  expect(registered.status).toBe(201);
-  const { id } = (await registered.json()) as { id: string };
-  customer = { id, token: ((await (await post('/api/v1/users/login')).json()) as { accessToken: string }).accessToken };
+  customer = await registerAndLogin(stack.apiUrl, 'operator-e2e@example.com', 'correct horse battery');
 });
 
 afterAll(async () => {
-  await db?.$disconnect();
-  await stack?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await e2e?.stop();
 });
 
 /** `tctl --address <dev server> --ns <namespace> <args>`, exactly as typed at a shell */
