@@ -13,6 +13,7 @@ export const OrderStatuses = [
   'CANCELLED',
   'FAILED',
   'NEEDS_ATTENTION',
+  'RETURN_REQUESTED',
 ] as const;
 export type OrderStatus = (typeof OrderStatuses)[number];
 
@@ -22,7 +23,9 @@ const transitions: Record<OrderStatus, readonly OrderStatus[]> = {
   PROCESSING: ['SHIPPED', 'CANCELLED', 'NEEDS_ATTENTION'],
   SHIPPED: ['DELIVERED', 'DELIVERY_OVERDUE'],
   DELIVERY_OVERDUE: ['DELIVERED'],
-  DELIVERED: ['RETURNED'],
+  // A return is refunded when the goods are back; runs started before that rule go straight to RETURNED.
+  DELIVERED: ['RETURN_REQUESTED', 'RETURNED'],
+  RETURN_REQUESTED: ['RETURNED'],
   RETURNED: [],
   CANCELLED: [],
   FAILED: [],

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyMigrations, diffSql, MIGRATIONS_DIR, SCHEMA_PATH } from '../../prisma/engine.js';
+import { until } from '../support/until';
 
 const execFile = promisify(execFileCb);
 const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
@@ -72,6 +73,17 @@ async function migrationFolders(): Promise<string[]> {
     .filter((e) => e.isDirectory())
     .map((e) => e.name)
     .sort();
+}
+
+/** The SQL of each migration whose schema.prisma snapshot equals the previous folder's. */
+async function rawMigrations(): Promise<string[]> {
+  const folders = await migrationFolders();
+  const snapshot = (f: string) => readFile(path.join(MIGRATIONS_DIR, f, 'schema.prisma'), 'utf8');
+  const raw: string[] = [];
+  for (let i = 1; i < folders.length; i++) {
+    if ((await snapshot(folders[i]!)) === (await snapshot(folders[i - 1]!))) raw.push(await readFile(path.join(MIGRATIONS_DIR, folders[i]!, 'migration.sql'), 'utf8'));
+  }
+  return raw;
 }
 
 beforeAll(async () => {
@@ -143,9 +155,38 @@ describe('prisma migrations (offline WASM engine)', () => {
     const script = await diffSql(null, await readFile(SCHEMA_PATH, 'utf8'));
     expect(script).toContain('CREATE TABLE');
     await sql('drift', script);
+    // A migration whose snapshot equals the one before it says what schema.prisma cannot
+    // (CHECK constraints, triggers): it belongs to the schema as written, so apply it too.
+    for (const sqlText of await rawMigrations()) await sql('drift', sqlText);
     const [migrated, direct] = await Promise.all([schemaDump('app'), schemaDump('drift')]);
     expect(migrated).toContain('CREATE TABLE public.orders');
     expect(migrated).toBe(direct);
+  }, 60_000);
+
+  it('refuses negative stock and money, and announces each new timeline row', async () => {
+    await sql('app', `INSERT INTO products (id, sku, name, category, price_amount, currency, updated_at) VALUES ('p-check', 'SKU-CHECK', 'n', 'c', 100, 'EUR', now())`);
+    await sql('app', `INSERT INTO stock (product_id, available, updated_at) VALUES ('p-check', 1, now())`);
+    await expect(sql('app', `UPDATE stock SET available = available - 2 WHERE product_id = 'p-check'`)).rejects.toThrow(/stock_counts_nonnegative/);
+    await expect(sql('app', `UPDATE products SET price_amount = -1 WHERE id = 'p-check'`)).rejects.toThrow(/products_price_nonnegative/);
+    expect(await sql<{ available: number }>('app', `SELECT available FROM stock WHERE product_id = 'p-check'`)).toEqual([{ available: 1 }]);
+
+    const listener = new pg.Client({ connectionString: url('app') });
+    await listener.connect();
+    try {
+      const heard: string[] = [];
+      listener.on('notification', (n) => heard.push(`${n.channel}:${n.payload}`));
+      await listener.query('LISTEN order_events');
+      const orderId = '00000000-0000-4000-8000-00000000c0de';
+      await sql('app', `INSERT INTO orders (id, customer_id, workflow_id, currency, total_amount, shipping_address, updated_at) VALUES ('${orderId}', 'c', 'order-${orderId}', 'EUR', 100, '{}', now())`);
+      await expect(
+        sql('app', `INSERT INTO orders (id, customer_id, workflow_id, currency, total_amount, shipping_address, updated_at) VALUES ('${orderId.replace('c0de', 'c0df')}', 'c', 'w2', 'EUR', -5, '{}', now())`),
+      ).rejects.toThrow(/orders_total_nonnegative/);
+      await sql('app', `INSERT INTO order_events (order_id, key, type, occurred_at) VALUES ('${orderId}', 'a', 'T', now()), ('${orderId}', 'b', 'T', now())`);
+      await until('the notification', async () => heard.length > 0, 5_000);
+      expect(heard).toEqual([`order_events:${orderId}`]); // two rows, one transaction: one notification
+    } finally {
+      await listener.end();
+    }
   }, 60_000);
 
   it('CLI exits promptly on its own (no lingering connections or timers)', async () => {
