@@ -5,7 +5,6 @@ import type { Client } from '@temporalio/client';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { ErrorCodes } from '../domain/errors';
-import { DEV_JWT_SECRET } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import type { FulfilmentTimings, OrderWrites } from '../domain/order';
 import type { Db } from '../prisma/client';
@@ -36,14 +35,15 @@ export interface AppDeps {
   reservationTtlMs?: number;
   orderWrites?: OrderWrites;
   maxBodyBytes?: number;
-  jwtSecret?: string;
+  /** HS256 key of access tokens (platform/secrets.ts: no default) */
+  jwtSecret: string;
   jwtTtlSeconds?: number;
   /** per user (per IP when anonymous) and per API process; 0 = off */
   rateLimitPerMinute?: number;
   /** order event stream: poll and heartbeat intervals (ms) */
   eventPollMs?: number;
   eventHeartbeatMs?: number;
-  carrierWebhookSecret?: string;
+  carrierWebhookSecret: string;
   fulfilment?: FulfilmentTimings;
   /** Prometheus registry served at /metrics; default: a fresh one without process metrics */
   metrics?: ApiMetrics;
@@ -81,7 +81,7 @@ export function createApp(deps: AppDeps) {
       }
     },
   });
-  const tokens = createTokens({ secret: deps.jwtSecret ?? DEV_JWT_SECRET, ttlSeconds: deps.jwtTtlSeconds ?? 900 });
+  const tokens = createTokens({ secret: deps.jwtSecret, ttlSeconds: deps.jwtTtlSeconds ?? 900 });
 
   const metrics = deps.metrics ?? createApiMetrics();
   const tracer = deps.tracer;
@@ -160,7 +160,7 @@ export function createApp(deps: AppDeps) {
   registerFulfilmentRoutes(app, {
     db: deps.db,
     temporal: deps.temporal,
-    carrierSecret: deps.carrierWebhookSecret ?? 'dev-carrier-secret',
+    carrierSecret: deps.carrierWebhookSecret,
     ownerCheck: (c, customerId) => {
       const user = c.get('user');
       return !!user && (user.role === 'ADMIN' || user.id === customerId);

@@ -7,7 +7,8 @@ import { serve } from '@hono/node-server';
 import { Client } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { createDb } from '../prisma/client';
-import { databaseUrl, DEV_JWT_SECRET, loadConfig, temporalAddress } from '../platform/config';
+import { databaseUrl, loadConfig, temporalAddress } from '../platform/config';
+import { requireSecrets } from '../platform/secrets';
 import { createLogger } from '../platform/logger';
 import { onParentExit } from '../platform/parent';
 import { lazyTemporalConnection } from '../platform/temporal-connection';
@@ -19,6 +20,8 @@ import { createApiMetrics } from './metrics';
 import { ensureAdmin } from './auth/admin-bootstrap';
 
 const config = loadConfig();
+// before anything connects: a missing or guessable key stops the process (exit 2, naming it)
+const secrets = requireSecrets(process.env, ['JWT_SECRET', 'CARRIER_WEBHOOK_SECRET']);
 const log = createLogger('api', config.LOG_LEVEL, { format: config.LOG_FORMAT });
 // off (nothing installed) unless OTEL_EXPORTER_OTLP_ENDPOINT is set
 const tracing = startTracing(config, 'api');
@@ -31,9 +34,6 @@ const temporal = new Client({
   namespace: config.TEMPORAL_NAMESPACE,
   interceptors: tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })] } : undefined,
 });
-if (config.JWT_SECRET === DEV_JWT_SECRET && config.NODE_ENV === 'production') {
-  log.warn('JWT_SECRET is the development default: anyone who reads the source can mint tokens. Set JWT_SECRET.');
-}
 if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
   const outcome = await ensureAdmin(db, config.ADMIN_EMAIL, config.ADMIN_PASSWORD);
   log.info({ email: config.ADMIN_EMAIL, outcome }, 'admin account from ADMIN_EMAIL');
@@ -50,10 +50,10 @@ const app = createApp({
   reservationTtlMs: config.RESERVATION_TTL_MS,
   orderWrites: config.ORDER_WRITES,
   outcomeWaitMs: config.CHECKOUT_WAIT_MS,
-  jwtSecret: config.JWT_SECRET,
+  jwtSecret: secrets.JWT_SECRET,
   jwtTtlSeconds: config.JWT_TTL_SECONDS,
   rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
-  carrierWebhookSecret: config.CARRIER_WEBHOOK_SECRET,
+  carrierWebhookSecret: secrets.CARRIER_WEBHOOK_SECRET,
   directCheckout: config.CHECKOUT_ENGINE === 'direct-baseline' ? createDirectCheckout(db, simulatedGatewayOptions(config)) : undefined,
   fulfilment: {
     handlingMs: config.FULFILMENT_HANDLING_MS,

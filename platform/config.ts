@@ -7,9 +7,6 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
 const rate = z.coerce.number().min(0).max(1).default(0);
 
-/** Signs access tokens when JWT_SECRET is unset; the API warns if production runs on it. */
-export const DEV_JWT_SECRET = 'dev-only-jwt-secret-do-not-use-in-production-0000';
-
 /** one partition per task queue: the dev server is a single node */
 export const DEFAULT_TEMPORAL_DYNAMIC_CONFIG = 'matching.numTaskqueueReadPartitions=1,matching.numTaskqueueWritePartitions=1';
 
@@ -77,14 +74,16 @@ export const configSchema = z.object({
   /** how long after the carrier's estimate a missing delivery becomes DELIVERY_OVERDUE */
   DELIVERY_GRACE_DAYS: int(2),
   RETURN_WINDOW_DAYS: int(30),
-  /** shared secret the carrier webhook must send in X-Carrier-Secret */
-  CARRIER_WEBHOOK_SECRET: z.string().min(8).default('dev-carrier-secret'),
+  /** HMAC key of carrier webhook signatures; no default (platform/secrets.ts holds the rules) */
+  CARRIER_WEBHOOK_SECRET: z.string().optional(),
   PAYMENT_LATENCY_MS: int(0),
   PAYMENT_SLOW_MS: int(5_000),
   PAYMENT_DECLINE_RATE: rate,
   PAYMENT_TRANSIENT_FAILURES: int(2),
-  /** HS256 key for access tokens: at least 32 characters (256 bits) */
-  JWT_SECRET: z.string().min(32, 'at least 32 characters').default(DEV_JWT_SECRET),
+  /** HS256 key of access tokens; no default (platform/secrets.ts holds the rules) */
+  JWT_SECRET: z.string().optional(),
+  /** development mode (a stack started by `npm start`): where the secrets it makes are kept, mode 0600 */
+  SECRETS_FILE: z.string().default(path.join(ROOT, '.data', 'secrets.env')),
   JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
   /** requests per minute per user (per IP when anonymous), per API process; 0 turns it off */
   RATE_LIMIT_PER_MINUTE: int(100),

@@ -15,6 +15,7 @@ import { seed } from '../prisma/seed';
 import { configSchema, ROOT, temporalAddress, type Config } from '../platform/config';
 import { prepareDatabase } from '../platform/database';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../platform/embedded-postgres';
+import { developmentSecrets, SECRET_NAMES, type SecretName } from '../platform/secrets';
 import { searchAttributeDefinitions } from '../temporal-config/search-attributes';
 import { STOP_GRACE_MS, stopChild } from '../platform/child-process';
 import { ensureTemporalCli } from './tools/provision';
@@ -29,6 +30,8 @@ export interface Stack {
   workers: Map<string, ChildProcess>;
   /** Prometheus endpoint (http://host:port/metrics) of each context's worker; empty unless `workerMetrics` */
   workerMetrics: Map<string, string>;
+  /** the secrets the API and workers run with (from the environment, else made in development mode) */
+  secrets: Record<SecretName, string>;
   /** the API's own Prometheus endpoint */
   apiMetricsUrl: string;
   /** the Temporal dev server's Prometheus endpoint (its persistence and task metrics), when the stack runs it */
@@ -127,6 +130,7 @@ export async function isolatedStackConfig(dir: string, env: Record<string, unkno
     PG_DATA_DIR: path.join(dir, 'pg'),
     PG_PORT: await freePort(),
     TEMPORAL_DB_FILE: path.join(dir, 'temporal.sqlite'),
+    SECRETS_FILE: path.join(dir, 'secrets.env'),
     TEMPORAL_PORT: await freePort(),
     TEMPORAL_UI_PORT: await freePort(),
     PORT: await freePort(),
@@ -258,7 +262,10 @@ export async function startStack({ config, log = console.log, output, env = {}, 
     // 3. workers, one process per bounded context
     // Children write JSON lines; pretty ones when we print them to a terminal in development.
     const logFormat = env.LOG_FORMAT ?? process.env.LOG_FORMAT ?? (!output && process.stdout.isTTY && config.NODE_ENV === 'development' ? 'pretty' : undefined);
+    // development mode: secrets the environment does not give are made once and kept in SECRETS_FILE
+    const secrets = await developmentSecrets(config.SECRETS_FILE, { ...process.env, ...env });
     const childEnv = {
+      ...secrets,
       ...env,
       ...(logFormat ? { LOG_FORMAT: logFormat } : {}),
       DATABASE_URL: database.url,
@@ -306,6 +313,7 @@ export async function startStack({ config, log = console.log, output, env = {}, 
       temporalCli,
       workers,
       workerMetrics,
+      secrets: Object.fromEntries(SECRET_NAMES.map((n) => [n, (childEnv as Record<string, string | undefined>)[n] ?? process.env[n]!])) as Record<SecretName, string>,
       apiMetricsUrl: `${apiUrl}/metrics`,
       get temporalMetricsUrl() {
         return temporalMetricsUrl;

@@ -18,7 +18,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { DEV_JWT_SECRET, ROOT, type Config } from '../../platform/config';
+import { ROOT, type Config } from '../../platform/config';
+import { requireSecrets } from '../../platform/secrets';
 import { createDb, type Db } from '../../prisma/client';
 import { freePort, isolatedStackConfig, startStack, type Stack } from '../stack';
 import { ensureSqliteCommits } from '../tools/provision';
@@ -240,7 +241,7 @@ async function main(): Promise<void> {
     const db = createDb(databaseUrl, { poolSize: 4 });
     const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
     const products = await seedProducts(db, PRODUCTS);
-    const customers = await seedCustomers(db, CUSTOMERS, env.JWT_SECRET ?? DEV_JWT_SECRET);
+    const customers = await seedCustomers(db, CUSTOMERS, requireSecrets(env, ['JWT_SECRET']).JWT_SECRET);
     const target: Target = { label: 'saga (external stack)', apiUrl: EXTERNAL, db, kind: 'saga', processes: () => [], temporal: { client: new Client({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default' }) }, settled: ['CONFIRMED', 'PROCESSING', 'SHIPPED', 'FAILED', 'CANCELLED'] };
     results.series.push(await series(target, 'external', Number.NaN, customers, products));
     results.verdicts = verdicts(results.series[0], undefined);
@@ -264,7 +265,7 @@ async function main(): Promise<void> {
       const connection = await Connection.connect({ address: stack.temporalAddress });
       const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
       const products = await seedProducts(db, PRODUCTS);
-      const customers = await seedCustomers(db, CUSTOMERS, config.JWT_SECRET);
+      const customers = await seedCustomers(db, CUSTOMERS, stack.secrets.JWT_SECRET);
       let ok = false;
       try {
         for (const latency of LATENCIES) {

@@ -12,6 +12,7 @@ import { seed } from '../../prisma/seed';
 import { freshDatabase } from '../support/db';
 import { unreachableTemporal } from './support/harness';
 import { parsePrometheus, total } from '../support/prometheus';
+import { testSecrets } from '../support/test-secrets';
 
 let db: Db;
 let app: ReturnType<typeof createApp>;
@@ -22,7 +23,7 @@ beforeAll(async () => {
   ({ db } = await freshDatabase('http'));
   await seed(db);
   temporal = await unreachableTemporal();
-  app = createApp({ db, temporal: temporal.temporal, log: createLogger('test', 'silent'), maxBodyBytes: 16 * 1024 });
+  app = createApp({ db, temporal: temporal.temporal, log: createLogger('test', 'silent'), ...testSecrets, maxBodyBytes: 16 * 1024 });
   // placing an order needs an account: the customer is the token's subject
   const account = { email: 'c1@example.com', password: 'correct horse battery' };
   const json = { 'content-type': 'application/json' };
@@ -142,7 +143,7 @@ describe('HTTP method semantics', () => {
   const metrics = createApiMetrics();
   let limited: ReturnType<typeof createApp>;
   beforeAll(() => {
-    limited = createApp({ db, temporal: temporal.temporal, log: createLogger('test', 'silent'), rateLimitPerMinute: 1, metrics });
+    limited = createApp({ db, temporal: temporal.temporal, log: createLogger('test', 'silent'), ...testSecrets, rateLimitPerMinute: 1, metrics });
   });
 
   it.each([

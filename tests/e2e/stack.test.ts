@@ -6,6 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../prisma/client';
@@ -211,6 +212,18 @@ describe('the stack end to end', () => {
     await until('RETURNED', async () => (await db.order.findUniqueOrThrow({ where: { id: orderId } })).status === 'RETURNED');
     const again = await returnIt();
     expect(again.status).toBe(409);
+  });
+
+  it('development mode made its own secrets, readable by their owner only, and the API runs on them', async () => {
+    const file = e2e.config.SECRETS_FILE;
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const kept = await readFile(file, 'utf8');
+    expect(kept).toContain(`JWT_SECRET=${stack.secrets.JWT_SECRET}`);
+    expect(kept).toContain(`CARRIER_WEBHOOK_SECRET=${stack.secrets.CARRIER_WEBHOOK_SECRET}`);
+    expect(stack.secrets.JWT_SECRET).toMatch(/^[A-Za-z0-9_-]{43}$/); // 32 random bytes
+    // the token this stack issued verifies only under the key it made
+    const me = await fetch(`${stack.apiUrl}/api/v1/users/me`, { headers: { authorization: `Bearer ${customer.token}` } });
+    expect(me.status).toBe(200);
   });
 
   it('health says ready, and the books balance after everything above', async () => {

@@ -13,7 +13,6 @@ import fc from 'fast-check';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokens } from '../../api/auth/tokens';
-import { DEV_JWT_SECRET } from '../../platform/config';
 import { address, bootFaultStack, type Customer, type FaultStack, type Reply } from './support/fault-stack';
 
 let f: FaultStack;
@@ -30,7 +29,8 @@ let orderB: string;
 let aliceEmail: string;
 
 const NO_PRODUCT = 'prod_does_not_exist';
-const CARRIER_SECRET = 'dev-carrier-secret';
+/** the stack's webhook key (made by its development mode), set once it is up */
+let CARRIER_SECRET = '';
 const ISSUER = 'order-fulfilment';
 const AUDIENCE = 'order-fulfilment-api';
 const JSON_CT = { 'content-type': 'application/json' };
@@ -281,9 +281,11 @@ const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringi
 const nowS = () => Math.floor(Date.now() / 1000);
 const claims = (over: Record<string, unknown> = {}) => ({ sub: alice.id, role: 'CUSTOMER', iss: ISSUER, aud: AUDIENCE, iat: nowS(), exp: nowS() + 600, ...over });
 const drop = (o: Record<string, unknown>, key: string) => Object.fromEntries(Object.entries(o).filter(([k]) => k !== key));
-const sign = (payload: Record<string, unknown>, secret = DEV_JWT_SECRET, alg = 'HS256') =>
+const sign = (payload: Record<string, unknown>, secret = f.stack.secrets.JWT_SECRET, alg = 'HS256') =>
   new SignJWT(payload).setProtectedHeader({ alg, typ: 'JWT' }).sign(new TextEncoder().encode(secret));
 const FORGED_SECRET = 'an-attacker-guessed-this-secret-of-32+chars';
+/** the development default this project once published in its source */
+const PUBLISHED_JWT_SECRET = 'dev-only-jwt-secret-do-not-use-in-production-0000';
 
 /** Authorization header values that must all be refused (undefined = no header at all). */
 async function badAuthorizations(): Promise<[string, string | undefined][]> {
@@ -300,10 +302,11 @@ async function badAuthorizations(): Promise<[string, string | undefined][]> {
     ['not yet valid (nbf)', `Bearer ${await sign(claims({ nbf: nowS() + 3_600 }))}`],
     ['forged: another secret', `Bearer ${await sign(claims(), FORGED_SECRET)}`],
     ['forged admin: another secret', `Bearer ${await sign(claims({ role: 'ADMIN' }), FORGED_SECRET)}`],
+    ['forged admin: the once-published default secret', `Bearer ${await sign(claims({ role: 'ADMIN' }), PUBLISHED_JWT_SECRET)}`],
     ['alg none', `Bearer ${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims())}.`],
     ['alg NONE admin', `Bearer ${b64({ alg: 'NONE' })}.${b64(claims({ role: 'ADMIN' }))}.`],
     ['alg none with a real signature', `Bearer ${b64({ alg: 'none' })}.${b64(claims())}.${sig}`],
-    ['HS512 with the right secret', `Bearer ${await sign(claims(), DEV_JWT_SECRET, 'HS512')}`],
+    ['HS512 with the right secret', `Bearer ${await sign(claims(), f.stack.secrets.JWT_SECRET, 'HS512')}`],
     ['payload swapped to admin, signature kept', `Bearer ${head}.${b64(claims({ role: 'ADMIN' }))}.${sig}`],
     ['payload swapped to bob, signature kept', `Bearer ${head}.${b64(claims({ sub: bob.id }))}.${sig}`],
     ['wrong issuer', `Bearer ${await sign(claims({ iss: 'someone-else' }))}`],
@@ -365,9 +368,10 @@ beforeAll(async () => {
   // nothing may move in the background: the warehouse holds confirmed orders for an hour
   f = await bootFaultStack('bad-input', { FULFILMENT_HANDLING_MS: '3600000' });
   started = Date.now();
+  CARRIER_SECRET = f.stack.secrets.CARRIER_WEBHOOK_SECRET;
   [alice, bob, carol] = (await f.customers(3)) as [Customer, Customer, Customer];
   aliceEmail = (await f.db.user.findUniqueOrThrow({ where: { id: alice.id } })).email;
-  adminToken = (await createTokens({ secret: DEV_JWT_SECRET, ttlSeconds: 3_600 }).issue({ id: randomUUID(), role: 'ADMIN' })).accessToken;
+  adminToken = (await createTokens({ secret: f.stack.secrets.JWT_SECRET, ttlSeconds: 3_600 }).issue({ id: randomUUID(), role: 'ADMIN' })).accessToken;
   product = await f.product(1_000, 1_000);
   inactive = await f.product(10, 1_000);
   await f.db.product.update({ where: { id: inactive }, data: { active: false } });
@@ -440,7 +444,7 @@ describe('fault suite: bad input (real stack, over HTTP)', () => {
   });
 
   it("other customers' ids: bob can neither see, stream, cancel, return nor take over alice's order, nor touch her cart", async () => {
-    const ghost = (await createTokens({ secret: DEV_JWT_SECRET, ttlSeconds: 600 }).issue({ id: randomUUID(), role: 'CUSTOMER' })).accessToken;
+    const ghost = (await createTokens({ secret: f.stack.secrets.JWT_SECRET, ttlSeconds: 600 }).issue({ id: randomUUID(), role: 'CUSTOMER' })).accessToken;
     const shipment = await f.db.shipment.findFirst({ where: { orderId: orderA } });
     await runTable([
       { name: 'bob reads A', method: 'GET', path: `/api/v1/orders/${orderA}`, token: bob.token, status: 404, code: 'ORDER_NOT_FOUND' },
@@ -991,7 +995,7 @@ describe('fault suite: bad input (real stack, over HTTP)', () => {
       fc.tuple(fc.nat(n - 1), fc.oneof(jwt, junk, badlySigned)),
       async ([i, auth]) => {
         const authorization =
-          typeof auth === 'string' ? auth : `Bearer ${await sign(Object.fromEntries(Object.entries(claims(auth.over)).filter(([, v]) => v !== undefined)), DEV_JWT_SECRET, auth.alg)}`;
+          typeof auth === 'string' ? auth : `Bearer ${await sign(Object.fromEntries(Object.entries(claims(auth.over)).filter(([, v]) => v !== undefined)), f.stack.secrets.JWT_SECRET, auth.alg)}`;
         const accidentallyValid = auth === `Bearer ${alice.token}`;
         if (accidentallyValid || (typeof auth !== 'string' && auth.alg === 'HS256' && Object.keys(auth.over).length === 0)) return;
         const req = gated()[i]!;

@@ -15,6 +15,7 @@ import { createLogger, maskCardNumbers, resolveLogFormat } from '../../platform/
 import type { Db } from '../../prisma/client';
 import { logFields } from '../../workers/observability';
 import { parsePrometheus, promqlMetricNames, total } from '../support/prometheus';
+import { testSecrets } from '../support/test-secrets';
 
 function capture() {
   const lines: string[] = [];
@@ -85,7 +86,7 @@ describe('worker log fields', () => {
 describe('API metrics', () => {
   it('count requests by method, route pattern and status; /metrics serves them', async () => {
     const metrics = createApiMetrics();
-    const app = createApp({ db: {} as Db, temporal: {} as Client, log: createLogger('test', 'silent'), metrics });
+    const app = createApp({ db: {} as Db, temporal: {} as Client, log: createLogger('test', 'silent'), ...testSecrets, metrics });
     expect((await app.request('/health/live')).status).toBe(200);
     expect((await app.request('/api/v1/orders/7d1c0c5e-6c4a-4f1e-9a55-1f0e5a3c2b10')).status).toBe(401);
     expect((await app.request('/nope/123')).status).toBe(404);

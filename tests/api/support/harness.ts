@@ -3,7 +3,7 @@ import { SignJWT } from 'jose';
 import { expect } from 'vitest';
 import { createApp, type AppDeps } from '../../../api/app';
 import { ensureAdmin } from '../../../api/auth/admin-bootstrap';
-import { DEV_JWT_SECRET } from '../../../platform/config';
+import { TEST_JWT_SECRET, testSecrets } from '../../support/test-secrets';
 import { createLogger } from '../../../platform/logger';
 import { lazyTemporalConnection } from '../../../platform/temporal-connection';
 import type { Db } from '../../../prisma/client';
@@ -73,8 +73,9 @@ export function temporalClientAt(address: string): { temporal: Client; close: ()
   return { temporal: new Client({ connection }), close };
 }
 
-export const testApp = (deps: Omit<AppDeps, 'log'> & Partial<Pick<AppDeps, 'log'>>) =>
-  createApp({ log: createLogger('test', 'silent'), rateLimitPerMinute: 0, ...deps });
+/** An in-process app; its secrets are the fixed test ones unless given. */
+export const testApp = (deps: Omit<AppDeps, 'log' | 'jwtSecret' | 'carrierWebhookSecret'> & Partial<Pick<AppDeps, 'log' | 'jwtSecret' | 'carrierWebhookSecret'>>) =>
+  createApp({ log: createLogger('test', 'silent'), rateLimitPerMinute: 0, ...testSecrets, ...deps });
 
 let n = 0;
 /** Registers and logs in a fresh customer; returns their id and token. */
@@ -97,8 +98,8 @@ export async function newAdmin(api: ApiClient, db: Db): Promise<{ token: string 
   return { token: login.body.accessToken };
 }
 
-/** A token signed with the dev secret but with claims of the test's choosing. */
-export async function forgeToken(claims: { sub?: string; role?: string; expSecondsFromNow?: number }, secret = DEV_JWT_SECRET, alg = 'HS256') {
+/** A token signed with the test app's secret but with claims of the test's choosing. */
+export async function forgeToken(claims: { sub?: string; role?: string; expSecondsFromNow?: number }, secret = TEST_JWT_SECRET, alg = 'HS256') {
   const jwt = new SignJWT({ role: claims.role ?? 'CUSTOMER' })
     .setProtectedHeader({ alg })
     .setIssuer('order-fulfilment')

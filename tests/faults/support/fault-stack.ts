@@ -10,7 +10,6 @@ import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createTokens } from '../../../api/auth/tokens';
-import { DEV_JWT_SECRET } from '../../../platform/config';
 import { createDb, type Db } from '../../../prisma/client';
 import { startStack, type Stack } from '../../../scripts/stack';
 import { assertBooksBalance, initialStock } from '../../support/books';
@@ -71,7 +70,7 @@ export async function bootFaultStack(name: string, env: NodeJS.ProcessEnv = {}):
   console.log(`[faults:${name}] stack up; its log: ${logFile}`);
   const db = createDb(stack.databaseUrl, { poolSize: 4 });
   const initial = await initialStock(db);
-  const tokens = createTokens({ secret: DEV_JWT_SECRET, ttlSeconds: 3600 });
+  const tokens = createTokens({ secret: stack.secrets.JWT_SECRET, ttlSeconds: 3600 });
   let customerSeq = 0;
 
   const api: FaultStack['api'] = async (method, route, opts = {}) => {
