@@ -41,6 +41,14 @@ const statusFor: Record<ApiErrorCode, ContentfulStatusCode> = {
   CART_CURRENCY_MISMATCH: 422,
   CART_EMPTY: 422,
   IDEMPOTENCY_KEY_REUSED: 422,
+  RETURN_NOT_REQUESTED: 409,
+  PAYLOAD_UNDECODABLE: 400,
+  ORDER_ID_REUSED: 422,
+  SHIPMENT_NOT_IN_TRANSIT: 409,
+  FULFILMENT_ENDED: 409,
+  CARRIER_DELIVERY_REPLAYED: 409,
+  CARRIER_EVENT_LIMIT_REACHED: 409,
+  WRONG_PASSWORD: 422,
 };
 
 export const httpStatus = (code: string): ContentfulStatusCode => statusFor[code as ApiErrorCode] ?? 500;
@@ -104,7 +112,10 @@ export function isUnavailable(err: unknown): boolean {
 }
 
 export function onError(err: Error, c: Context) {
-  if (err instanceof ApiError) return errorResponse(c, err.code, err.message, err.details);
+  if (err instanceof ApiError) {
+    if (err.code === ErrorCodes.DEPENDENCY_UNAVAILABLE) c.header('Retry-After', '5');
+    return errorResponse(c, err.code, err.message, err.details);
+  }
   if (err instanceof HTTPException) {
     if (err.status === 400 && /json/i.test(err.message)) return errorResponse(c, ErrorCodes.INVALID_JSON, 'request body is not valid JSON');
     if (err.status === 413) return errorResponse(c, ErrorCodes.PAYLOAD_TOO_LARGE, 'request body is too large');
