@@ -42,6 +42,8 @@ export interface PlaceOrderInput {
    * state transitions per order), task-queue = as activities on the orders task queue.
    */
   orderWrites?: OrderWrites;
+  /** hash of the POST /api/v1/orders body that placed it, kept on the order: the same orderId with another body is refused */
+  requestHash?: string;
 }
 
 export type OrderWrites = 'local' | 'task-queue';

@@ -272,8 +272,18 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
   const compensations: RegisteredCompensation[] = [];
   const chargeIdempotencyKey = chargeKey(workflowId);
 
+  // The order row is stamped with the saga chain that placed it (its first run
+  // id, which retries and resets keep); a row another saga placed is refused
+  // with ORDER_ALREADY_EXISTS, and this saga then ends without touching it.
+  // Not cancellable once begun: whether the row is ours must be known.
+  const stampedPlacement = patched('order-placed-by-run');
   const runSteps = async () => {
-    await orderWrites.createOrder(input);
+    if (stampedPlacement) {
+      const placement = { placedByRun: workflowInfo().firstExecutionRunId || workflowInfo().runId };
+      await CancellationScope.nonCancellable(() => orderWrites.createOrder(input, placement));
+    } else {
+      await orderWrites.createOrder(input);
+    }
     step('ORDER_CREATED');
 
     const ttlMs = input.reservationTtlMs ?? DEFAULT_RESERVATION_TTL_MS;
@@ -356,6 +366,15 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
   } catch (err) {
     failing = true;
     outcome = classify(err, cancelReason);
+    if (stampedPlacement && outcome.code === ErrorCodes.ORDER_ALREADY_EXISTS && state.completedSteps.length === 0) {
+      // Another saga's order (an id reused after Temporal forgot that run): its
+      // rows, stock and money are not this saga's to write, compensate or notify.
+      state.status = 'FAILED';
+      state.failure = { code: outcome.code, message: outcome.message };
+      count('failed');
+      log.warn('order id already placed by another saga; ending without effects', { orderId: input.orderId });
+      return state;
+    }
     // A confirmed order cannot become FAILED (domain/order-status.ts): whatever
     // stops its fulfilment (say planShipments finds a product gone) cancels it,
     // with the same compensations and a refund; the failure still says why.

@@ -1,8 +1,14 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Db } from '../../prisma/client';
+import { ErrorCodes } from '../../domain/errors';
+import { Prisma, type Db } from '../../prisma/client';
 import type { OrderState, PlaceOrderInput, TimelineEvent } from '../../domain/order';
 import { canTransition, type OrderStatus } from '../../domain/order-status';
 import { orderWorkflowId } from '../../temporal-config/workflow-ids';
+
+/** Which saga places an order: the workflow chain's first run id (kept across retries, resets and continue-as-new). */
+export interface OrderPlacement {
+  placedByRun: string;
+}
 
 export interface RecordOrderStatusInput {
   orderId: string;
@@ -25,6 +31,7 @@ export const newOrderRow = (input: PlaceOrderInput, placedAt: Date) => ({
   currency: input.currency,
   totalAmount: input.totalAmount,
   shippingAddress: input.shippingAddress as object,
+  requestHash: input.requestHash ?? null,
   items: {
     create: input.items.map((i) => ({
       productId: i.productId,
@@ -41,12 +48,36 @@ export const newOrderRow = (input: PlaceOrderInput, placedAt: Date) => ({
 
 export function createOrdersActivities(db: Db) {
   return {
-    async createOrder(input: PlaceOrderInput): Promise<void> {
-      const exists = await db.order.findUnique({ where: { id: input.orderId }, select: { id: true } });
-      if (exists) return;
-      await db.order.create({
-        data: newOrderRow(input, new Date()),
-      });
+    /**
+     * Creates the order row, stamped with the saga that places it. `placement`
+     * is absent only in runs scheduled before the stamp existed (they keep the
+     * old create-once behaviour). With it, a row placed by another saga is never
+     * taken over: after Temporal's retention forgot the old run, a new saga for
+     * the same id would otherwise reuse its reservations and charge and then
+     * compensate them (refund a delivered order, put sold stock back).
+     */
+    async createOrder(input: PlaceOrderInput, placement?: OrderPlacement): Promise<void> {
+      if (!placement) {
+        const exists = await db.order.findUnique({ where: { id: input.orderId }, select: { id: true } });
+        if (exists) return;
+        await db.order.create({ data: newOrderRow(input, new Date()) });
+        return;
+      }
+      try {
+        await db.order.create({
+          data: { ...newOrderRow(input, new Date()), placedByRun: placement.placedByRun },
+        });
+      } catch (err) {
+        if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002')) throw err;
+        const row = await db.order.findUnique({ where: { id: input.orderId }, select: { placedByRun: true } });
+        // a retry of this saga's own create (the first attempt's answer was lost)
+        if (row?.placedByRun === placement.placedByRun) return;
+        throw ApplicationFailure.create({
+          type: ErrorCodes.ORDER_ALREADY_EXISTS,
+          message: `order ${input.orderId} was placed by another saga; this one ends without touching it`,
+          nonRetryable: true,
+        });
+      }
     },
 
     async recordOrderStatus(input: RecordOrderStatusInput): Promise<void> {

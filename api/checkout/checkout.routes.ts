@@ -15,7 +15,8 @@ export const checkout = createRoute({
   description:
     'Idempotent per Idempotency-Key: a repeat with the same key and body gets the same answer (waiting for the ' +
     'same order if it is still being decided) and never places or charges a second order; the same key with ' +
-    'another body is 422 IDEMPOTENCY_KEY_REUSED. The cart is emptied once the order is CONFIRMED.',
+    'another body is 422 IDEMPOTENCY_KEY_REUSED. A key is kept for 24 hours; after that it starts a new checkout. ' +
+    'The cart is emptied once the order is CONFIRMED.',
   request: {
     headers: z.object({
       'idempotency-key': text(1, 255).openapi({ param: { name: 'idempotency-key', in: 'header' }, example: 'c0ffee-checkout-1' }),

@@ -32,22 +32,47 @@ export function hashBody(body: unknown): string {
   return createHash('sha256').update(JSON.stringify(canonical(body))).digest('hex');
 }
 
-type Row = { id: string; requestHash: string; orderId: string; responseStatus: number | null; responseBody: Prisma.JsonValue };
+/**
+ * How long a checkout's Idempotency-Key is replayed (Stripe keeps its keys
+ * 24 h). Past it the key is a new request, and its row, which may hold the
+ * frozen order input with the payment token and the shipping address, is deleted.
+ */
+export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60_000;
+/** How often one API process deletes every expired row (at the next checkout). */
+const SWEEP_EVERY_MS = 10 * 60_000;
+
+type Row = { id: string; requestHash: string; orderId: string; responseStatus: number | null; responseBody: Prisma.JsonValue; createdAt: Date };
 
 const toClaim = (row: Row): Claim =>
   row.responseStatus === null
     ? { id: row.id, requestHash: row.requestHash, orderId: row.orderId, input: (row.responseBody as { input?: PlaceOrderInput } | null)?.input }
     : { id: row.id, requestHash: row.requestHash, orderId: row.orderId, answer: { status: row.responseStatus, body: row.responseBody } };
 
+const expired = (row: Row) => row.createdAt.getTime() <= Date.now() - IDEMPOTENCY_KEY_TTL_MS;
+
 export function createIdempotencyStore(db: Db) {
+  let sweptAt = 0;
   return {
+    /** The key's live row; an expired one is deleted and the key is free again. */
     async find(customerId: string, key: string): Promise<Claim | undefined> {
       const row = await db.checkoutRequest.findUnique({ where: { customerId_idempotencyKey: { customerId, idempotencyKey: key } } });
+      if (row && expired(row)) {
+        await db.checkoutRequest.deleteMany({ where: { id: row.id, createdAt: row.createdAt } });
+        return undefined;
+      }
       return row ? toClaim(row) : undefined;
+    },
+
+    /** Deletes every expired row, so none keeps a payment token or an address past the TTL (also keys never used again). */
+    async sweep(): Promise<number> {
+      sweptAt = Date.now();
+      const { count } = await db.checkoutRequest.deleteMany({ where: { createdAt: { lte: new Date(Date.now() - IDEMPOTENCY_KEY_TTL_MS) } } });
+      return count;
     },
 
     /** The first request claims the key; a racing one gets the winner's row (the unique index decides). */
     async claim(customerId: string, key: string, requestHash: string, input: PlaceOrderInput): Promise<Claim> {
+      if (Date.now() - sweptAt >= SWEEP_EVERY_MS) await this.sweep();
       try {
         const row = await db.checkoutRequest.create({
           data: { customerId, idempotencyKey: key, requestHash, orderId: input.orderId, responseBody: { input } as unknown as Prisma.InputJsonValue },
@@ -73,8 +98,10 @@ export function createIdempotencyStore(db: Db) {
         });
         if (won.count === 1 && emptyCart?.length) await tx.cartItem.deleteMany({ where: { customerId, productId: { in: emptyCart } } });
       });
-      const row = await db.checkoutRequest.findUniqueOrThrow({ where: { id: claim.id } });
-      return { status: row.responseStatus!, body: row.responseBody };
+      const row = await db.checkoutRequest.findUnique({ where: { id: claim.id } });
+      // swept meanwhile (an outcome that took longer than the TTL): this answer is still the answer
+      if (!row || row.responseStatus === null) return answer;
+      return { status: row.responseStatus, body: row.responseBody };
     },
   };
 }

@@ -3,47 +3,97 @@ import type { RouteHandler } from '@hono/zod-openapi';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorCodes } from '../../domain/errors';
+import type { OrderState } from '../../domain/order';
 import { isCancellable } from '../../domain/order-status';
 import { orderWorkflowId } from '../../temporal-config/workflow-ids';
 import { requestCancelUpdate } from '../../workflows/messages';
-import { ApiError, errorResponse } from '../errors';
+import { ApiError, errorResponse, isUnavailable } from '../errors';
+import { hashBody } from '../checkout/idempotency';
 import type { AppEnv } from '../types';
 import type * as routes from './orders.routes';
 import { findOwnedOrder, listOrders, loadOrder } from './orders.repo';
-import { placeOrderAndWait, priceLines, type OrderDeps } from './place-order';
+import { awaitOutcome, placeOrderAndWait, priceLines, timeout, type OrderDeps } from './place-order';
 
 export function createOrderHandlers(deps: OrderDeps) {
   const { db } = deps;
+
+  const ORDER_ID_REUSED = () =>
+    new ApiError(ErrorCodes.ORDER_ID_REUSED, 'this orderId already names another order; choose a new orderId for a new order');
+
+  /** The order already stored under a client-chosen id, if any: the same request (customer and body) or a 422. */
+  const storedOrder = async (orderId: string, customerId: string, requestHash: string) => {
+    const row = await db.order.findUnique({
+      where: { id: orderId },
+      select: { customerId: true, requestHash: true, status: true, totalAmount: true, currency: true, failureCode: true, failureReason: true },
+    });
+    if (row && (row.customerId !== customerId || row.requestHash !== requestHash)) throw ORDER_ID_REUSED();
+    return row ?? undefined;
+  };
+  type StoredOrder = NonNullable<Awaited<ReturnType<typeof storedOrder>>>;
 
   const placeOrder: RouteHandler<typeof routes.placeOrder, AppEnv> = async (c) => {
     const user = c.get('user')!;
     const req = c.req.valid('json');
     const orderId = req.orderId ?? randomUUID();
-    if (req.orderId) {
-      // a client-chosen id must not let one customer join another's saga
-      const taken = await db.order.findUnique({ where: { id: orderId }, select: { customerId: true } });
-      if (taken && taken.customerId !== user.id) throw new ApiError(ErrorCodes.ORDER_ALREADY_EXISTS, 'this orderId is taken; choose another');
-    }
-    const priced = await priceLines(db, req.items);
-    const input = {
-      orderId,
-      customerId: user.id,
-      ...priced,
-      shippingAddress: req.shippingAddress,
-      paymentMethod: req.paymentMethod,
-      reservationTtlMs: deps.reservationTtlMs,
-      ...(deps.orderWrites ? { orderWrites: deps.orderWrites } : {}),
-      ...(deps.fulfilment ? { fulfilment: deps.fulfilment } : {}),
-    };
-    const state = deps.directCheckout ? await deps.directCheckout(input) : await placeOrderAndWait(deps, input);
-    const base = { orderId, total: { amount: input.totalAmount, currency: input.currency } };
     const location = `/api/v1/orders/${orderId}`;
-    c.header('Location', location);
-    if (state === 'pending' || (state.status === 'PENDING' && !state.failure)) {
-      return c.json({ ...base, status: 'PENDING' as const, location }, 202);
+    const requestHash = hashBody(req);
+
+    const answer = (total: { amount: number; currency: string }, state: OrderState | 'pending') => {
+      c.header('Location', location);
+      if (state === 'pending' || (state.status === 'PENDING' && !state.failure)) {
+        return c.json({ orderId, total, status: 'PENDING' as const, location }, 202);
+      }
+      if (state.failure) return errorResponse(c, state.failure.code, state.failure.message, { orderId, ...state.failure.details }) as never;
+      return c.json({ orderId, total, status: state.status }, 201);
+    };
+    /** A repeat is answered from the database, the order's one record, and never starts a saga. */
+    const repeat = async (row: StoredOrder) => {
+      const total = { amount: row.totalAmount, currency: row.currency };
+      if (row.status === 'PENDING') {
+        // its saga is still deciding: wait for it as the first request did (bounded), without starting anything
+        // (a run that refused the id, ORDER_ALREADY_EXISTS, says nothing about this order)
+        const outcome = awaitOutcome(deps.temporal, orderId).then(
+          (state) => (state.failure?.code === ErrorCodes.ORDER_ALREADY_EXISTS ? ('pending' as const) : state),
+          () => 'pending' as const,
+        );
+        return answer(total, await Promise.race([outcome, timeout(deps.outcomeWaitMs, 'pending' as const)]));
+      }
+      const failure = row.failureCode ? { code: row.failureCode, message: row.failureReason ?? row.failureCode } : undefined;
+      return answer(total, { orderId, status: row.status, completedSteps: [], compensations: [], timestamps: {}, ...(failure ? { failure } : {}) });
+    };
+
+    try {
+      // The database, not Temporal's retention, decides whether this id was placed before.
+      const stored = req.orderId ? await storedOrder(orderId, user.id, requestHash) : undefined;
+      if (stored) return await repeat(stored);
+      const priced = await priceLines(db, req.items);
+      const input = {
+        orderId,
+        customerId: user.id,
+        ...priced,
+        shippingAddress: req.shippingAddress,
+        paymentMethod: req.paymentMethod,
+        reservationTtlMs: deps.reservationTtlMs,
+        requestHash,
+        ...(deps.orderWrites ? { orderWrites: deps.orderWrites } : {}),
+        ...(deps.fulfilment ? { fulfilment: deps.fulfilment } : {}),
+      };
+      const state = deps.directCheckout ? await deps.directCheckout(input) : await placeOrderAndWait(deps, input);
+      if (req.orderId) {
+        // Two first requests racing with one id join one saga: only the one whose order it is gets its outcome.
+        const placed = await storedOrder(orderId, user.id, requestHash);
+        if (placed && state !== 'pending' && state.failure?.code === ErrorCodes.ORDER_ALREADY_EXISTS) return await repeat(placed);
+        if (placed) return answer({ amount: placed.totalAmount, currency: placed.currency }, state);
+      }
+      return answer({ amount: input.totalAmount, currency: input.currency }, state);
+    } catch (err) {
+      // a 503 asks the client to retry with the same orderId: when the server chose it, this is where the client learns it
+      if (isUnavailable(err) || (err instanceof ApiError && err.code === ErrorCodes.DEPENDENCY_UNAVAILABLE)) {
+        const message = err instanceof ApiError ? err.message : 'a dependency is unavailable; retry with the same orderId';
+        throw new ApiError(ErrorCodes.DEPENDENCY_UNAVAILABLE, message, { orderId });
+      }
+      throw err;
     }
-    if (state.failure) return errorResponse(c, state.failure.code, state.failure.message, { orderId, ...state.failure.details }) as never;
-    return c.json({ ...base, status: state.status }, 201);
   };
 
   const list: RouteHandler<typeof routes.listOrders, AppEnv> = async (c) => {

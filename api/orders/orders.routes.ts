@@ -24,6 +24,10 @@ export const placeOrder = createRoute({
   path: '/api/v1/orders',
   tags: ['orders'],
   summary: 'Place an order directly (without the cart); answers when the payment outcome is known',
+  description:
+    'Idempotent per orderId: a repeat with the same orderId and body from the same customer places nothing and gets the ' +
+    "order's stored state (201 with its status, 202 while PENDING, or its failure); the same orderId with another body, or " +
+    "another customer's orderId, is 422 ORDER_ID_REUSED and changes nothing. A 503 carries details.orderId: retry with it.",
   request: { body: { required: true, content: json(OrderRequestSchema) } },
   responses: {
     201: { description: 'confirmed', content: json(OrderOutcomeSchema) },

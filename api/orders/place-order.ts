@@ -8,7 +8,7 @@ import { TaskQueues } from '../../temporal-config/task-queues';
 import { orderWorkflowId } from '../../temporal-config/workflow-ids';
 import { awaitOutcomeUpdate, getStatusQuery } from '../../workflows/messages';
 import type { placeOrder } from '../../workflows/place-order';
-import { ApiError } from '../errors';
+import { ApiError, isUnavailable } from '../errors';
 import type { DirectCheckout } from './direct-checkout';
 
 export interface OrderDeps {
@@ -68,7 +68,7 @@ export async function priceLines(
 }
 
 const START_TIMEOUT_MS = 5_000;
-const timeout = <T>(ms: number, value: T) => new Promise<T>((resolve) => setTimeout(resolve, ms, value).unref());
+export const timeout = <T>(ms: number, value: T) => new Promise<T>((resolve) => setTimeout(resolve, ms, value).unref());
 
 /**
  * Starts the PlaceOrder saga and waits (bounded) for the payment outcome.
@@ -109,10 +109,15 @@ export async function placeOrderAndWait(deps: OrderDeps, input: PlaceOrderInput)
   // 202 promises the order exists: never answer it before Temporal has
   // durably started the saga. If it cannot, the caller gets a 503 and may
   // retry with the same orderId safely.
-  const run = await Promise.race([started, timeout(START_TIMEOUT_MS, 'timeout' as const)]);
-  if (run === 'timeout') {
-    throw new ApiError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'the order service (Temporal) did not accept the order in time; retry with the same orderId');
-  }
+  // The 503 carries the orderId: when the server chose it, the client learns it only here.
+  const unavailable = () =>
+    new ApiError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'the order service (Temporal) did not accept the order in time; retry with the same orderId', {
+      orderId: input.orderId,
+    });
+  const run = await Promise.race([started, timeout(START_TIMEOUT_MS, 'timeout' as const)]).catch((err: unknown) => {
+    throw isUnavailable(err) ? unavailable() : err;
+  });
+  if (run === 'timeout') throw unavailable();
   const outcome = run === 'finished' ? deps.temporal.workflow.getHandle(workflowId).query(getStatusQuery) : awaitOutcome(deps.temporal, input.orderId);
   outcome.catch(() => undefined); // the caller may stop listening after 'pending'
   return Promise.race([outcome, timeout(Math.max(0, deadline - Date.now()), 'pending' as const)]);

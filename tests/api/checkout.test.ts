@@ -197,7 +197,7 @@ describe('POST /checkout', () => {
 });
 
 describe('orders of a real saga', () => {
-  it('POST /orders places directly for the token bearer; someone else may not reuse its orderId', async () => {
+  it('POST /orders places directly for the token bearer; someone else may not reuse its orderId (422 ORDER_ID_REUSED)', async () => {
     const jo = await newCustomer(api, 'jo');
     const orderId = randomUUID();
     const body = { orderId, items: [{ productId: 'prod_mug', quantity: 1 }], shippingAddress: address, paymentMethod: { token: TestTokens.success } };
@@ -210,7 +210,7 @@ describe('orders of a real saga', () => {
     expect(list.body.items.map((o: { id: string }) => o.id)).toEqual([orderId]);
 
     const kim = await newCustomer(api, 'kim');
-    expectError(await api.call('POST', '/api/v1/orders', { token: kim.token, body }), 409, 'ORDER_ALREADY_EXISTS');
+    expectError(await api.call('POST', '/api/v1/orders', { token: kim.token, body }), 422, 'ORDER_ID_REUSED');
     expectError(await api.call('POST', '/api/v1/orders', { body }), 401, 'UNAUTHENTICATED');
   });
 
