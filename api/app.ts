@@ -13,6 +13,7 @@ import { registerAuthRoutes } from './auth';
 import { identify, requireAdmin, requireAuth } from './auth/middleware';
 import { createTokens } from './auth/tokens';
 import { registerCartRoutes } from './cart';
+import { registerCarrierWebhook } from './carrier-webhook';
 import { registerCatalogRoutes } from './catalog';
 import { registerCheckoutRoutes } from './checkout';
 import { registerDocsPage } from './docs-page';
@@ -160,12 +161,13 @@ export function createApp(deps: AppDeps) {
   registerFulfilmentRoutes(app, {
     db: deps.db,
     temporal: deps.temporal,
-    carrierSecret: deps.carrierWebhookSecret,
     ownerCheck: (c, customerId) => {
       const user = c.get('user');
       return !!user && (user.role === 'ADMIN' || user.id === customerId);
     },
   });
+
+  registerCarrierWebhook(app, { db: deps.db, temporal: deps.temporal, secret: deps.carrierWebhookSecret });
 
   registerDocsPage(app);
   registerDocument(app); // last: completes each route's entry from the middleware registered above

@@ -1,11 +1,10 @@
-import { timingSafeEqual } from 'node:crypto';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorCodes } from '../domain/errors';
 import type { Db } from '../prisma/client';
 import { orderWorkflowId } from '../temporal-config/workflow-ids';
-import { markDeliveredSignal, requestReturnUpdate } from '../workflows/messages';
+import { requestReturnUpdate } from '../workflows/messages';
 import { errorResponse } from './errors';
 import { error, errors } from './openapi';
 import { text } from './schemas';
@@ -14,30 +13,9 @@ import type { AppEnv } from './types';
 export interface FulfilmentDeps {
   db: Db;
   temporal: Client;
-  carrierSecret: string;
   /** resolves the caller's customer id, or undefined when the order is not theirs to see */
   ownerCheck?: (c: Parameters<Parameters<OpenAPIHono<AppEnv>['openapi']>[1]>[0], customerId: string) => boolean;
 }
-
-const webhookRoute = createRoute({
-  method: 'post',
-  path: '/api/v1/webhooks/carrier',
-  tags: ['fulfilment'],
-  summary: 'Carrier tracking events (shared secret in X-Carrier-Secret)',
-  request: {
-    headers: z.object({ 'x-carrier-secret': z.string().min(1) }),
-    body: {
-      required: true,
-      content: { 'application/json': { schema: z.object({ trackingNumber: text(4, 40), event: z.literal('delivered') }) } },
-    },
-  },
-  responses: {
-    202: { description: 'recorded', content: { 'application/json': { schema: z.object({ orderId: z.string().uuid(), trackingNumber: z.string() }) } } },
-    ...errors(),
-    401: error(401, 'UNAUTHENTICATED: wrong X-Carrier-Secret'),
-    404: error(404, 'NOT_FOUND: unknown tracking number'),
-  },
-});
 
 const returnRoute = createRoute({
   method: 'post',
@@ -56,24 +34,7 @@ const returnRoute = createRoute({
   },
 });
 
-/** Compares bytes: a header may carry non-ASCII characters, so equal lengths in characters need not be equal in bytes. */
-const sameSecret = (a: string, b: string) => {
-  const [x, y] = [Buffer.from(a), Buffer.from(b)];
-  return x.length === y.length && timingSafeEqual(x, y);
-};
-
 export function registerFulfilmentRoutes(app: OpenAPIHono<AppEnv>, deps: FulfilmentDeps): void {
-  app.openapi(webhookRoute, async (c) => {
-    if (!sameSecret(c.req.valid('header')['x-carrier-secret'], deps.carrierSecret)) {
-      return errorResponse(c, ErrorCodes.UNAUTHENTICATED, 'wrong carrier secret') as never;
-    }
-    const { trackingNumber } = c.req.valid('json');
-    const shipment = await deps.db.shipment.findUnique({ where: { trackingNumber }, select: { orderId: true } });
-    if (!shipment) return errorResponse(c, ErrorCodes.NOT_FOUND, `unknown tracking number ${trackingNumber}`) as never;
-    await deps.temporal.workflow.getHandle(orderWorkflowId(shipment.orderId)).signal(markDeliveredSignal, trackingNumber);
-    return c.json({ orderId: shipment.orderId, trackingNumber }, 202);
-  });
-
   app.openapi(returnRoute, async (c) => {
     const { id } = c.req.valid('param');
     const reason = ((await c.req.json().catch(() => ({}))) as { reason?: string })?.reason ?? 'returned by customer';

@@ -18,7 +18,7 @@ export const REDACTED_KEYS = [
   'authorization',
   'cookie',
   'set-cookie',
-  'x-carrier-secret',
+  'x-carrier-signature',
   'secret',
   'jwtSecret',
   'JWT_SECRET',

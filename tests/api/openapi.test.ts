@@ -6,7 +6,9 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../prisma/client';
+import { carrierSignatureHeaders } from '../../api/carrier-signature';
 import { freshDatabase } from '../support/db';
+import { TEST_CARRIER_WEBHOOK_SECRET } from '../support/test-secrets';
 import { Contract } from './support/contract';
 import { apiClient, newAdmin, newCustomer, testApp, unreachableTemporal, type App } from './support/harness';
 
@@ -100,10 +102,17 @@ describe('/openapi.json', () => {
   it('bearer security: declared as a scheme, required exactly where a token is', () => {
     expect(doc.components.securitySchemes.bearerAuth).toEqual(expect.objectContaining({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }));
     const needsToken = (key: string) => /\/(cart|checkout|orders|admin|users\/me)\b/.test(key);
+    const bearer = (op: Operation) => !!op.security?.some((s) => 'bearerAuth' in (s as object));
     for (const { key, op } of operations()) {
-      expect(!!op.security, key).toBe(needsToken(key));
+      expect(bearer(op), key).toBe(needsToken(key));
       if (needsToken(key)) expect(op.responses['401'], `${key} documents 401`).toBeDefined();
     }
+  });
+
+  it('the carrier webhook declares its signature header as its security, and nothing else does', () => {
+    expect(doc.components.securitySchemes.carrierSignature).toEqual(expect.objectContaining({ type: 'apiKey', in: 'header', name: 'X-Carrier-Signature' }));
+    const signed = operations().filter(({ op }) => op.security?.some((s) => 'carrierSignature' in (s as object)));
+    expect(signed.map((o) => o.key)).toEqual(['POST /api/v1/webhooks/carrier']);
   });
 
   it('errors share one schema; every API route documents 429, 503 and a default', () => {
@@ -141,8 +150,8 @@ describe('the document lists what the middleware answers', () => {
     for (const { key, method, path, op } of operations()) {
       const url = path.replace(/\{[^}]+\}/g, ID);
       const produced = new Map<number, string>();
-      const probe = async (name: string, target: App, init: { path?: string; token?: string; body?: string; type?: string } = {}) => {
-        const headers: Record<string, string> = {};
+      const probe = async (name: string, target: App, init: { path?: string; token?: string; body?: string; type?: string; headers?: Record<string, string> } = {}) => {
+        const headers: Record<string, string> = { ...init.headers };
         if (init.token) headers.authorization = `Bearer ${init.token}`;
         if (init.type) headers['content-type'] = init.type;
         // as over HTTP: in-process requests carry no content-length of their own
@@ -164,6 +173,8 @@ describe('the document lists what the middleware answers', () => {
         path: `${path.replace(/\{[^}]+\}/g, 'x'.repeat(101))}?limit=0`,
         token: admin,
         ...(hasBody ? { body: '{', type: 'application/json' } : {}),
+        // authenticated as the route wants, like the admin token above: a carrier signs its (broken) body
+        ...(op.security?.some((s) => 'carrierSignature' in (s as object)) ? { headers: carrierSignatureHeaders(TEST_CARRIER_WEBHOOK_SECRET, '{') } : {}),
       });
       if (hasBody) {
         await probe('body over the limit', app, { body: big, type: 'application/json' });

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { carrierSignatureHeaders } from '../../api/carrier-signature';
 import type { Db } from '../../prisma/client';
 import type { Stack } from '../../scripts/stack';
 import { assertBooksBalance, initialStock } from '../support/books';
@@ -196,15 +197,15 @@ describe('the stack end to end', () => {
       return o.status === 'SHIPPED' ? o : undefined;
     });
     expect(order.shipments).toMatchObject([{ status: 'HANDED_TO_CARRIER' }]);
-    const webhook = (secret: string, trackingNumber: string) =>
-      fetch(`${stack.apiUrl}/api/v1/webhooks/carrier`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-carrier-secret': secret },
-        body: JSON.stringify({ trackingNumber, event: 'delivered' }),
-      });
-    expect((await webhook('not-the-secret', order.shipments[0]!.trackingNumber)).status).toBe(401);
-    expect((await webhook('dev-carrier-secret', 'ZZ000000000000')).status).toBe(404);
-    expect((await webhook('dev-carrier-secret', order.shipments[0]!.trackingNumber)).status).toBe(202);
+    // signed as a carrier signs: HMAC-SHA256 over "<timestamp>.<raw body>" with the stack's key
+    const webhook = (key: string, trackingNumber: string) => {
+      const body = JSON.stringify({ trackingNumber, event: 'delivered' });
+      return fetch(`${stack.apiUrl}/api/v1/webhooks/carrier`, { method: 'POST', headers: { 'content-type': 'application/json', ...carrierSignatureHeaders(key, body) }, body });
+    };
+    const key = stack.secrets.CARRIER_WEBHOOK_SECRET;
+    expect((await webhook('not-the-key-not-the-key-not-the-key', order.shipments[0]!.trackingNumber)).status).toBe(401);
+    expect((await webhook(key, 'ZZ000000000000')).status).toBe(404);
+    expect((await webhook(key, order.shipments[0]!.trackingNumber)).status).toBe(202);
     await until('DELIVERED', async () => (await db.order.findUniqueOrThrow({ where: { id: orderId } })).status === 'DELIVERED');
 
     const accepted = await returnIt();

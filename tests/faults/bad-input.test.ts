@@ -13,6 +13,7 @@ import fc from 'fast-check';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokens } from '../../api/auth/tokens';
+import { carrierSignatureHeaders } from '../../api/carrier-signature';
 import { address, bootFaultStack, type Customer, type FaultStack, type Reply } from './support/fault-stack';
 
 let f: FaultStack;
@@ -49,10 +50,14 @@ interface Req {
   body?: unknown;
   raw?: string;
   headers?: Record<string, string>;
+  /** signs the bytes sent as a carrier does, with this key (and this unix time, else now) */
+  signWith?: string;
+  signAt?: number;
 }
 
-async function send(r: Req): Promise<Reply> {
-  const payload = r.body !== undefined ? JSON.stringify(r.body) : r.raw;
+async function send(req: Req): Promise<Reply> {
+  const payload = req.body !== undefined ? JSON.stringify(req.body) : req.raw;
+  const r = req.signWith === undefined ? req : { ...req, headers: { ...req.headers, ...carrierSignatureHeaders(req.signWith, payload ?? '', req.signAt) } };
   if (payload !== undefined && payload.length > BIG) {
     const headers = { ...(r.body !== undefined ? JSON_CT : {}), ...r.headers, ...(r.token ? { authorization: `Bearer ${r.token}` } : {}) };
     return sendRaw(r.method, r.path, headers, Buffer.from(payload));
@@ -461,7 +466,7 @@ describe('fault suite: bad input (real stack, over HTTP)', () => {
       { name: 'alice returns her undelivered order', method: 'POST', path: `/api/v1/orders/${orderA}/return`, token: alice.token, body: { reason: 'changed my mind' }, status: 409, code: 'ORDER_NOT_RETURNABLE' },
       { name: 'alice: a NUL in a return reason', method: 'POST', path: `/api/v1/orders/${orderA}/return`, token: alice.token, body: { reason: 'a\u0000b' }, status: 400, code: 'VALIDATION_FAILED' },
       ...(shipment
-        ? [{ name: "A's real tracking number with a wrong carrier secret", method: 'POST', path: '/api/v1/webhooks/carrier', headers: { 'x-carrier-secret': 'not-the-secret!!!!' }, body: { trackingNumber: shipment.trackingNumber, event: 'delivered' }, status: 401, code: 'UNAUTHENTICATED' }]
+        ? [{ name: "A's real tracking number with a wrong carrier secret", method: 'POST', path: '/api/v1/webhooks/carrier', signWith: 'not-the-secret-not-the-secret-not-the-secret', body: { trackingNumber: shipment.trackingNumber, event: 'delivered' }, status: 401, code: 'UNAUTHENTICATED' }]
         : []),
     ]);
     // what bob sees is his own: his order, his (empty) cart
@@ -571,7 +576,9 @@ describe('fault suite: bad input (real stack, over HTTP)', () => {
     const order = (body: unknown, token = bob.token): Req => ({ method: 'POST', path: '/api/v1/orders', token, body });
     // null: the header is not sent
     const checkout = (body: unknown, key: string | null = randomUUID(), token = carol.token): Req => ({ method: 'POST', path: '/api/v1/checkout', token, body, headers: key === null ? {} : { 'idempotency-key': key } });
-    const webhook = (body: unknown, secret: string | null = CARRIER_SECRET): Req => ({ method: 'POST', path: '/api/v1/webhooks/carrier', body, headers: secret === null ? {} : { 'x-carrier-secret': secret } });
+    // null: not signed
+    const webhook = (body: unknown, key: string | null = CARRIER_SECRET, extra: Partial<Req> = {}): Req => ({ method: 'POST', path: '/api/v1/webhooks/carrier', body, ...(key === null ? {} : { signWith: key }), ...extra });
+    const unixNow = Math.floor(Date.now() / 1000);
     const cartAdd = (body: unknown, token = carol.token): Req => ({ method: 'POST', path: '/api/v1/cart/items', token, body });
     const admin = (method: string, path: string, body: unknown): Req => ({ method, path: `/api/v1/admin${path}`, token: adminToken, body });
     const V = 'VALIDATION_FAILED';
@@ -629,8 +636,14 @@ describe('fault suite: bad input (real stack, over HTTP)', () => {
       { name: 'cancel: reason with an unpaired surrogate', method: 'POST', path: `/api/v1/orders/${orderA}/cancel`, token: alice.token, body: { reason: '\uD83D' }, status: 400, code: V },
       { name: 'cancel: body an array', method: 'POST', path: `/api/v1/orders/${orderA}/cancel`, token: alice.token, body: ['now'], status: 400, code: V },
       // carrier webhook
-      { name: 'webhook: no secret', ...webhook({ trackingNumber: 'ZZ000000000000', event: 'delivered' }, null), status: 400, code: V },
-      { name: 'webhook: wrong secret', ...webhook({ trackingNumber: 'ZZ000000000000', event: 'delivered' }, 'wrong'), status: 401, code: 'UNAUTHENTICATED' },
+      { name: 'webhook: not signed', ...webhook({ trackingNumber: 'ZZ000000000000', event: 'delivered' }, null), status: 401, code: 'UNAUTHENTICATED' },
+      { name: 'webhook: the key itself in the old X-Carrier-Secret header', ...webhook({ trackingNumber: 'ZZ000000000000', event: 'delivered' }, null, { headers: { 'x-carrier-secret': CARRIER_SECRET } }), status: 401, code: 'UNAUTHENTICATED' },
+      { name: 'webhook: signed with a wrong key', ...webhook({ trackingNumber: 'ZZ000000000000', event: 'delivered' }, 'wrong'), status: 401, code: 'UNAUTHENTICATED' },
+      { name: 'webhook: signed 10 minutes ago', ...webhook({ trackingNumber: 'ZZ000000000000', event: 'delivered' }, CARRIER_SECRET, { signAt: unixNow - 600 }), status: 401, code: 'UNAUTHENTICATED' },
+      { name: 'webhook: signed 10 minutes ahead', ...webhook({ trackingNumber: 'ZZ000000000000', event: 'delivered' }, CARRIER_SECRET, { signAt: unixNow + 600 }), status: 401, code: 'UNAUTHENTICATED' },
+      { name: 'webhook: a signature of another body', ...webhook({ trackingNumber: 'ZZ000000000000', event: 'delivered' }, null, { headers: carrierSignatureHeaders(CARRIER_SECRET, '{}') }), status: 401, code: 'UNAUTHENTICATED' },
+      { name: 'webhook: a signature that is not hex', ...webhook({ trackingNumber: 'ZZ000000000000', event: 'delivered' }, null, { headers: { 'x-carrier-timestamp': String(unixNow), 'x-carrier-signature': `v1=${'z'.repeat(64)}` } }), status: 401, code: 'UNAUTHENTICATED' },
+      { name: 'webhook: a timestamp that is not a number', ...webhook({ trackingNumber: 'ZZ000000000000', event: 'delivered' }, null, { headers: { 'x-carrier-timestamp': '1e9', 'x-carrier-signature': carrierSignatureHeaders(CARRIER_SECRET, '', 1e9)['x-carrier-signature']! } }), status: 401, code: 'UNAUTHENTICATED' },
       { name: 'webhook: a secret as long as the real one, with a non-ASCII character', ...webhook({ trackingNumber: 'ZZ000000000000', event: 'delivered' }, `${CARRIER_SECRET.slice(0, -1)}é`), status: 401, code: 'UNAUTHENTICATED' },
       { name: 'webhook: unknown tracking number', ...webhook({ trackingNumber: 'ZZ000000000000', event: 'delivered' }), status: 404, code: 'NOT_FOUND' },
       { name: 'webhook: SQL as the tracking number', ...webhook({ trackingNumber: "' OR 1=1 --", event: 'delivered' }), status: 404, code: 'NOT_FOUND' },
@@ -691,7 +704,7 @@ describe('fault suite: bad input (real stack, over HTTP)', () => {
       { req: { method: 'POST', path: '/api/v1/orders', token: bob.token }, required: true },
       { req: { method: 'POST', path: `/api/v1/orders/${orderA}/cancel`, token: bob.token }, required: false },
       { req: { method: 'POST', path: `/api/v1/orders/${orderA}/return`, token: bob.token }, required: false },
-      { req: { method: 'POST', path: '/api/v1/webhooks/carrier', headers: { 'x-carrier-secret': CARRIER_SECRET } }, required: true },
+      { req: { method: 'POST', path: '/api/v1/webhooks/carrier', signWith: CARRIER_SECRET }, required: true },
       { req: { method: 'POST', path: '/api/v1/admin/products', token: adminToken }, required: true },
       { req: { method: 'PATCH', path: `/api/v1/admin/products/${NO_PRODUCT}`, token: adminToken }, required: true },
       { req: { method: 'PUT', path: `/api/v1/admin/inventory/${NO_PRODUCT}`, token: adminToken }, required: true },
@@ -752,7 +765,7 @@ describe('fault suite: bad input (real stack, over HTTP)', () => {
       { req: () => ({ method: 'POST', path: `/api/v1/orders/${orderA}/cancel`, token: alice.token }), template: () => ({ reason: 'changed my mind' }), fields: [['reason', notAString]] },
       { req: () => ({ method: 'POST', path: `/api/v1/orders/${orderA}/return`, token: alice.token }), template: () => ({ reason: 'changed my mind' }), fields: [['reason', notAString]] },
       {
-        req: () => ({ method: 'POST', path: '/api/v1/webhooks/carrier', headers: { 'x-carrier-secret': CARRIER_SECRET } }),
+        req: () => ({ method: 'POST', path: '/api/v1/webhooks/carrier', signWith: CARRIER_SECRET }),
         template: () => ({ trackingNumber: 'ZZ000000000000', event: 'delivered' }),
         fields: [['trackingNumber', str], ['event', fc.oneof(str, fc.constantFrom('DELIVERED', 'shipped', ' delivered'))]],
       },
@@ -874,7 +887,7 @@ describe('fault suite: bad input (real stack, over HTTP)', () => {
       { field: 'productId', min: 1, max: 100, req: (s) => ({ method: 'POST', path: '/api/v1/cart/items', token: carol.token, body: { productId: s, quantity: 1 } }), ok: [422, 'PRODUCT_NOT_FOUND'] },
       { field: 'reason', min: 0, max: 500, req: (s) => ({ method: 'POST', path: `/api/v1/orders/${orderA}/cancel`, token: bob.token, body: { reason: s } }), ok: [404, 'ORDER_NOT_FOUND'] },
       { field: 'reason', min: 0, max: 500, req: (s) => ({ method: 'POST', path: `/api/v1/orders/${orderA}/return`, token: bob.token, body: { reason: s } }), ok: [404, 'ORDER_NOT_FOUND'] },
-      { field: 'trackingNumber', min: 4, max: 40, req: (s) => ({ method: 'POST', path: '/api/v1/webhooks/carrier', headers: { 'x-carrier-secret': CARRIER_SECRET }, body: { trackingNumber: s, event: 'delivered' } }), ok: [404, 'NOT_FOUND'] },
+      { field: 'trackingNumber', min: 4, max: 40, req: (s) => ({ method: 'POST', path: '/api/v1/webhooks/carrier', signWith: CARRIER_SECRET, body: { trackingNumber: s, event: 'delivered' } }), ok: [404, 'NOT_FOUND'] },
       ...(['name', 'description', 'category', 'warehouse'] as const).map(
         (k): Target => ({
           field: k,
