@@ -5,7 +5,8 @@
 ALTER TABLE "stock" ADD CONSTRAINT "stock_counts_nonnegative"
   CHECK ("available" >= 0 AND "reserved" >= 0 AND "sold" >= 0 AND "returned" >= 0);
 ALTER TABLE "products" ADD CONSTRAINT "products_price_nonnegative" CHECK ("price_amount" >= 0 AND "weight_grams" >= 0);
-ALTER TABLE "reservations" ADD CONSTRAINT "reservations_quantity_positive" CHECK ("quantity" > 0);
+-- a release written before its reservation (a compensation racing the reserve) is a quantity-0 tombstone
+ALTER TABLE "reservations" ADD CONSTRAINT "reservations_quantity_nonnegative" CHECK ("quantity" >= 0);
 ALTER TABLE "cart_items" ADD CONSTRAINT "cart_items_quantity_positive" CHECK ("quantity" > 0);
 ALTER TABLE "orders" ADD CONSTRAINT "orders_total_nonnegative" CHECK ("total_amount" >= 0);
 ALTER TABLE "order_items" ADD CONSTRAINT "order_items_amounts_valid"
