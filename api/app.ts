@@ -5,6 +5,7 @@ import type { Client } from '@temporalio/client';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { ErrorCodes } from '../domain/errors';
+import { EVENT_STREAM_DEFAULTS } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import type { FulfilmentTimings, OrderWrites } from '../domain/order';
 import type { Db } from '../prisma/client';
@@ -20,10 +21,12 @@ import { registerDocsPage } from './docs-page';
 import { errorResponse, onError } from './errors';
 import { registerFulfilmentRoutes } from './fulfilment';
 import { registerHealthRoutes } from './health';
-import { createApiMetrics, registerMetricsRoute, routeOf, type ApiMetrics } from './metrics';
+import { createApiMetrics, routeOf, type ApiMetrics } from './metrics';
 import { rateLimit } from './middleware/rate-limit';
+import type { AuthLimits } from './middleware/auth-limits';
 import { guard, registerDocument } from './openapi';
 import { registerOrderRoutes, type OrderDeps } from './orders';
+import { OrderEventHub, type OrderEventFeed } from './orders/event-notifier';
 import type { DirectCheckout } from './orders/direct-checkout';
 import { routeMiss, routing } from './routing';
 import type { AppEnv } from './types';
@@ -41,12 +44,22 @@ export interface AppDeps {
   jwtTtlSeconds?: number;
   /** per user (per IP when anonymous) and per API process; 0 = off */
   rateLimitPerMinute?: number;
-  /** order event stream: poll and heartbeat intervals (ms) */
-  eventPollMs?: number;
+  /** login and registration throttles per address and account (shared through PostgreSQL by the server); absent = off */
+  authLimits?: AuthLimits;
+  /**
+   * wakes order event streams when order_events gets rows (api/orders/event-notifier.ts: one LISTEN per
+   * process); without it (in-process tests) streams only re-read every eventRereadMs
+   */
+  orderEvents?: OrderEventFeed;
+  /** order event streams: backstop re-read and heartbeat intervals, lifetime (ms) and caps per customer and per process */
+  eventRereadMs?: number;
   eventHeartbeatMs?: number;
+  eventStreamLifetimeMs?: number;
+  eventStreamsPerCustomer?: number;
+  eventStreamsPerProcess?: number;
   carrierWebhookSecret: string;
   fulfilment?: FulfilmentTimings;
-  /** Prometheus registry served at /metrics; default: a fresh one without process metrics */
+  /** Prometheus registry of the request metrics (served by createMetricsApp on its own port, not here); default: a fresh one */
   metrics?: ApiMetrics;
   /** set when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT): one SERVER span per request, active while it runs */
   tracer?: Tracer;
@@ -70,7 +83,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const JSON_BODY_METHODS = ['POST', 'PUT', 'PATCH'];
 
 /** Prefixes that need a token; routes added under them later are covered too. */
-const NEEDS_TOKEN = ['/api/v1/cart', '/api/v1/cart/*', '/api/v1/checkout', '/api/v1/orders', '/api/v1/orders/*', '/api/v1/users/me'];
+const NEEDS_TOKEN = ['/api/v1/cart', '/api/v1/cart/*', '/api/v1/checkout', '/api/v1/orders', '/api/v1/orders/*', '/api/v1/users/me', '/api/v1/users/me/*'];
 
 /** The whole HTTP surface, built from its dependencies so tests run it in-process. */
 export function createApp(deps: AppDeps) {
@@ -134,7 +147,7 @@ export function createApp(deps: AppDeps) {
     await next();
   });
   app.use('/api/*', guard(jsonOnly, { statuses: [415], methods: JSON_BODY_METHODS }));
-  app.use('/api/*', identify(tokens));
+  app.use('/api/*', identify(tokens, deps.db));
   app.use('/api/*', guard(rateLimit({ limit: deps.rateLimitPerMinute ?? 100 }), { statuses: [429] }));
   for (const path of NEEDS_TOKEN) app.use(path, requireAuth);
   app.use('/api/v1/admin/*', requireAuth, requireAdmin);
@@ -151,13 +164,20 @@ export function createApp(deps: AppDeps) {
     directCheckout: deps.directCheckout,
   };
   registerHealthRoutes(app, deps);
-  registerMetricsRoute(app, metrics);
-  registerAuthRoutes(app, deps.db, tokens);
+  registerAuthRoutes(app, deps.db, tokens, deps.authLimits);
   registerCatalogRoutes(app, deps.db);
   registerCartRoutes(app, deps.db);
   registerCheckoutRoutes(app, orderDeps, deps.log);
-  registerOrderRoutes(app, orderDeps, { pollMs: deps.eventPollMs ?? 500, heartbeatMs: deps.eventHeartbeatMs ?? 15_000, retryMs: 2_000 });
-  registerAdminRoutes(app, deps.db);
+  registerOrderRoutes(app, orderDeps, {
+    feed: deps.orderEvents ?? new OrderEventHub(),
+    rereadMs: deps.eventRereadMs ?? EVENT_STREAM_DEFAULTS.rereadMs,
+    heartbeatMs: deps.eventHeartbeatMs ?? 15_000,
+    retryMs: 2_000,
+    lifetimeMs: deps.eventStreamLifetimeMs ?? EVENT_STREAM_DEFAULTS.lifetimeMs,
+    perCustomer: deps.eventStreamsPerCustomer ?? EVENT_STREAM_DEFAULTS.perCustomer,
+    perProcess: deps.eventStreamsPerProcess ?? EVENT_STREAM_DEFAULTS.perProcess,
+  });
+  registerAdminRoutes(app, deps.db, deps.temporal);
   registerFulfilmentRoutes(app, {
     db: deps.db,
     temporal: deps.temporal,

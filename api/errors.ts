@@ -41,11 +41,14 @@ const statusFor: Record<ApiErrorCode, ContentfulStatusCode> = {
   CART_CURRENCY_MISMATCH: 422,
   CART_EMPTY: 422,
   IDEMPOTENCY_KEY_REUSED: 422,
+  RETURN_NOT_REQUESTED: 409,
+  PAYLOAD_UNDECODABLE: 400,
+  ORDER_ID_REUSED: 422,
   SHIPMENT_NOT_IN_TRANSIT: 409,
   FULFILMENT_ENDED: 409,
   CARRIER_DELIVERY_REPLAYED: 409,
   CARRIER_EVENT_LIMIT_REACHED: 409,
-  ORDER_ID_REUSED: 422,
+  WRONG_PASSWORD: 422,
 };
 
 export const httpStatus = (code: string): ContentfulStatusCode => statusFor[code as ApiErrorCode] ?? 500;

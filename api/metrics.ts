@@ -1,13 +1,11 @@
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import { Hono, type Context } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AppEnv } from './types';
 
 /** Seconds; from a fast cache hit to a checkout that waits for the payment outcome. */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-/** The API's Prometheus metrics, served at GET /metrics. One registry per app. */
+/** The API's Prometheus metrics, served at GET /metrics on API_METRICS_PORT. One registry per app. */
 export interface ApiMetrics {
   registry: Registry;
   requests: Counter<'method' | 'route' | 'status'>;
@@ -40,16 +38,13 @@ export function createApiMetrics(options: { processMetrics?: boolean } = {}): Ap
   return { registry, requests, duration };
 }
 
-const metricsRoute = createRoute({
-  method: 'get',
-  path: '/metrics',
-  tags: ['health'],
-  summary: 'Prometheus metrics of this API process (text exposition format 0.0.4)',
-  responses: { 200: { description: 'metrics', content: { 'text/plain': { schema: z.string() } } } },
-});
-
-export function registerMetricsRoute(app: OpenAPIHono<AppEnv>, metrics: ApiMetrics): void {
-  app.openapi(metricsRoute, async (c) => c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
+/**
+ * GET /metrics alone, for its own listener (API_METRICS_PORT): the public API
+ * port does not serve it, so route names, traffic and process figures are not
+ * for any client to read. Anything else is 404.
+ */
+export function createMetricsApp(metrics: ApiMetrics): Hono {
+  return new Hono().get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
 }
 
 /**

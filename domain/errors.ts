@@ -36,13 +36,19 @@ export const ErrorCodes = {
   CART_CURRENCY_MISMATCH: 'CART_CURRENCY_MISMATCH',
   CART_EMPTY: 'CART_EMPTY',
   IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  // return received: the order has no return awaiting its goods (never asked for, received already, or lapsed)
+  RETURN_NOT_REQUESTED: 'RETURN_NOT_REQUESTED',
+  // the codec endpoint: an encrypted payload it cannot decrypt (unknown key id, altered)
+  PAYLOAD_UNDECODABLE: 'PAYLOAD_UNDECODABLE',
+  // POST /api/v1/orders: a client-chosen orderId already names another order (another body or customer)
+  ORDER_ID_REUSED: 'ORDER_ID_REUSED',
   // carrier webhook
   SHIPMENT_NOT_IN_TRANSIT: 'SHIPMENT_NOT_IN_TRANSIT',
   FULFILMENT_ENDED: 'FULFILMENT_ENDED',
   CARRIER_DELIVERY_REPLAYED: 'CARRIER_DELIVERY_REPLAYED',
   CARRIER_EVENT_LIMIT_REACHED: 'CARRIER_EVENT_LIMIT_REACHED',
-  // POST /api/v1/orders: a client-chosen orderId already names another order (another body or customer)
-  ORDER_ID_REUSED: 'ORDER_ID_REUSED',
+  // password change: the current password given is not the account's
+  WRONG_PASSWORD: 'WRONG_PASSWORD',
 } as const;
 export type ErrorCode = keyof typeof ErrorCodes;
 

@@ -1,11 +1,20 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { parsePayloadCodecKeys } from './payload-codec';
+import { DEFAULT_RETURN_SHIPPING_DAYS } from '../domain/order';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
 const rate = z.coerce.number().min(0).max(1).default(0);
+
+/**
+ * Order event streams (SSE): open streams per customer and in all, per API process (more → 429), the
+ * longest one stream stays open before the client resumes with Last-Event-ID, and the backstop
+ * re-read of order_events should a notification be missed (new rows otherwise arrive by LISTEN).
+ */
+export const EVENT_STREAM_DEFAULTS = { perCustomer: 5, perProcess: 1000, lifetimeMs: 15 * 60_000, rereadMs: 30_000 } as const;
 
 /** one partition per task queue: the dev server is a single node */
 export const DEFAULT_TEMPORAL_DYNAMIC_CONFIG = 'matching.numTaskqueueReadPartitions=1,matching.numTaskqueueWritePartitions=1';
@@ -21,6 +30,8 @@ export const configSchema = z.object({
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   /** each worker serves Prometheus /metrics (Temporal SDK runtime metrics + business counters) on HOST:this port; 0 = off */
   WORKER_METRICS_PORT: int(0),
+  /** the API serves its Prometheus /metrics on HOST:this port, never on the public PORT; 0 = off */
+  API_METRICS_PORT: int(0),
   /** OTLP/HTTP collector base URL (spans go to <url>/v1/traces), e.g. http://localhost:4318; unset = tracing off */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   /** service.name prefix of exported spans: <prefix>-api, <prefix>-worker-<context> */
@@ -52,6 +63,25 @@ export const configSchema = z.object({
   TEMPORAL_DYNAMIC_CONFIG: z.string().default(DEFAULT_TEMPORAL_DYNAMIC_CONFIG),
   TEMPORAL_SQLITE_PRAGMAS: z.string().default('journal_mode=wal,synchronous=normal'),
 
+  /**
+   * AES-256-GCM keys of Temporal payloads (platform/payload-codec.ts): comma-separated
+   * `<keyId>:<base64 of 32 bytes>`; the first encrypts, all decrypt (rotate: put a new key first,
+   * keep the old ones while their histories are needed). Unset: payloads are stored in clear.
+   */
+  PAYLOAD_CODEC_KEYS: z
+    .string()
+    .superRefine((v, ctx) => {
+      try {
+        parsePayloadCodecKeys(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    })
+    .optional(),
+  /** the codec endpoint (POST /decode, /encode) for the Web UI and the CLIs, on HOST:this port, served by the API process; 0 = off */
+  CODEC_PORT: int(8234),
+  /** browser origins allowed to call the codec endpoint without a token, comma-separated; unset: in development the local Web UI (http://127.0.0.1:TEMPORAL_UI_PORT, http://localhost:TEMPORAL_UI_PORT), else none */
+  CODEC_UI_ORIGINS: z.string().optional(),
   HOST: z.string().default('127.0.0.1'),
   PORT: int(3000),
   /** which worker processes `npm start` runs: comma-separated contexts */
@@ -74,6 +104,8 @@ export const configSchema = z.object({
   /** how long after the carrier's estimate a missing delivery becomes DELIVERY_OVERDUE */
   DELIVERY_GRACE_DAYS: int(2),
   RETURN_WINDOW_DAYS: int(30),
+  /** days a requested return's goods may take to reach the warehouse; not received by then, the return lapses (DELIVERED again, charge kept) */
+  RETURN_SHIPPING_DAYS: int(DEFAULT_RETURN_SHIPPING_DAYS),
   /** HMAC key of carrier webhook signatures; no default (platform/secrets.ts holds the rules) */
   CARRIER_WEBHOOK_SECRET: z.string().optional(),
   PAYMENT_LATENCY_MS: int(0),
@@ -87,6 +119,20 @@ export const configSchema = z.object({
   JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
   /** requests per minute per user (per IP when anonymous), per API process; 0 turns it off */
   RATE_LIMIT_PER_MINUTE: int(100),
+  /** login attempts for one account (its e-mail) from one address per LOGIN_LIMIT_WINDOW_SECONDS, shared by all API processes (PostgreSQL); 0 = off */
+  LOGIN_LIMIT_PER_ACCOUNT: int(10),
+  /** login attempts from one address per LOGIN_LIMIT_WINDOW_SECONDS, whatever the accounts; 0 = off */
+  LOGIN_LIMIT_PER_IP: int(50),
+  LOGIN_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+  /** registrations from one address per REGISTER_LIMIT_WINDOW_SECONDS; 0 = off */
+  REGISTER_LIMIT_PER_IP: int(10),
+  REGISTER_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(3600),
+  /** open order event streams (SSE) per customer, per API process; one more → 429 RATE_LIMITED */
+  EVENT_STREAMS_PER_CUSTOMER: z.coerce.number().int().min(1).default(EVENT_STREAM_DEFAULTS.perCustomer),
+  /** open order event streams in all, per API process; one more → 429 RATE_LIMITED */
+  EVENT_STREAMS_PER_PROCESS: z.coerce.number().int().min(1).default(EVENT_STREAM_DEFAULTS.perProcess),
+  /** the server closes a stream after this long; EventSource resumes it with Last-Event-ID */
+  EVENT_STREAM_LIFETIME_MS: z.coerce.number().int().min(1_000).default(EVENT_STREAM_DEFAULTS.lifetimeMs),
   /** when both are set, the API makes sure this admin account exists at start */
   ADMIN_EMAIL: z.string().email().optional(),
   ADMIN_PASSWORD: z.string().min(8).optional(),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pino, { type DestinationStream, type LoggerOptions } from 'pino';
 import pretty from 'pino-pretty';
 
@@ -57,6 +58,17 @@ export function maskCardNumbers(text: string): string {
   return text.replace(PAN_LIKE, (m) => (luhn(m.replace(/[ -]/g, '')) ? '[redacted-card]' : m));
 }
 
+/** local@domain.tld; not pid@host (a Temporal worker identity) nor user@127.0.0.1 (a database URL) */
+const EMAIL_LIKE = /(?<![\w.%+-])(?!\d+@)[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b/g;
+/**
+ * Replaces every e-mail address in a string by a short digest of it: the
+ * lines about one recipient still group together, and none names a person.
+ */
+export function maskEmails(text: string): string {
+  if (!text.includes('@')) return text;
+  return text.replace(EMAIL_LIKE, (m) => `[email:${createHash('sha256').update(m.toLowerCase()).digest('hex').slice(0, 12)}]`);
+}
+
 /**
  * A copy of `value` with every sensitive field replaced by CENSOR and every
  * card-number-like string masked, at any depth; `value` itself if nothing
@@ -64,7 +76,7 @@ export function maskCardNumbers(text: string): string {
  * are walked (errors go through pino's own serializer and maskCardNumbers).
  */
 export function scrub(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return maskCardNumbers(value);
+  if (typeof value === 'string') return maskEmails(maskCardNumbers(value));
   if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return value;
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
@@ -119,7 +131,7 @@ export const loggerOptions = (role: string, level: string): LoggerOptions => ({
   hooks: {
     // the message text too: a card number pasted into a message is masked
     logMethod(args, method) {
-      for (let i = 0; i < args.length; i++) if (typeof args[i] === 'string') args[i] = maskCardNumbers(args[i] as string);
+      for (let i = 0; i < args.length; i++) if (typeof args[i] === 'string') args[i] = maskEmails(maskCardNumbers(args[i] as string));
       return method.apply(this, args as Parameters<typeof method>);
     },
   },

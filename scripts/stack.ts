@@ -14,8 +14,8 @@ import { createDb } from '../prisma/client';
 import { seed } from '../prisma/seed';
 import { configSchema, ROOT, temporalAddress, type Config } from '../platform/config';
 import { prepareDatabase } from '../platform/database';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../platform/embedded-postgres';
 import { developmentSecrets, SECRET_NAMES, type SecretName } from '../platform/secrets';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../platform/embedded-postgres';
 import { searchAttributeDefinitions } from '../temporal-config/search-attributes';
 import { STOP_GRACE_MS, stopChild } from '../platform/child-process';
 import { ensureTemporalCli } from './tools/provision';
@@ -26,13 +26,15 @@ export interface Stack {
   temporalAddress: string;
   databaseUrl: string;
   temporalCli?: string;
+  /** the API's codec endpoint (POST .../decode, .../encode) for the Web UI and the CLIs; undefined when CODEC_PORT=0 */
+  codecUrl?: string;
   /** the worker child processes by context, for tests that kill and restart them */
   workers: Map<string, ChildProcess>;
   /** Prometheus endpoint (http://host:port/metrics) of each context's worker; empty unless `workerMetrics` */
   workerMetrics: Map<string, string>;
   /** the secrets the API and workers run with (from the environment, else made in development mode) */
   secrets: Record<SecretName, string>;
-  /** the API's own Prometheus endpoint */
+  /** the API's Prometheus endpoint on its own port (API_METRICS_PORT, else a free one with `workerMetrics`); '' when off */
   apiMetricsUrl: string;
   /** the Temporal dev server's Prometheus endpoint (its persistence and task metrics), when the stack runs it */
   temporalMetricsUrl?: string;
@@ -134,10 +136,15 @@ export async function isolatedStackConfig(dir: string, env: Record<string, unkno
     TEMPORAL_PORT: await freePort(),
     TEMPORAL_UI_PORT: await freePort(),
     PORT: await freePort(),
+    CODEC_PORT: await freePort(),
     DATABASE_URL: undefined,
     TEMPORAL_ADDRESS: undefined,
   });
 }
+
+/** Where a browser or the CLI on this machine reaches the API's codec endpoint (CODEC_PORT). */
+export const codecEndpoint = (config: Pick<Config, 'HOST' | 'CODEC_PORT'>): string =>
+  `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.CODEC_PORT}`;
 
 /** A TCP port nothing listens on right now. */
 export const freePort = (): Promise<number> =>
@@ -244,6 +251,8 @@ export async function startStack({ config, log = console.log, output, env = {}, 
         '--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true',
         '--log-level', 'warn',
         '--metrics-port', String(metricsPort),
+        // the Web UI decodes encrypted payloads through the API's codec endpoint
+        ...(config.CODEC_PORT ? ['--ui-codec-endpoint', codecEndpoint(config)] : []),
         ...config.TEMPORAL_DYNAMIC_CONFIG.split(',').map((p) => p.trim()).filter(Boolean).flatMap((p) => ['--dynamic-config-value', p]),
         ...config.TEMPORAL_SQLITE_PRAGMAS.split(',').map((p) => p.trim()).filter(Boolean).flatMap((p) => ['--sqlite-pragma', p]),
         ...searchAttributeDefinitions.flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
@@ -300,7 +309,9 @@ export async function startStack({ config, log = console.log, output, env = {}, 
 
     // 4. HTTP API
     const [cmd, args] = tsx('api/server.ts', [], nodeArgs);
-    const api = launch('api', cmd, args, { ...childEnv, PORT: String(config.PORT), HOST: config.HOST });
+    // the API's metrics are not on its public port: a port of their own, like the workers'
+    const apiMetricsPort = config.API_METRICS_PORT || (withWorkerMetrics ? await freePort() : 0);
+    const api = launch('api', cmd, args, { ...childEnv, PORT: String(config.PORT), HOST: config.HOST, API_METRICS_PORT: String(apiMetricsPort), CODEC_PORT: String(config.CODEC_PORT), TEMPORAL_UI_PORT: String(config.TEMPORAL_UI_PORT) });
     const apiUrl = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`;
     await waitForHttp(`${apiUrl}/health/live`, api, 60_000, signal);
     interrupted(signal);
@@ -313,8 +324,9 @@ export async function startStack({ config, log = console.log, output, env = {}, 
       temporalCli,
       workers,
       workerMetrics,
+      codecUrl: config.CODEC_PORT ? codecEndpoint(config) : undefined,
       secrets: Object.fromEntries(SECRET_NAMES.map((n) => [n, (childEnv as Record<string, string | undefined>)[n] ?? process.env[n]!])) as Record<SecretName, string>,
-      apiMetricsUrl: `${apiUrl}/metrics`,
+      apiMetricsUrl: apiMetricsPort ? `http://${metricsHost}:${apiMetricsPort}/metrics` : '',
       get temporalMetricsUrl() {
         return temporalMetricsUrl;
       },

@@ -22,7 +22,7 @@ console.log(`
   Order platform is up (${((Date.now() - started) / 1000).toFixed(1)}s)
     API            ${stack.apiUrl}            (OpenAPI: ${stack.apiUrl}/openapi.json)
     Health         ${stack.apiUrl}/health/ready
-    Metrics        ${stack.apiMetricsUrl}   (Prometheus; workers below)
+    Metrics        ${stack.apiMetricsUrl || 'off'}   (Prometheus, not on the API port; workers below)
 ${[...stack.workerMetrics].map(([context, url]) => `      ${context.padEnd(13)}  ${url}`).join('\n')}
     Tracing        ${config.OTEL_EXPORTER_OTLP_ENDPOINT ? `OTLP/HTTP to ${config.OTEL_EXPORTER_OTLP_ENDPOINT}` : 'off (set OTEL_EXPORTER_OTLP_ENDPOINT)'}
     Temporal       ${stack.temporalAddress}${stack.uiUrl ? `\n    Web UI         ${stack.uiUrl}` : ''}

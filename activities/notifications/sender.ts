@@ -1,3 +1,4 @@
+import { maskEmails } from '../../platform/logger';
 import type { NotificationChannel } from '../../domain/shipping';
 
 export interface OutgoingMessage {
@@ -17,6 +18,7 @@ export class LoggingSender implements NotificationSender {
   constructor(private readonly log: (entry: Record<string, unknown>, msg: string) => void) {}
 
   async send(message: OutgoingMessage): Promise<void> {
-    this.log({ channel: message.channel, recipient: message.recipient, subject: message.subject }, 'notification sent (simulated)');
+    // a digest, never the address: logs are read by more people than the customer table
+    this.log({ channel: message.channel, recipient: maskEmails(message.recipient), subject: message.subject }, 'notification sent (simulated)');
   }
 }

@@ -6,12 +6,14 @@ import type { AppEnv } from '../types';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords';
 import type * as routes from './auth.routes';
 import type { Tokens } from './tokens';
+import type { AuthLimits } from '../middleware/auth-limits';
 
 const isUniqueViolation = (err: unknown) => err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
 
-export function createAuthHandlers(db: Db, tokens: Tokens) {
+export function createAuthHandlers(db: Db, tokens: Tokens, limits?: AuthLimits) {
   const register: RouteHandler<typeof routes.register, AppEnv> = async (c) => {
     const { email, password } = c.req.valid('json');
+    await limits?.register(c);
     const passwordHash = await hashPassword(password);
     try {
       // the unique index decides between two registrations racing for one email
@@ -25,10 +27,34 @@ export function createAuthHandlers(db: Db, tokens: Tokens) {
 
   const login: RouteHandler<typeof routes.login, AppEnv> = async (c) => {
     const { email, password } = c.req.valid('json');
+    // before any hashing: a throttled guess costs no argon2
+    await limits?.login(c, email);
     const user = await db.user.findUnique({ where: { email } });
     const ok = user ? await verifyPassword(user.passwordHash, password) : await burnPasswordCheck(password);
     if (!user || !ok) throw new ApiError(ErrorCodes.UNAUTHENTICATED, 'wrong email or password');
-    return c.json(await tokens.issue({ id: user.id, role: user.role }), 200);
+    await limits?.loginSucceeded(c, email);
+    return c.json(await tokens.issue({ id: user.id, role: user.role }, user.tokenVersion), 200);
+  };
+
+  const logout: RouteHandler<typeof routes.logout, AppEnv> = async (c) => {
+    await db.user.update({ where: { id: c.get('user')!.id }, data: { tokenVersion: { increment: 1 } } });
+    return c.body(null, 204);
+  };
+
+  const changePassword: RouteHandler<typeof routes.changePassword, AppEnv> = async (c) => {
+    const { currentPassword, newPassword } = c.req.valid('json');
+    const user = await db.user.findUnique({ where: { id: c.get('user')!.id } });
+    if (!user) throw new ApiError(ErrorCodes.UNAUTHENTICATED, 'this account no longer exists');
+    // guesses of the current password (a stolen token) count against the account's login budget
+    await limits?.login(c, user.email);
+    if (!(await verifyPassword(user.passwordHash, currentPassword))) throw new ApiError(ErrorCodes.WRONG_PASSWORD, 'the current password is wrong');
+    const updated = await db.user.update({
+      where: { id: user.id },
+      data: { passwordHash: await hashPassword(newPassword), tokenVersion: { increment: 1 } },
+      select: { role: true, tokenVersion: true },
+    });
+    await limits?.loginSucceeded(c, user.email);
+    return c.json(await tokens.issue({ id: user.id, role: updated.role }, updated.tokenVersion), 200);
   };
 
   const me: RouteHandler<typeof routes.me, AppEnv> = async (c) => {
@@ -37,5 +63,5 @@ export function createAuthHandlers(db: Db, tokens: Tokens) {
     return c.json(user, 200);
   };
 
-  return { register, login, me };
+  return { register, login, me, logout, changePassword };
 }

@@ -56,3 +56,34 @@ export const me = createRoute({
     ...errors(),
   },
 });
+
+export const logout = createRoute({
+  method: 'post',
+  path: '/api/v1/users/me/logout',
+  tags: ['accounts'],
+  summary: 'Log out: every access token issued to this account so far is refused from now on',
+  responses: {
+    204: { description: 'logged out; log in again for a new token' },
+    ...errors(),
+  },
+});
+
+const PasswordChange = z
+  .object({
+    currentPassword: z.string().min(1).max(1024),
+    newPassword: Credentials.shape.password,
+  })
+  .openapi('PasswordChange');
+
+export const changePassword = createRoute({
+  method: 'post',
+  path: '/api/v1/users/me/password',
+  tags: ['accounts'],
+  summary: 'Change the password; every token issued before is refused, the answer carries a new one',
+  request: { body: { required: true, content: json(PasswordChange) } },
+  responses: {
+    200: { description: 'password changed; a new access token', content: json(TokenSchema) },
+    ...errors(),
+    422: error(422, 'WRONG_PASSWORD: the current password is wrong'),
+  },
+});

@@ -24,8 +24,10 @@ export function clientIp(c: Context): string {
 /**
  * Fixed-window limit per user (per IP when anonymous). The counters live in
  * this API process's memory: with N API processes a client gets up to N times
- * the limit, and a restart resets them. Good enough against a runaway client;
- * a shared store (Redis, PostgreSQL) is the upgrade when that matters.
+ * the limit, and a restart resets them. It guards against a runaway client
+ * and costs no database write per request; what an attacker profits from
+ * (password guesses, sign-ups) has its own limits, keyed by address and
+ * account and shared through PostgreSQL (auth-limits.ts).
  */
 export function rateLimit({ limit, windowMs = 60_000, now = Date.now }: RateLimitOptions) {
   const windows = new Map<string, { start: number; count: number }>();

@@ -19,6 +19,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { ROOT, type Config } from '../../platform/config';
+import { temporalDataConverter } from '../../platform/payload-codec';
 import { requireSecrets } from '../../platform/secrets';
 import { createDb, type Db } from '../../prisma/client';
 import { freePort, isolatedStackConfig, startStack, type Stack } from '../stack';
@@ -165,6 +166,10 @@ async function series(t: Target, variant: string, latency: number, customers: Be
 const benchEnv = (latency: number, variant: Variant): NodeJS.ProcessEnv => ({
   LOG_LEVEL: 'warn',
   RATE_LIMIT_PER_MINUTE: '0', // one client plays hundreds of customers
+  // and the login/register throttles: one address registers them all and guesses on purpose
+  REGISTER_LIMIT_PER_IP: '0',
+  LOGIN_LIMIT_PER_IP: '0',
+  LOGIN_LIMIT_PER_ACCOUNT: '0',
   CHECKOUT_WAIT_MS: '120000', // the answer is the payment outcome, not a 202, even at 128 customers
   FULFILMENT_HANDLING_MS: String(3_600_000), // hand-overs would spill into the next level
   PAYMENT_LATENCY_MS: String(latency),
@@ -242,7 +247,7 @@ async function main(): Promise<void> {
     const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
     const products = await seedProducts(db, PRODUCTS);
     const customers = await seedCustomers(db, CUSTOMERS, requireSecrets(env, ['JWT_SECRET']).JWT_SECRET);
-    const target: Target = { label: 'saga (external stack)', apiUrl: EXTERNAL, db, kind: 'saga', processes: () => [], temporal: { client: new Client({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default' }) }, settled: ['CONFIRMED', 'PROCESSING', 'SHIPPED', 'FAILED', 'CANCELLED'] };
+    const target: Target = { label: 'saga (external stack)', apiUrl: EXTERNAL, db, kind: 'saga', processes: () => [], temporal: { client: new Client({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default', dataConverter: temporalDataConverter(env) }) }, settled: ['CONFIRMED', 'PROCESSING', 'SHIPPED', 'FAILED', 'CANCELLED'] };
     results.series.push(await series(target, 'external', Number.NaN, customers, products));
     results.verdicts = verdicts(results.series[0], undefined);
     await connection.close();
@@ -263,7 +268,9 @@ async function main(): Promise<void> {
       });
       const db = createDb(stack.databaseUrl, { poolSize: 4 });
       const connection = await Connection.connect({ address: stack.temporalAddress });
-      const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+      // the keys the stack's processes encrypt with
+      const codecKeys = (stack.secrets as Partial<Record<string, string>>).PAYLOAD_CODEC_KEYS ?? config.PAYLOAD_CODEC_KEYS;
+      const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter({ PAYLOAD_CODEC_KEYS: codecKeys }) });
       const products = await seedProducts(db, PRODUCTS);
       const customers = await seedCustomers(db, CUSTOMERS, stack.secrets.JWT_SECRET);
       let ok = false;

@@ -159,6 +159,59 @@ describe('admin account from ADMIN_EMAIL / ADMIN_PASSWORD', () => {
   });
 });
 
+describe('revoking tokens: log-out and password change', () => {
+  const me = (token: string) => api.call('GET', '/api/v1/users/me', { token });
+  const loginAs = (email: string, pw: string) => api.call('POST', '/api/v1/users/login', { body: { email, password: pw } });
+
+  it('after log-out every token of the account → 401; a new login works', async () => {
+    const user = await newCustomer(api, 'logout');
+    const other = (await loginAs(user.email, password)).body.accessToken as string; // a second session
+    const bystander = await newCustomer(api, 'bystander');
+    expect((await me(user.token)).status).toBe(200);
+    const out = await api.call('POST', '/api/v1/users/me/logout', { token: user.token });
+    expect(out.status).toBe(204);
+    for (const token of [user.token, other]) {
+      const res = await me(token);
+      expect(expectError(res, 401, 'UNAUTHENTICATED').message).toMatch(/revoked/);
+      expect(res.headers.get('www-authenticate')).toContain('invalid_token');
+    }
+    expectError(await api.call('GET', '/api/v1/orders', { token: user.token }), 401, 'UNAUTHENTICATED');
+    expectError(await api.call('POST', '/api/v1/users/me/logout', { token: user.token }), 401, 'UNAUTHENTICATED');
+    expect((await me(bystander.token)).status).toBe(200);
+    const again = await loginAs(user.email, password);
+    expect(again.status).toBe(200);
+    expect((await me(again.body.accessToken)).status).toBe(200);
+  });
+
+  it('log-out without a token → 401', async () => {
+    expectError(await api.call('POST', '/api/v1/users/me/logout'), 401, 'UNAUTHENTICATED');
+  });
+
+  it('a password change needs the current password; then the old tokens → 401, the old password fails and the new one logs in', async () => {
+    const user = await newCustomer(api, 'pwchange');
+    const wrong = await api.call('POST', '/api/v1/users/me/password', { token: user.token, body: { currentPassword: 'not my password', newPassword: 'a brand new password' } });
+    expectError(wrong, 422, 'WRONG_PASSWORD');
+    expect((await me(user.token)).status).toBe(200); // nothing changed
+    expect(fieldPaths(await api.call('POST', '/api/v1/users/me/password', { token: user.token, body: { currentPassword: password, newPassword: 'short' } }))).toEqual(['newPassword']);
+
+    const changed = await api.call('POST', '/api/v1/users/me/password', { token: user.token, body: { currentPassword: password, newPassword: 'a brand new password' } });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ tokenType: 'Bearer', expiresIn: 900 });
+    expect(expectError(await me(user.token), 401, 'UNAUTHENTICATED').message).toMatch(/revoked/);
+    expect((await me(changed.body.accessToken)).status).toBe(200); // the answer's token is current
+    expectError(await loginAs(user.email, password), 401, 'UNAUTHENTICATED');
+    const fresh = await loginAs(user.email, 'a brand new password');
+    expect(fresh.status).toBe(200);
+    expect((await me(fresh.body.accessToken)).body.email).toBe(user.email);
+  });
+
+  it('a token of an account that no longer exists → 401', async () => {
+    const user = await newCustomer(api, 'gone');
+    await db.user.delete({ where: { id: user.id } });
+    expectError(await me(user.token), 401, 'UNAUTHENTICATED');
+  });
+});
+
 describe('rate limit', () => {
   it('per user: the 6th request in a minute → 429 RATE_LIMITED with Retry-After; other users are unaffected', async () => {
     const limited = apiClient(testApp({ db, temporal, rateLimitPerMinute: 5 }));

@@ -5,7 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
+import { Writable } from 'node:stream';
 import { createApiMetrics } from '../../api/metrics';
+import { createDb } from '../../prisma/client';
+import { freePort } from '../support/ports';
 import { createLogger } from '../../platform/logger';
 import type { Db } from '../../prisma/client';
 import { seed } from '../../prisma/seed';
@@ -191,7 +194,7 @@ describe('HTTP method semantics', () => {
   it('none of the above spent the rate limit, and the metrics count them as 405 and 404, never 5xx', async () => {
     expect((await limited.request('/api/v1/products')).status).toBe(200);
     expect((await limited.request('/api/v1/products')).status).toBe(429);
-    const samples = parsePrometheus(await (await limited.request('/metrics')).text());
+    const samples = parsePrometheus(await metrics.registry.metrics());
     expect(total(samples, 'http_requests_total', { status: '405' })).toBe(29);
     expect(total(samples, 'http_requests_total', { route: 'unmatched', status: '404' })).toBe(4);
     expect(samples.filter((s) => s.name === 'http_requests_total' && /^5/.test(s.labels.status ?? ''))).toEqual([]);
@@ -203,9 +206,27 @@ describe('health', () => {
     expect((await app.request('/health/live')).status).toBe(200);
     const res = await app.request('/health/ready');
     expect(res.status).toBe(503);
-    const body = (await res.json()) as { checks: { database: string; temporal: string } };
-    expect(body.checks.database).toBe('ok');
-    expect(body.checks.temporal).toMatch(/^unavailable/);
+    expect(await res.json()).toEqual({ status: 'not ready', checks: { database: 'ok', temporal: 'down' } });
+  });
+
+  it('ready names the dependency that is down, never its error text; the error goes to the log', async () => {
+    const lines: string[] = [];
+    const destination = new Writable({ write: (chunk, _enc, done) => (lines.push(...chunk.toString().split('\n').filter(Boolean)), done()) });
+    const deadPort = await freePort();
+    const deadDb = createDb(`postgresql://nobody:pw@127.0.0.1:${deadPort}/gone`, { poolSize: 1 });
+    try {
+      const down = createApp({ db: deadDb, temporal: temporal.temporal, log: createLogger('test', 'info', { format: 'json', destination }), ...testSecrets });
+      const res = await down.request('/health/ready');
+      expect(res.status).toBe(503);
+      const text = await res.text();
+      expect(JSON.parse(text)).toEqual({ status: 'not ready', checks: { database: 'down', temporal: 'down' } });
+      expect(text).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|UNAVAILABLE|connect|nobody|\d{4,5}/);
+      const logged = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'readiness check failed');
+      expect(logged.map((l) => l.dependency).sort()).toEqual(['database', 'temporal']);
+      expect(logged.every((l) => typeof l.err?.message === 'string' && l.err.message.length > 0)).toBe(true);
+    } finally {
+      await deadDb.$disconnect();
+    }
   });
   it('a Temporal outage during an order is a 503, not a 500', async () => {
     await expectError(await post(JSON.stringify(good)), 503, 'DEPENDENCY_UNAVAILABLE');

@@ -22,6 +22,7 @@ import { until } from '../support/until';
 
 // Strings that must never appear in any process's output.
 const PASSWORD = 'observability password 1';
+const EMAIL = 'obs@example.com';
 const JWT_SECRET = 'observability-test-jwt-secret-7f3a9c2e51d84b06';
 const CARD_NUMBER = '4242424242424242';
 const TOKENS = { visa: 'tok_visa', declined: 'tok_chargeDeclined', slow: 'tok_slow' };
@@ -108,7 +109,7 @@ beforeAll(async () => {
   console.log(`observability stack up; its log: ${logFile}`);
 
   const post = (route: string) =>
-    fetch(`${stack.apiUrl}${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'obs@example.com', password: PASSWORD }) });
+    fetch(`${stack.apiUrl}${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: EMAIL, password: PASSWORD }) });
   expect((await post('/api/v1/users/register')).status).toBe(201);
   token = ((await (await post('/api/v1/users/login')).json()) as { accessToken: string }).accessToken;
 });
@@ -149,6 +150,9 @@ describe('metrics', () => {
       // Temporal SDK runtime metrics (Core), on every worker once its Worker runs (the orders worker bundles the workflows first)
       await until(`${context} worker's task slots`, async () => metricNames(await scrape(url)).has('temporal_worker_task_slots_available'), 60_000, 250);
     }
+    // on a port of their own: the public API port does not serve them
+    expect(new URL(stack.apiMetricsUrl).port).not.toBe(new URL(stack.apiUrl).port);
+    expect((await fetch(`${stack.apiUrl}/metrics`)).status).toBe(404);
     const apiBefore = await scrape(stack.apiMetricsUrl);
     const before = await ordersWorker();
     // the business series exist at zero from the start
@@ -307,9 +311,11 @@ describe('logs', () => {
     for (const l of all.filter((x) => x.json?.msg === 'request')) expect(l.json!.requestId, l.line).toBeTruthy();
   });
 
-  it('no process ever printed the password, the access token, the JWT secret, a card token or the card number', () => {
+  it('no process ever printed the password, the access token, the JWT secret, a card token, the card number or the e-mail address', async () => {
+    // the notifications worker has sent the confirmed order's mail (and logged it) by now
+    await until('the confirmation mail', async () => lines.some((l) => l.line.includes('notification sent')));
     expect(lines.length).toBeGreaterThan(50);
-    const secrets = { password: PASSWORD, accessToken: token, jwtSecret: JWT_SECRET, cardNumber: CARD_NUMBER, ...TOKENS };
+    const secrets = { password: PASSWORD, accessToken: token, jwtSecret: JWT_SECRET, cardNumber: CARD_NUMBER, ...TOKENS, email: EMAIL };
     for (const [what, secret] of Object.entries(secrets)) {
       const leaks = lines.filter((l) => l.line.includes(secret)).map((l) => `${l.name}: ${l.line.slice(0, 300)}`);
       expect(leaks, what).toEqual([]);

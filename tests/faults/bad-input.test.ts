@@ -376,7 +376,10 @@ beforeAll(async () => {
   CARRIER_SECRET = f.stack.secrets.CARRIER_WEBHOOK_SECRET;
   [alice, bob, carol] = (await f.customers(3)) as [Customer, Customer, Customer];
   aliceEmail = (await f.db.user.findUniqueOrThrow({ where: { id: alice.id } })).email;
-  adminToken = (await createTokens({ secret: f.stack.secrets.JWT_SECRET, ttlSeconds: 3_600 }).issue({ id: randomUUID(), role: 'ADMIN' })).accessToken;
+  // an admin account that exists: a token is checked against its account (role, token version)
+  const adminId = randomUUID();
+  await f.db.user.create({ data: { id: adminId, email: `admin-${adminId.slice(0, 8)}@faults.test`, passwordHash: 'unused', role: 'ADMIN' } });
+  adminToken = (await createTokens({ secret: f.stack.secrets.JWT_SECRET, ttlSeconds: 3_600 }).issue({ id: adminId, role: 'ADMIN' })).accessToken;
   product = await f.product(1_000, 1_000);
   inactive = await f.product(10, 1_000);
   await f.db.product.update({ where: { id: inactive }, data: { active: false } });
@@ -459,7 +462,7 @@ describe('fault suite: bad input (real stack, over HTTP)', () => {
       { name: 'bob returns A', method: 'POST', path: `/api/v1/orders/${orderA}/return`, token: bob.token, body: { reason: 'mine now' }, status: 404, code: 'ORDER_NOT_FOUND' },
       { name: "bob places an order under A's id", method: 'POST', path: '/api/v1/orders', token: bob.token, body: orderBody(product, 1, { orderId: orderA }), status: 422, code: 'ORDER_ID_REUSED' },
       { name: 'a token of a user that does not exist: /me', method: 'GET', path: '/api/v1/users/me', token: ghost, status: 401, code: 'UNAUTHENTICATED' },
-      { name: 'a token of a user that does not exist: A', method: 'GET', path: `/api/v1/orders/${orderA}`, token: ghost, status: 404, code: 'ORDER_NOT_FOUND' },
+      { name: 'a token of a user that does not exist: A', method: 'GET', path: `/api/v1/orders/${orderA}`, token: ghost, status: 401, code: 'UNAUTHENTICATED' },
       { name: 'bob removes the product alice has in her cart', method: 'DELETE', path: `/api/v1/cart/items/${product}`, token: bob.token, status: 200 },
       { name: 'bob empties "the" cart', method: 'DELETE', path: '/api/v1/cart', token: bob.token, status: 200 },
       { name: 'bob lists all orders', method: 'GET', path: '/api/v1/admin/orders', token: bob.token, status: 403, code: 'FORBIDDEN' },

@@ -9,9 +9,10 @@ import { Writable } from 'node:stream';
 import type { Client } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
-import { createApiMetrics } from '../../api/metrics';
+import { createApiMetrics, createMetricsApp } from '../../api/metrics';
 import { ROOT } from '../../platform/config';
-import { createLogger, maskCardNumbers, resolveLogFormat } from '../../platform/logger';
+import { createLogger, maskCardNumbers, maskEmails, resolveLogFormat } from '../../platform/logger';
+import { LoggingSender } from '../../activities/notifications/sender';
 import type { Db } from '../../prisma/client';
 import { logFields } from '../../workers/observability';
 import { parsePrometheus, promqlMetricNames, total } from '../support/prometheus';
@@ -51,6 +52,29 @@ describe('logger', () => {
     expect(JSON.parse(lines[7]!)).toMatchObject({ requestId: 'r1', err: { type: 'Error', message: 'charge of [redacted-card] failed', token: '[redacted]' } });
   });
 
+  it('never writes an e-mail address: fields, nested values, messages and errors carry a digest instead', async () => {
+    const { lines, log } = capture();
+    const EMAIL = 'Ada.Lovelace+shop@example.co.uk';
+    log.info({ recipient: EMAIL }, 'field');
+    log.info({ user: { contact: [`mail ${EMAIL.toLowerCase()}`] } }, 'nested');
+    log.info(`welcome mail to ${EMAIL}`);
+    log.warn({ err: new Error(`unique constraint: ${EMAIL} exists`) }, 'error');
+    // what the notifications worker logs for every message it sends
+    await new LoggingSender((entry, msg) => log.info(entry, msg)).send({ channel: 'email', recipient: EMAIL, subject: 'Order confirmed', body: 'Order 1: Order confirmed.' });
+    expect(lines).toHaveLength(5);
+    for (const line of lines) {
+      expect(line.toLowerCase(), line).not.toContain(EMAIL.toLowerCase());
+      expect(line, line).not.toMatch(/lovelace|example\.co\.uk/i);
+    }
+    // one address, one digest, in any case: lines about one recipient still group
+    const digests = lines.map((l) => /\[email:[0-9a-f]{12}\]/.exec(l)?.[0]);
+    expect(new Set(digests).size).toBe(1);
+    expect(digests[0]).toBeTruthy();
+    expect(JSON.parse(lines[4]!)).toMatchObject({ msg: 'notification sent (simulated)', channel: 'email', recipient: digests[0] });
+    // not e-mail addresses: a worker identity (pid@host) and a database URL's user@127.0.0.1
+    expect(maskEmails('worker 4242@build-host.internal on postgresql://postgres@127.0.0.1:5433/orders')).toBe('worker 4242@build-host.internal on postgresql://postgres@127.0.0.1:5433/orders');
+  });
+
   it('masks only card-number-like digit runs (Luhn), not ids, amounts or timestamps', () => {
     expect(maskCardNumbers('order 7d1c0c5e-6c4a-4f1e-9a55-1f0e5a3c2b10 total 4950 at 1795436547000')).toBe('order 7d1c0c5e-6c4a-4f1e-9a55-1f0e5a3c2b10 total 4950 at 1795436547000');
     expect(maskCardNumbers('4242-4242-4242-4242')).toBe('[redacted-card]');
@@ -84,13 +108,17 @@ describe('worker log fields', () => {
 });
 
 describe('API metrics', () => {
-  it('count requests by method, route pattern and status; /metrics serves them', async () => {
+  it('count requests by method, route pattern and status; the metrics port serves them, the public port does not (404)', async () => {
     const metrics = createApiMetrics();
     const app = createApp({ db: {} as Db, temporal: {} as Client, log: createLogger('test', 'silent'), ...testSecrets, metrics });
     expect((await app.request('/health/live')).status).toBe(200);
     expect((await app.request('/api/v1/orders/7d1c0c5e-6c4a-4f1e-9a55-1f0e5a3c2b10')).status).toBe(401);
-    expect((await app.request('/nope/123')).status).toBe(404);
-    const res = await app.request('/metrics');
+    const publicMetrics = await app.request('/metrics');
+    expect(publicMetrics.status).toBe(404);
+    expect(await publicMetrics.text()).not.toContain('http_requests_total');
+    const metricsPort = createMetricsApp(metrics);
+    expect((await metricsPort.request('/api/v1/products')).status).toBe(404); // the metrics port serves nothing else
+    const res = await metricsPort.request('/metrics');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/plain');
     const samples = parsePrometheus(await res.text());

@@ -63,6 +63,10 @@ export async function bootFaultStack(name: string, env: NodeJS.ProcessEnv = {}):
     env: {
       LOG_LEVEL: 'warn',
       RATE_LIMIT_PER_MINUTE: '0', // one test client plays hundreds of customers
+      // and the login/register throttles: one address registers them all and guesses on purpose
+      REGISTER_LIMIT_PER_IP: '0',
+      LOGIN_LIMIT_PER_IP: '0',
+      LOGIN_LIMIT_PER_ACCOUNT: '0',
       CHECKOUT_WAIT_MS: '60000', // answers are final outcomes, not 202s
       ...env,
     },
