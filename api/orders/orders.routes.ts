@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { errors, json } from '../openapi';
+import { EVENT_STREAM_DEFAULTS } from '../../platform/config';
+import { error, errors, json } from '../openapi';
 import { MoneySchema, OrderOutcomeSchema, OrderRequestSchema, OrderSchema, page, PageQuery, StatusSchema, text } from '../schemas';
 
 export const OrderIdParam = z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) });
@@ -86,7 +87,11 @@ export const orderEvents = createRoute({
   description:
     'Each event has `id:` = the order_events row id and `data:` = an OrderEvent as JSON. Reconnect with ' +
     'Last-Event-ID to receive only newer events. A `: heartbeat` comment comes every 15 s. After CANCELLED or ' +
-    'FAILED the last message is `event: end` with data {"status": ...}; close the EventSource on it, or it reconnects.',
+    'FAILED the last message is `event: end` with data {"status": ...}; close the EventSource on it, or it reconnects. ' +
+    `The server closes every stream after EVENT_STREAM_LIFETIME_MS (default ${EVENT_STREAM_DEFAULTS.lifetimeMs / 60_000} min); ` +
+    'EventSource then reconnects with Last-Event-ID by itself and misses nothing. At most ' +
+    `EVENT_STREAMS_PER_CUSTOMER (default ${EVENT_STREAM_DEFAULTS.perCustomer}) streams per customer and EVENT_STREAMS_PER_PROCESS ` +
+    `(default ${EVENT_STREAM_DEFAULTS.perProcess}) in all are open at once per API process; one more is a 429 before the stream opens.`,
   request: {
     params: OrderIdParam,
     headers: z.object({
@@ -107,6 +112,7 @@ export const orderEvents = createRoute({
       },
     },
     ...errors(404),
+    429: error(429, 'RATE_LIMITED: too many open event streams (details.scope: customer or process); retry after Retry-After seconds'),
   },
 });
 

@@ -37,8 +37,8 @@ beforeAll(async () => {
   const workers = await createWorkers(env.nativeConnection, realActivities(db, { latencyMs: 0, slowMs: SLOW_MS, declineRate: 0, transientFailures: 0 }));
   stopWorkers = runWorkers(workers);
   appTemporal = temporalClientAt(env.address);
-  api = apiClient(testApp({ db, temporal: appTemporal.temporal, outcomeWaitMs: 20_000, eventPollMs: 100 }));
-  impatient = apiClient(testApp({ db, temporal: appTemporal.temporal, outcomeWaitMs: 300, eventPollMs: 100 }));
+  api = apiClient(testApp({ db, temporal: appTemporal.temporal, outcomeWaitMs: 20_000, eventRereadMs: 100 }));
+  impatient = apiClient(testApp({ db, temporal: appTemporal.temporal, outcomeWaitMs: 300, eventRereadMs: 100 }));
 });
 
 afterAll(async () => {

@@ -11,23 +11,32 @@ import type { Db } from '../../prisma/client';
 import { freshDatabase } from '../support/db';
 import { apiClient, expectError, fieldPaths, newAdmin, newCustomer, testApp, unreachableTemporal, type ApiClient } from './support/harness';
 import { sseReader } from './support/sse';
+import { listenForOrderEvents, type OrderEventListener } from '../../api/orders/event-notifier';
+import { createLogger } from '../../platform/logger';
+import { until } from '../support/until';
 
 let db: Db;
 let api: ApiClient;
 let closeTemporal: () => Promise<void>;
+let listener: OrderEventListener;
 let ada: { id: string; token: string };
 let eve: { id: string; token: string };
 let seq = 0;
 
 beforeAll(async () => {
-  ({ db } = await freshDatabase('orders'));
+  let url: string;
+  ({ db, url } = await freshDatabase('orders'));
   const t = await unreachableTemporal();
   closeTemporal = t.close;
-  api = apiClient(testApp({ db, temporal: t.temporal, eventPollMs: 50, eventHeartbeatMs: 300 }));
+  // new events arrive by LISTEN/NOTIFY, as in the server; the backstop re-read is out of the way
+  listener = listenForOrderEvents({ databaseUrl: url, log: createLogger('test', 'silent') });
+  await until('the LISTEN connection', async () => listener.listening);
+  api = apiClient(testApp({ db, temporal: t.temporal, orderEvents: listener.feed, eventRereadMs: 60_000, eventHeartbeatMs: 300 }));
   ada = await newCustomer(api, 'ada');
   eve = await newCustomer(api, 'eve');
 });
 afterAll(async () => {
+  await listener?.close();
   await closeTemporal?.();
   await db?.$disconnect();
 });
