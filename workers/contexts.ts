@@ -10,6 +10,7 @@ import { LoggingSender, type NotificationSender } from '../activities/notificati
 import { SimulatedGateway, simulatedGatewayOptions, type PaymentGateway } from '../activities/payments/gateway';
 import type { Db } from '../prisma/client';
 import type { Config } from '../platform/config';
+import { temporalDataConverter } from '../platform/payload-codec';
 import type { Tracing } from '../platform/tracing';
 import { holdAfterActivities } from './faults';
 import { activityCompletionLog, tracingWorkerOptions } from './observability';
@@ -68,6 +69,8 @@ export async function createContextWorker(context: BoundedContext, connection: N
   return Worker.create({
     connection,
     namespace,
+    // payloads are encrypted around the workflow sandbox, not inside it (PAYLOAD_CODEC_KEYS)
+    dataConverter: temporalDataConverter(deps.config),
     interceptors: { activity, workflowModules: tracing.workflowModules },
     sinks: tracing.sinks,
     ...options,

@@ -25,7 +25,7 @@ import { ensureDatabase, startEmbeddedPostgres, type EmbeddedPostgres } from '..
 import { ensureNamespace } from '../../temporal-config/namespace';
 import { ensureTemporalCli, ensureTemporalServer, type TemporalServerTools } from '../tools/provision';
 import { STOP_GRACE_MS } from '../../platform/child-process';
-import { interrupted, startStack, type Stack } from '../stack';
+import { codecEndpoint, interrupted, startStack, type Stack } from '../stack';
 import {
   defaultPorts,
   setupTemporalSchema,
@@ -231,7 +231,7 @@ export async function startProdLikeStack(options: ProdLikeOptions): Promise<Prod
     };
     if (options.ui ?? true) {
       if (tools.uiServer) {
-        ui = await startTemporalUi({ uiServer: tools.uiServer, address: server.address, namespace, port: config.TEMPORAL_UI_PORT, onLine: (l) => print('temporal-ui', l) });
+        ui = await startTemporalUi({ uiServer: tools.uiServer, address: server.address, namespace, port: config.TEMPORAL_UI_PORT, codecEndpoint: config.CODEC_PORT ? codecEndpoint(config) : undefined, onLine: (l) => print('temporal-ui', l) });
         watch('temporal-ui', ui.process);
       } else {
         log('no Temporal UI server binary (TEMPORAL_UI_SERVER_PATH unset): running without the Web UI');

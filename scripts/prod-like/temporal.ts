@@ -273,13 +273,15 @@ export async function startTemporalUi(options: {
   address: string;
   namespace: string;
   port: number;
+  /** the codec endpoint the UI decodes payloads with */
+  codecEndpoint?: string;
   onLine?: (line: string) => void;
   readyTimeoutMs?: number;
 }): Promise<RunningTemporalUi> {
-  const { uiServer, address, namespace, port, onLine = () => undefined, readyTimeoutMs = 30_000 } = options;
+  const { uiServer, address, namespace, port, codecEndpoint, onLine = () => undefined, readyTimeoutMs = 30_000 } = options;
   const child = spawn(uiServer, ['--root', ROOT, '--config', UI_CONFIG_DIR, '--env', SERVER_CONFIG_ENV, 'start'], {
     cwd: ROOT,
-    env: { ...process.env, TEMPORAL_ADDRESS: address, TEMPORAL_UI_HOST: '127.0.0.1', TEMPORAL_UI_PORT: String(port), TEMPORAL_DEFAULT_NAMESPACE: namespace },
+    env: { ...process.env, TEMPORAL_ADDRESS: address, TEMPORAL_UI_HOST: '127.0.0.1', TEMPORAL_UI_PORT: String(port), TEMPORAL_DEFAULT_NAMESPACE: namespace, TEMPORAL_CODEC_ENDPOINT: codecEndpoint ?? '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   pipeLines(child, onLine);

@@ -35,6 +35,7 @@ describe('a signal to the npm start process', () => {
       PG_DATA_DIR: config.PG_DATA_DIR,
       TEMPORAL_PORT: String(config.TEMPORAL_PORT),
       TEMPORAL_UI_PORT: String(config.TEMPORAL_UI_PORT),
+      CODEC_PORT: String(config.CODEC_PORT),
       TEMPORAL_DB_FILE: config.TEMPORAL_DB_FILE,
       TEMPORAL_CLI_PATH: config.TEMPORAL_CLI_PATH,
       LOG_LEVEL: 'warn',

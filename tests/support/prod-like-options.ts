@@ -20,6 +20,7 @@ export async function prodLikeTestOptions(prefix: string): Promise<{ dir: string
     TEMPORAL_PORT: await freePort(),
     TEMPORAL_UI_PORT: await freePort(),
     PORT: await freePort(),
+    CODEC_PORT: await freePort(),
     DATABASE_URL: undefined,
     TEMPORAL_ADDRESS: undefined,
   });

@@ -1,4 +1,4 @@
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { TestWorkflowEnvironment, type LocalTestWorkflowEnvironmentOptions } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { inject } from 'vitest';
 import { searchAttributeKeys } from '../../temporal-config/search-attributes';
@@ -22,8 +22,9 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
 }
 
 /** The real Temporal CLI's dev server, for tests that need the CLI or a persistent server. */
-export async function devServerEnv(): Promise<TestWorkflowEnvironment> {
+export async function devServerEnv(client?: LocalTestWorkflowEnvironmentOptions['client']): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
+    client,
     server: {
       executable: { type: 'existing-path', path: inject('temporalCli') },
       searchAttributes: searchAttributeKeys,

@@ -1,3 +1,4 @@
+import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createInventoryActivities } from '../../activities/inventory';
 import { createOrdersActivities } from '../../activities/orders';
@@ -18,14 +19,17 @@ export interface ContextActivities {
   notifications: ReturnType<typeof createNotificationsActivities>;
 }
 
-/** One worker per bounded context, each on its own task queue, as in production. */
-export async function createWorkers(connection: NativeConnection, activities: ContextActivities, namespace = 'default'): Promise<Worker[]> {
+/**
+ * One worker per bounded context, each on its own task queue, as in production. Plain payloads
+ * unless a data converter is given (platform/payload-codec.ts): recorded histories stay readable.
+ */
+export async function createWorkers(connection: NativeConnection, activities: ContextActivities, namespace = 'default', dataConverter?: DataConverter): Promise<Worker[]> {
   return Promise.all([
-    Worker.create({ connection, namespace, taskQueue: TaskQueues.orders, workflowsPath, activities: activities.orders }),
-    Worker.create({ connection, namespace, taskQueue: TaskQueues.inventory, activities: activities.inventory }),
-    Worker.create({ connection, namespace, taskQueue: TaskQueues.payments, activities: activities.payments }),
-    Worker.create({ connection, namespace, taskQueue: TaskQueues.shipping, activities: activities.shipping }),
-    Worker.create({ connection, namespace, taskQueue: TaskQueues.notifications, activities: activities.notifications }),
+    Worker.create({ connection, namespace, dataConverter, taskQueue: TaskQueues.orders, workflowsPath, activities: activities.orders }),
+    Worker.create({ connection, namespace, dataConverter, taskQueue: TaskQueues.inventory, activities: activities.inventory }),
+    Worker.create({ connection, namespace, dataConverter, taskQueue: TaskQueues.payments, activities: activities.payments }),
+    Worker.create({ connection, namespace, dataConverter, taskQueue: TaskQueues.shipping, activities: activities.shipping }),
+    Worker.create({ connection, namespace, dataConverter, taskQueue: TaskQueues.notifications, activities: activities.notifications }),
   ]);
 }
 

@@ -13,6 +13,8 @@
 // beside them (local-writes-*.json: the orders context's writes as local activities):
 //   RECORD_HISTORIES=1 RECORD_HISTORIES_DIR=/tmp/h npx vitest run <both files>
 //   for f in /tmp/h/*.json; do cp "$f" tests/workflows/histories/<prefix>-"$(basename "$f")"; done
+// (or only the scenarios the change adds, as refund-on-receipt-*.json did: fulfilment-return-on-day-29.json
+// and its local-writes twin keep the refund-on-request path of runs that took a return before it)
 import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -25,11 +27,13 @@ import { Resource } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { workflowsPath } from '../../workers/contexts';
+import { newPayloadCodecKey, temporalDataConverter } from '../../platform/payload-codec';
 import { workflowTracingModule } from '../../workers/observability';
 
 const HISTORIES_DIR = fileURLToPath(new URL('./histories/', import.meta.url));
-// 15 from place-order.test.ts (a..l, f in four variants) + 8 from fulfilment.test.ts
-const MIN_HISTORIES = 46; // twice: before and with local order writes
+// 15 from place-order.test.ts (a..l, f in four variants) + 8 from fulfilment.test.ts, twice: before
+// and with local order writes; + 2 returns refunded on receipt (refund-on-receipt-*.json: received, lapsed)
+const MIN_HISTORIES = 48;
 
 // The SDK would parse these files with historyFromJSON, which throws "type must be a
 // Type" in this install (@temporalio/common and @temporalio/proto each carry their own
@@ -88,5 +92,11 @@ describe('recorded PlaceOrder histories', () => {
       interceptors: { workflowModules: [workflowTracingModule] },
       sinks: { exporter: makeWorkflowExporter(new SimpleSpanProcessor(new InMemorySpanExporter()), new Resource({ 'service.name': 'replay' })) },
     });
+  });
+
+  // Workers encrypt payloads once PAYLOAD_CODEC_KEYS is set; orders started before that (and these
+  // histories) carry plain payloads, which the codec must hand through untouched.
+  it('also replay, written in clear, on a worker with the payload codec', async () => {
+    await replayAll({ workflowsPath, replayName: 'place-order-histories-codec', dataConverter: temporalDataConverter({ PAYLOAD_CODEC_KEYS: newPayloadCodecKey('replay') }) });
   });
 });
