@@ -7,7 +7,7 @@ import { orderWorkflowId } from '../temporal-config/workflow-ids';
 import { requestReturnUpdate } from '../workflows/messages';
 import { errorResponse } from './errors';
 import { error, errors } from './openapi';
-import { text } from './schemas';
+import { StatusSchema, text } from './schemas';
 import type { AppEnv } from './types';
 
 export interface FulfilmentDeps {
@@ -21,13 +21,16 @@ const returnRoute = createRoute({
   method: 'post',
   path: '/api/v1/orders/{id}/return',
   tags: ['orders'],
-  summary: 'Return a delivered order within the return window: refund and restock',
+  summary: 'Ask to return a delivered order within the return window: RETURN_REQUESTED; refunded and restocked once the warehouse receives the goods',
   request: {
     params: z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) }),
     body: { required: false, content: { 'application/json': { schema: z.object({ reason: text(0, 500).optional() }) } } },
   },
   responses: {
-    200: { description: 'return accepted', content: { 'application/json': { schema: z.object({ orderId: z.string().uuid(), accepted: z.literal(true) }) } } },
+    200: {
+      description: 'return requested: the order is RETURN_REQUESTED (nothing refunded yet); an order placed before refund-on-receipt answers DELIVERED and is refunded at once',
+      content: { 'application/json': { schema: z.object({ orderId: z.string().uuid(), accepted: z.literal(true), status: StatusSchema }) } },
+    },
     ...errors(),
     404: error(404, 'ORDER_NOT_FOUND: no such order of yours'),
     409: error(409, 'ORDER_NOT_RETURNABLE (not delivered) or RETURN_WINDOW_CLOSED'),
@@ -41,8 +44,8 @@ export function registerFulfilmentRoutes(app: OpenAPIHono<AppEnv>, deps: Fulfilm
     const order = await deps.db.order.findUnique({ where: { id }, select: { status: true, customerId: true } });
     if (!order || (deps.ownerCheck && !deps.ownerCheck(c, order.customerId))) return errorResponse(c, ErrorCodes.ORDER_NOT_FOUND, 'order not found') as never;
     try {
-      await deps.temporal.workflow.getHandle(orderWorkflowId(id)).executeUpdate(requestReturnUpdate, { args: [reason] });
-      return c.json({ orderId: id, accepted: true as const }, 200);
+      const state = await deps.temporal.workflow.getHandle(orderWorkflowId(id)).executeUpdate(requestReturnUpdate, { args: [reason] });
+      return c.json({ orderId: id, accepted: true as const, status: state.status }, 200);
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
         return errorResponse(c, err.cause.type ?? ErrorCodes.ORDER_NOT_RETURNABLE, err.cause.message) as never;

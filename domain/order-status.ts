@@ -25,7 +25,8 @@ const transitions: Record<OrderStatus, readonly OrderStatus[]> = {
   DELIVERY_OVERDUE: ['DELIVERED'],
   // A return is refunded when the goods are back; runs started before that rule go straight to RETURNED.
   DELIVERED: ['RETURN_REQUESTED', 'RETURNED'],
-  RETURN_REQUESTED: ['RETURNED'],
+  // Goods never received within the return shipping time: the return lapses and the customer keeps them (and the charge stands).
+  RETURN_REQUESTED: ['RETURNED', 'DELIVERED'],
   RETURNED: [],
   CANCELLED: [],
   FAILED: [],

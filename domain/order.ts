@@ -55,7 +55,15 @@ export interface FulfilmentTimings {
   deliveryGraceMs?: number;
   /** how long after delivery a return is accepted (ms) */
   returnWindowMs?: number;
+  /** how long after a return request the goods may take to reach the warehouse before the return lapses (ms) */
+  returnShippingMs?: number;
 }
+
+/**
+ * Default of returnShippingMs, in days (RETURN_SHIPPING_DAYS): 14 days to send the goods back
+ * (the EU withdrawal rule) plus 7 for the slowest carrier's transit (domain/shipping.ts).
+ */
+export const DEFAULT_RETURN_SHIPPING_DAYS = 21;
 
 export type SagaStep =
   | 'ORDER_CREATED'
@@ -99,6 +107,21 @@ export interface OrderState {
   shipments?: ShipmentState[];
   /** ISO time until which a delivered order may be returned */
   returnDeadline?: string;
+  /** the return asked for, while and after the goods travel back (runs that refunded on request have none) */
+  returnRequest?: ReturnRequestState;
+}
+
+export interface ReturnRequestState {
+  reason: string;
+  requestedAt: string;
+  /** ISO time until which the warehouse may record the goods as received; then the return lapses */
+  receiveBy: string;
+  /** when the warehouse recorded the goods as received (then refunded and restocked) */
+  receivedAt?: string;
+  /** the warehouse's note on receipt */
+  note?: string;
+  /** when the return lapsed, nothing received: the order is DELIVERED again, the charge stands */
+  lapsedAt?: string;
 }
 
 export const orderTotal = (items: readonly OrderLine[]): number =>

@@ -34,5 +34,21 @@ export const awaitOutcomeUpdate = defineUpdate<OrderState>('awaitOutcome');
  */
 export const markDeliveredSignal = defineSignal<[trackingNumber?: string]>('markDelivered');
 
-/** Update: the customer sends a delivered order back; refused outside the return window. */
+/**
+ * Update: the customer asks to send a delivered order back; refused outside the
+ * return window. Answers once the order is RETURN_REQUESTED: nothing is refunded
+ * or restocked until the goods are received (returnReceived). (Runs that took
+ * the request before that rule answer at once with DELIVERED and refund at once.)
+ */
 export const requestReturnUpdate = defineUpdate<OrderState, [reason: string]>('requestReturn');
+
+/**
+ * Signal: the warehouse has the returned goods (optional note). The order is
+ * restocked and refunded, then RETURNED. Sent by
+ * POST /api/v1/admin/orders/{id}/return-received or:
+ *   temporal workflow signal --workflow-id order-<id> --name returnReceived --input '"box dented, contents fine"'
+ * Only an order in RETURN_REQUESTED acts on it; otherwise the timeline records
+ * RETURN_RECEIPT_IGNORED. Not received within the return shipping time
+ * (RETURN_SHIPPING_DAYS), the return lapses: RETURN_LAPSED, back to DELIVERED.
+ */
+export const returnReceivedSignal = defineSignal<[note?: string]>('returnReceived');

@@ -35,7 +35,9 @@ import {
   requestCancelUpdate,
   requestReturnUpdate,
   retryCompensationsSignal,
+  returnReceivedSignal,
 } from './messages';
+import { DEFAULT_RETURN_SHIPPING_DAYS } from '../domain/order';
 
 type InventoryActivities = ReturnType<typeof createInventoryActivities>;
 type PaymentsActivities = ReturnType<typeof createPaymentsActivities>;
@@ -48,6 +50,9 @@ export const DEFAULT_RESERVATION_TTL_MS = 15 * 60_000;
 export const DEFAULT_HANDLING_MS = 60_000;
 export const DEFAULT_DELIVERY_GRACE_MS = 2 * DAY_MS;
 export const DEFAULT_RETURN_WINDOW_MS = 30 * DAY_MS;
+export const DEFAULT_RETURN_SHIPPING_MS = DEFAULT_RETURN_SHIPPING_DAYS * DAY_MS;
+/** Returns are refunded and restocked when the goods are received, not when asked for (runs without it refund at once). */
+export const REFUND_ON_RECEIPT_PATCH = 'return-refund-on-receipt';
 
 // Steps retry transient faults (lost DB connection, gateway 5xx) with backoff;
 // business failures are non-retryable ApplicationFailures and stop at once.
@@ -198,6 +203,7 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
     handlingMs: input.fulfilment?.handlingMs ?? DEFAULT_HANDLING_MS,
     deliveryGraceMs: input.fulfilment?.deliveryGraceMs ?? DEFAULT_DELIVERY_GRACE_MS,
     returnWindowMs: input.fulfilment?.returnWindowMs ?? DEFAULT_RETURN_WINDOW_MS,
+    returnShippingMs: input.fulfilment?.returnShippingMs ?? DEFAULT_RETURN_SHIPPING_MS,
   };
 
   // ---- cancellation ----
@@ -251,8 +257,12 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
   let returnWindowOpen = false;
   setHandler(
     requestReturnUpdate,
-    (reason) => {
+    async (reason) => {
       returnReason = reason.trim() || 'returned by customer';
+      // Answer once RETURN_REQUESTED is in PostgreSQL, so the caller (and the
+      // warehouse after it) reads the same. Runs that took a return before the
+      // refund-on-receipt rule answered at once.
+      if (patched(REFUND_ON_RECEIPT_PATCH)) await condition(() => state.status !== 'DELIVERED');
       return state;
     },
     {
@@ -267,6 +277,15 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
       },
     },
   );
+
+  // The warehouse has the goods back: acted on only while a return awaits them.
+  let awaitingReturn = false;
+  let returnReceipt: { note?: string; at: string } | undefined;
+  setHandler(returnReceivedSignal, (note) => {
+    const trimmed = note?.trim() || undefined;
+    if (awaitingReturn && !returnReceipt) returnReceipt = { note: trimmed, at: now() };
+    else record('RETURN_RECEIPT_IGNORED', { note: trimmed, reason: returnReceipt ? 'already received' : `order is ${state.status}; no return awaits the goods` });
+  });
 
   // ---- the saga ----
   const compensations: RegisteredCompensation[] = [];
@@ -477,7 +496,10 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
 
     await condition(() => returnReason !== undefined, Math.max(1, Date.parse(state.returnDeadline) - Date.now()));
     returnWindowOpen = false;
-    if (returnReason !== undefined) {
+    if (returnReason !== undefined && patched(REFUND_ON_RECEIPT_PATCH)) {
+      await returnOnReceipt(returnReason);
+    } else if (returnReason !== undefined) {
+      // runs that took the return before the refund-on-receipt rule: refund and restock at once
       record('RETURN_REQUESTED', { reason: returnReason });
       const restock = await inventory.restockReturn({ orderId: input.orderId });
       const refund = await payments.refundPayment({ orderId: input.orderId, chargeKey: chargeIdempotencyKey, refundKey: returnRefundKey(workflowId) });
@@ -486,6 +508,42 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
       notify('ORDER_REFUNDED');
     }
     await settleNotifications();
+  }
+
+  /**
+   * RETURN_REQUESTED until the warehouse records the goods as received
+   * (returnReceived): then restock, refund under the return's own key, RETURNED.
+   * Nothing received within the return shipping time: the return lapses, the
+   * order is DELIVERED again and the charge stands.
+   */
+  async function returnOnReceipt(reason: string): Promise<void> {
+    const requestedAt = now();
+    const receiveBy = new Date(Date.now() + timings.returnShippingMs).toISOString();
+    state.returnRequest = { reason, requestedAt, receiveBy };
+    awaitingReturn = true;
+    record('RETURN_REQUESTED', { reason, receiveBy });
+    await moveTo('RETURN_REQUESTED');
+
+    await condition(() => returnReceipt !== undefined, Math.max(1, Date.parse(receiveBy) - Date.now()));
+    awaitingReturn = false;
+    const receipt = returnReceipt;
+    if (!receipt) {
+      state.returnRequest.lapsedAt = now();
+      record('RETURN_LAPSED', { reason, receiveBy });
+      // the order was delivered when it was; the lapse has its own time in returnRequest
+      const deliveredAt = state.timestamps.DELIVERED;
+      await moveTo('DELIVERED');
+      state.timestamps.DELIVERED = deliveredAt;
+      return;
+    }
+    state.returnRequest.receivedAt = receipt.at;
+    state.returnRequest.note = receipt.note;
+    record('RETURN_RECEIVED', receipt.note ? { note: receipt.note } : undefined);
+    const restock = await inventory.restockReturn({ orderId: input.orderId });
+    const refund = await payments.refundPayment({ orderId: input.orderId, chargeKey: chargeIdempotencyKey, refundKey: returnRefundKey(workflowId) });
+    step('RETURNED', { restocked: restock.restocked, refunded: refund.amount, currency: input.currency });
+    await moveTo('RETURNED');
+    notify('ORDER_REFUNDED');
   }
 
   /** Waits for the notifications still in flight, then writes their timeline events. */

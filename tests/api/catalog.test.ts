@@ -191,6 +191,14 @@ describe('admin: orders', () => {
     expect(next.body.nextCursor).toBeNull();
     expect(fieldPaths(await api.call('GET', '/api/v1/admin/orders?status=LOST', { token: admin }))).toEqual(['status']);
   });
+
+  // the whole return flow, with Temporal, is in returns.test.ts; these answers need only PostgreSQL
+  it('return-received: 404 for an unknown order, 409 RETURN_NOT_REQUESTED (with the status) when no return awaits the goods, 403 for a customer', async () => {
+    const received = (id: string, token = admin) => api.call('POST', `/api/v1/admin/orders/${id}/return-received`, { token, body: { note: 'arrived' } });
+    expectError(await received('00000000-0000-4000-8000-0000000000ff'), 404, 'ORDER_NOT_FOUND');
+    expect(expectError(await received('00000000-0000-4000-8000-00000000000a'), 409, 'RETURN_NOT_REQUESTED').details).toEqual({ status: 'CONFIRMED' });
+    expectError(await received('00000000-0000-4000-8000-00000000000a', customer), 403, 'FORBIDDEN');
+  });
 });
 
 it('every catalog and admin route was exercised and matched the document', () => {

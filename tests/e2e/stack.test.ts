@@ -24,9 +24,11 @@ let e2e: E2eStack;
 let initial: Record<string, number>;
 /** the customer every order below belongs to: the subject of their access token */
 let customer: { id: string; token: string };
+/** the operator the API makes at start (ADMIN_EMAIL / ADMIN_PASSWORD): records returns as received */
+const ADMIN = { email: 'warehouse@example.com', password: 'warehouse password 1' };
 
 beforeAll(async () => {
-  e2e = await startE2eStack('orders-e2e-', { CHECKOUT_WAIT_MS: '30000', LOG_LEVEL: 'warn', FULFILMENT_HANDLING_MS: '1500' });
+  e2e = await startE2eStack('orders-e2e-', { CHECKOUT_WAIT_MS: '30000', LOG_LEVEL: 'warn', FULFILMENT_HANDLING_MS: '1500', ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
   ({ stack, db } = e2e);
   initial = await initialStock(db);
   customer = await registerAndLogin(stack.apiUrl, 'e2e@example.com', 'correct horse battery');
@@ -144,7 +146,7 @@ describe('the stack end to end', () => {
     expect(payment.attempts).toBeGreaterThanOrEqual(2);
   });
 
-  it('walks SHIPPED → DELIVERED → RETURNED from the command line, watched live on the event stream', async () => {
+  it('walks SHIPPED → DELIVERED → RETURN_REQUESTED → RETURNED from the command line, watched live on the event stream', async () => {
     const res = await placeOrder({ items: [{ productId: 'prod_backpack', quantity: 1 }] });
     expect(res.status).toBe(201);
     const { orderId } = (await res.json()) as { orderId: string };
@@ -160,12 +162,18 @@ describe('the stack end to end', () => {
     await temporal('workflow', 'signal', '--workflow-id', workflowId, '--name', 'markDelivered');
     await statusInDb('DELIVERED');
     const returned = JSON.parse(await temporal('workflow', 'update', 'execute', '--workflow-id', workflowId, '--name', 'requestReturn', '--input', '"too small"', '-o', 'json'));
-    expect(JSON.stringify(returned)).toContain('DELIVERED'); // the update answers with the state it accepted the return in
+    expect(JSON.stringify(returned)).toContain('"status":"RETURN_REQUESTED"'); // it answers once the order is RETURN_REQUESTED
+    expect(await db.order.findUniqueOrThrow({ where: { id: orderId } })).toMatchObject({ status: 'RETURN_REQUESTED' });
+    // asked for, not back: nothing refunded, nothing restocked
+    expect((await db.gatewayTransaction.findMany({ where: { idempotencyKey: { startsWith: workflowId } } })).map((t) => t.kind)).toEqual(['CHARGE']);
+    expect(await db.stock.findUniqueOrThrow({ where: { productId: 'prod_backpack' } })).toMatchObject({ available: before.available, returned: before.returned });
+    // the warehouse has it back
+    await temporal('workflow', 'signal', '--workflow-id', workflowId, '--name', 'returnReceived', '--input', '"strap frayed, otherwise fine"');
     await statusInDb('RETURNED');
 
     const seen = await stream.events((e) => e.status === 'RETURNED');
     await stream.close();
-    expect(seen.events.map((e) => e.status).filter(Boolean)).toEqual(['PENDING', 'CONFIRMED', 'PROCESSING', 'SHIPPED', 'DELIVERED', 'RETURNED']);
+    expect(seen.events.map((e) => e.status).filter(Boolean)).toEqual(['PENDING', 'CONFIRMED', 'PROCESSING', 'SHIPPED', 'DELIVERED', 'RETURN_REQUESTED', 'RETURNED']);
 
     const ledger = await db.gatewayTransaction.findMany({ where: { idempotencyKey: { startsWith: workflowId } } });
     expect(ledger.map((t) => [t.kind, t.idempotencyKey.slice(workflowId.length), t.amount]).sort()).toEqual([['CHARGE', ':charge', 8900], ['REFUND', ':return-refund', 8900]]);
@@ -181,7 +189,7 @@ describe('the stack end to end', () => {
     expect(new Set(sent.map((n) => n.kind))).toEqual(new Set(['ORDER_CONFIRMED', 'ORDER_SHIPPED', 'ORDER_DELIVERED', 'ORDER_REFUNDED']));
   });
 
-  it('delivery through the carrier webhook and a return through the API', async () => {
+  it('delivery through the carrier webhook, a return through the API, received by the warehouse through the admin API', async () => {
     const res = await placeOrder({ items: [{ productId: 'prod_lamp', quantity: 1 }] });
     expect(res.status).toBe(201);
     const { orderId } = (await res.json()) as { orderId: string };
@@ -210,9 +218,22 @@ describe('the stack end to end', () => {
 
     const accepted = await returnIt();
     expect(accepted.status).toBe(200);
+    expect(await accepted.json()).toEqual({ orderId, accepted: true, status: 'RETURN_REQUESTED' });
+    expect(await db.payment.count({ where: { orderId, kind: 'REFUND' } })).toBe(0);
+
+    const login = await fetch(`${stack.apiUrl}/api/v1/users/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    const receive = (token: string) =>
+      fetch(`${stack.apiUrl}/api/v1/admin/orders/${orderId}/return-received`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"note":"lantern works"}' });
+    expect((await receive(customer.token)).status).toBe(403);
+    expect((await receive(accessToken)).status).toBe(202);
     await until('RETURNED', async () => (await db.order.findUniqueOrThrow({ where: { id: orderId } })).status === 'RETURNED');
+    expect(await db.payment.findFirstOrThrow({ where: { orderId, kind: 'REFUND' } })).toMatchObject({ status: 'SUCCEEDED', amount: 3499 });
     const again = await returnIt();
     expect(again.status).toBe(409);
+    const twice = await receive(accessToken);
+    expect(twice.status).toBe(409);
+    expect(await twice.json()).toMatchObject({ code: 'RETURN_NOT_REQUESTED', details: { status: 'RETURNED' } });
   });
 
   it('development mode made its own secrets, readable by their owner only, and the API runs on them', async () => {

@@ -15,7 +15,7 @@ import type { Db } from '../../prisma/client';
 import { seed } from '../../prisma/seed';
 import { TaskQueues } from '../../temporal-config/task-queues';
 import { orderWorkflowId } from '../../temporal-config/workflow-ids';
-import { awaitOutcomeUpdate, cancelOrderSignal, getStatusQuery, markDeliveredSignal, requestReturnUpdate } from '../../workflows/messages';
+import { awaitOutcomeUpdate, cancelOrderSignal, getStatusQuery, markDeliveredSignal, requestReturnUpdate, returnReceivedSignal } from '../../workflows/messages';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import { placeOrder } from '../../workflows/place-order';
 import { assertBooksBalance, initialStock, readBooks } from '../support/books';
@@ -127,7 +127,7 @@ describe('PlaceOrder with real activities on PostgreSQL', () => {
     expect(payment.status).toBe('SUCCEEDED');
   });
 
-  it('lives on: split shipments → SHIPPED → DELIVERED → RETURNED, with refund, restock, timeline and notifications in PostgreSQL', async () => {
+  it('lives on: split shipments → SHIPPED → DELIVERED → RETURN_REQUESTED (nothing refunded or restocked) → received → RETURNED, with refund, restock, timeline and notifications in PostgreSQL', async () => {
     const before = await readBooks(db);
     // the mug ships from "main", the kettle from "north": two parcels
     const input = { ...order([{ productId: 'prod_mug', quantity: 1, unitPriceAmount: 1250 }, { productId: 'prod_kettle', quantity: 1, unitPriceAmount: 6900 }]), fulfilment: { handlingMs: 60_000 } };
@@ -147,7 +147,18 @@ describe('PlaceOrder with real activities on PostgreSQL', () => {
     await statusIs('DELIVERED');
 
     await env.sleep(3 * 24 * 3600_000);
-    await handle.executeUpdate(requestReturnUpdate, { args: ['too small'] });
+    const requested = await handle.executeUpdate(requestReturnUpdate, { args: ['too small'] });
+    expect(requested.status).toBe('RETURN_REQUESTED');
+    // asked for, not back yet: the order says so, no refund row, the stock still sold
+    expect((await db.order.findUniqueOrThrow({ where: { id: input.orderId } })).status).toBe('RETURN_REQUESTED');
+    expect((await ledgerFor(input.orderId)).map((t) => t.kind)).toEqual(['CHARGE']);
+    expect(await db.payment.count({ where: { orderId: input.orderId, kind: 'REFUND' } })).toBe(0);
+    const waiting = await readBooks(db);
+    expect(waiting.stock.prod_mug).toEqual({ ...before.stock.prod_mug, available: before.stock.prod_mug!.available - 1, sold: before.stock.prod_mug!.sold + 1 });
+    expect(await assertBooksBalance(db, initial)).toEqual([]);
+
+    await env.sleep(4 * 24 * 3600_000);
+    await handle.signal(returnReceivedSignal, 'all parts there');
     const final = await handle.result();
     expect(final.status).toBe('RETURNED');
 
@@ -163,10 +174,36 @@ describe('PlaceOrder with real activities on PostgreSQL', () => {
       ['ORDER_CONFIRMED', 'ORDER_DELIVERED', 'ORDER_REFUNDED', 'ORDER_SHIPPED'].flatMap((k) => [`${k}/email`, `${k}/sms`]),
     );
     const statuses = (await db.orderEvent.findMany({ where: { orderId: input.orderId, type: 'STATUS_CHANGED' }, orderBy: { id: 'asc' } })).map((e) => e.status);
-    expect(statuses).toEqual(['CONFIRMED', 'PROCESSING', 'SHIPPED', 'DELIVERED', 'RETURNED']);
+    expect(statuses).toEqual(['CONFIRMED', 'PROCESSING', 'SHIPPED', 'DELIVERED', 'RETURN_REQUESTED', 'RETURNED']);
     const types = (await db.orderEvent.findMany({ where: { orderId: input.orderId }, orderBy: { key: 'asc' } })).map((e) => e.type);
-    for (const t of ['SHIPMENTS_PLANNED', 'HANDED_TO_CARRIER', 'SHIPMENT_DELIVERED', 'DELIVERED', 'RETURN_REQUESTED', 'RETURNED']) expect(types).toContain(t);
+    for (const t of ['SHIPMENTS_PLANNED', 'HANDED_TO_CARRIER', 'SHIPMENT_DELIVERED', 'DELIVERED', 'RETURN_REQUESTED', 'RETURN_RECEIVED', 'RETURNED']) expect(types).toContain(t);
     expect((await db.order.findUniqueOrThrow({ where: { id: input.orderId } })).status).toBe('RETURNED');
+    const refund = await db.payment.findFirstOrThrow({ where: { orderId: input.orderId, kind: 'REFUND' } });
+    expect(refund).toMatchObject({ status: 'SUCCEEDED', amount: 8150, currency: 'USD' });
+    expect(await assertBooksBalance(db, initial)).toEqual([]);
+  });
+
+  it('a return whose goods never come back lapses: DELIVERED again in PostgreSQL, the charge kept, the stock still sold', async () => {
+    const input = { ...order([{ productId: 'prod_mug', quantity: 2, unitPriceAmount: 1250 }]), fulfilment: { handlingMs: 60_000, returnShippingMs: 3 * 24 * 3600_000 } };
+    expect((await run(input)).status).toBe('CONFIRMED');
+    const handle = env.client.workflow.getHandle(orderWorkflowId(input.orderId));
+    await env.sleep(61_000);
+    await until('SHIPPED', async () => (await handle.query(getStatusQuery)).status === 'SHIPPED');
+    await handle.signal(markDeliveredSignal);
+    await until('DELIVERED', async () => (await handle.query(getStatusQuery)).status === 'DELIVERED');
+    const before = await readBooks(db);
+    expect((await handle.executeUpdate(requestReturnUpdate, { args: ['never mind'] })).status).toBe('RETURN_REQUESTED');
+
+    const final = await handle.result(); // the 3 days pass on the test server's clock
+    expect(final.status).toBe('DELIVERED');
+    expect(final.returnRequest?.lapsedAt).toBeDefined();
+    expect((await db.order.findUniqueOrThrow({ where: { id: input.orderId } })).status).toBe('DELIVERED');
+    expect((await ledgerFor(input.orderId)).map((t) => [t.kind, t.amount])).toEqual([['CHARGE', 2500]]);
+    expect((await readBooks(db)).stock.prod_mug).toEqual(before.stock.prod_mug);
+    const statuses = (await db.orderEvent.findMany({ where: { orderId: input.orderId, type: 'STATUS_CHANGED' }, orderBy: { id: 'asc' } })).map((e) => e.status);
+    expect(statuses.slice(-3)).toEqual(['DELIVERED', 'RETURN_REQUESTED', 'DELIVERED']);
+    expect(await db.orderEvent.count({ where: { orderId: input.orderId, type: 'RETURN_LAPSED' } })).toBe(1);
+    expect(await assertBooksBalance(db, initial)).toEqual([]);
   });
 
   // Runs last of the time-skipping tests: the Java test server stops skipping

@@ -22,7 +22,8 @@ export async function readBooks(db: Db): Promise<Books> {
  * The invariants every scenario ends with: for each product
  * initial = available + reserved + sold - returned, nothing negative; and for
  * each order, its money agrees with its status (charged once and kept,
- * charged and refunded once, or never charged).
+ * charged and refunded once, or never charged), and only a RETURNED order's
+ * stock is back as returned.
  */
 export async function assertBooksBalance(db: Db, initial: Record<string, number>): Promise<string[]> {
   const problems: string[] = [];
@@ -45,12 +46,15 @@ export async function assertBooksBalance(db: Db, initial: Record<string, number>
     if (refund && !charged) problems.push(`${o.id}: refunded without a charge`);
     if (refund && charged && refund.amount !== charge.amount) problems.push(`${o.id}: refunded ${refund.amount} of ${charge.amount}`);
     if (byKey.has(`${o.workflowId}:refund`) && byKey.has(`${o.workflowId}:return-refund`)) problems.push(`${o.id}: refunded twice`);
-    const keeps = ['CONFIRMED', 'PROCESSING', 'SHIPPED', 'DELIVERED', 'DELIVERY_OVERDUE'].includes(o.status);
+    // a return asked for but not yet received keeps the charge, and the stock stays sold
+    const keeps = ['CONFIRMED', 'PROCESSING', 'SHIPPED', 'DELIVERED', 'DELIVERY_OVERDUE', 'RETURN_REQUESTED'].includes(o.status);
     if (keeps && (!charged || refund)) problems.push(`${o.id}: ${o.status} but charged=${charged} refunded=${!!refund}`);
     if (o.status === 'RETURNED' && !(charged && refund)) problems.push(`${o.id}: RETURNED but charged=${charged} refunded=${!!refund}`);
     if ((o.status === 'CANCELLED' || o.status === 'FAILED') && charged && !refund) problems.push(`${o.id}: ${o.status} but charge kept`);
     const holds = await db.reservation.count({ where: { orderId: o.id, status: { in: ['HELD', 'COMMITTED'] } } });
     if ((o.status === 'CANCELLED' || o.status === 'FAILED') && holds > 0) problems.push(`${o.id}: ${o.status} but still holds stock`);
+    const returned = await db.reservation.count({ where: { orderId: o.id, status: 'RETURNED' } });
+    if (returned > 0 && o.status !== 'RETURNED') problems.push(`${o.id}: ${o.status} but its stock was restocked as returned`);
   }
   return problems;
 }

@@ -43,6 +43,13 @@ describe('order lifecycle', () => {
     for (const s of OrderStatuses) expect(canTransition(s, s)).toBe(true);
     for (const to of OrderStatuses) if (to !== 'CANCELLED') expect(canTransition('CANCELLED', to)).toBe(false);
   });
+  it('a return is refunded from RETURN_REQUESTED once received, or lapses back to DELIVERED; it cannot be cancelled', () => {
+    expect(canTransition('DELIVERED', 'RETURN_REQUESTED')).toBe(true);
+    expect(canTransition('RETURN_REQUESTED', 'RETURNED')).toBe(true);
+    expect(canTransition('RETURN_REQUESTED', 'DELIVERED')).toBe(true);
+    expect(canTransition('RETURN_REQUESTED', 'CANCELLED')).toBe(false);
+    expect(isCancellable('RETURN_REQUESTED')).toBe(false);
+  });
   it('can be cancelled only before the carrier has it', () => {
     expect(OrderStatuses.filter(isCancellable)).toEqual(['PENDING', 'CONFIRMED', 'PROCESSING']);
   });

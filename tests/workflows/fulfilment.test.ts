@@ -12,8 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../domain/errors';
 import type { OrderState } from '../../domain/order';
 import { orderWorkflowId } from '../../temporal-config/workflow-ids';
-import { awaitOutcomeUpdate, getStatusQuery, markDeliveredSignal, requestReturnUpdate } from '../../workflows/messages';
-import { DEFAULT_DELIVERY_GRACE_MS, DEFAULT_HANDLING_MS, DEFAULT_RETURN_WINDOW_MS } from '../../workflows/place-order';
+import { awaitOutcomeUpdate, getStatusQuery, markDeliveredSignal, requestReturnUpdate, returnReceivedSignal } from '../../workflows/messages';
+import { DEFAULT_DELIVERY_GRACE_MS, DEFAULT_HANDLING_MS, DEFAULT_RETURN_SHIPPING_MS, DEFAULT_RETURN_WINDOW_MS } from '../../workflows/place-order';
 import { FakeShop } from './support/fake-shop';
 import { DAY, elapsed, HOUR, initialStock, MINUTE, MUG, standardOrder, TEE, US, useHarness, waitFor, type OrderHandle } from './support/harness';
 
@@ -206,7 +206,7 @@ describe('order fulfilment after CONFIRMED', () => {
     expect(shop.calls.restockReturn).toBe(0);
   });
 
-  it('a return on day 29 of the 30-day window: restocked, refunded once under its own key, RETURNED', async () => {
+  it('a return on day 29 of the 30-day window: RETURN_REQUESTED with nothing refunded or restocked; received 5 days later: restocked, refunded once under its own key, RETURNED', async () => {
     const shop = new FakeShop({ stock: initialStock() });
     const input = standardOrder();
     const workflowId = orderWorkflowId(input.orderId);
@@ -224,16 +224,38 @@ describe('order fulfilment after CONFIRMED', () => {
     await h.env.sleep(DAY);
     await handle.signal(markDeliveredSignal);
     await h.settleAt(handle, 'DELIVERED');
+    // goods "received" with no return asked for: ignored, and visible in the timeline
+    await handle.signal(returnReceivedSignal, 'unexpected parcel');
     await h.env.sleep(29 * DAY);
-    const accepted = await handle.executeUpdate(requestReturnUpdate, { args: ['does not fit'] });
-    expect(accepted.status).toBe('DELIVERED'); // accepted; the return itself runs next
+    const requested = await handle.executeUpdate(requestReturnUpdate, { args: ['does not fit'] });
+    // the update answers once the order is RETURN_REQUESTED in the orders context
+    expect(requested.status).toBe('RETURN_REQUESTED');
+    expect(shop.order?.status).toBe('RETURN_REQUESTED');
+    expect(Date.parse(requested.returnRequest!.receiveBy) - Date.parse(requested.returnRequest!.requestedAt)).toBe(DEFAULT_RETURN_SHIPPING_MS);
+    expect(requested.returnRequest).toMatchObject({ reason: 'does not fit' });
+    // asked for, not received: no money back, no stock back
+    expect(shop.refunds).toEqual([]);
+    expect(shop.calls).toMatchObject({ restockReturn: 0, refundPayment: 0 });
+    expect(shop.stockOf(MUG)).toEqual({ available: 3, reserved: 0, sold: 2, returned: 0 });
+    const again = await handle.executeUpdate(requestReturnUpdate, { args: ['twice'] }).catch((e: unknown) => e);
+    expect((again as WorkflowUpdateFailedError).cause).toMatchObject({ type: ErrorCodes.ORDER_NOT_RETURNABLE });
 
-    const { result, status } = await h.finish(handle, 'fulfilment-return-on-day-29');
+    // the parcel travels back for 5 days, still nothing refunded
+    await h.env.sleep(5 * DAY);
+    expect((await handle.query(getStatusQuery)).status).toBe('RETURN_REQUESTED');
+    expect(shop.refunds).toEqual([]);
+    await handle.signal(returnReceivedSignal, ' box dented, contents fine ');
+    await handle.signal(returnReceivedSignal); // the warehouse scans it twice
+
+    const { result, status } = await h.finish(handle, 'fulfilment-return-received');
     expect(result.status).toBe('RETURNED');
     expect(status).toEqual(result);
     expect(result.completedSteps).toEqual([...FULFILMENT_STEPS, 'DELIVERED', 'RETURNED']);
-    expect(elapsed(result, 'DELIVERED', 'RETURNED')).toBeGreaterThanOrEqual(29 * DAY);
-    expect(elapsed(result, 'DELIVERED', 'RETURNED')).toBeLessThan(30 * DAY);
+    expect(elapsed(result, 'RETURN_REQUESTED', 'RETURNED')).toBeGreaterThanOrEqual(5 * DAY);
+    expect(elapsed(result, 'RETURN_REQUESTED', 'RETURNED')).toBeLessThan(5 * DAY + HOUR);
+    expect(result.returnRequest).toMatchObject({ reason: 'does not fit', note: 'box dented, contents fine' });
+    expect(elapsed(result, 'RETURN_REQUESTED', 'RETURNED') - (Date.parse(result.returnRequest!.receivedAt!) - Date.parse(result.timestamps.RETURN_REQUESTED!))).toBeLessThan(MINUTE);
+    expect(result.returnRequest?.lapsedAt).toBeUndefined();
     expect((await closedAt(handle)) - Date.parse(result.timestamps.RETURNED!)).toBeLessThan(HOUR); // done once returned
     expect(result.compensations).toEqual([]); // a return is not a compensation
 
@@ -244,10 +266,52 @@ describe('order fulfilment after CONFIRMED', () => {
     expect(shop.stockOf(MUG)).toEqual({ available: 5, reserved: 0, sold: 2, returned: 2 });
     expect(shop.stockOf(TEE)).toEqual({ available: 3, reserved: 0, sold: 1, returned: 1 });
 
-    expect(shop.statuses()).toEqual(['CONFIRMED', 'PROCESSING', 'SHIPPED', 'DELIVERED', 'RETURNED']);
-    expect(shop.timeline().find((e) => e.type === 'RETURN_REQUESTED')?.detail).toEqual({ reason: 'does not fit' });
+    expect(shop.statuses()).toEqual(['CONFIRMED', 'PROCESSING', 'SHIPPED', 'DELIVERED', 'RETURN_REQUESTED', 'RETURNED']);
+    expect(shop.timeline().find((e) => e.type === 'RETURN_REQUESTED')?.detail).toEqual({ reason: 'does not fit', receiveBy: result.returnRequest!.receiveBy });
+    expect(shop.timeline().find((e) => e.type === 'RETURN_RECEIVED')?.detail).toEqual({ note: 'box dented, contents fine' });
+    expect(shop.timeline().filter((e) => e.type === 'RETURN_RECEIPT_IGNORED').map((e) => e.detail)).toEqual([
+      { note: 'unexpected parcel', reason: 'order is DELIVERED; no return awaits the goods' },
+      { reason: 'already received' },
+    ]);
     expect(shop.timeline().find((e) => e.type === 'RETURNED')?.detail).toEqual({ restocked: 3, refunded: 4500, currency: 'EUR' });
     expect(shop.notificationStatuses()).toEqual({ ORDER_CONFIRMED: 'SENT', ORDER_SHIPPED: 'SENT', ORDER_DELIVERED: 'SENT', ORDER_REFUNDED: 'SENT' });
+  });
+
+  it('a return whose goods never arrive lapses after the return shipping time: DELIVERED again, the charge stands, nothing restocked; the workflow completes', async () => {
+    const shop = new FakeShop({ stock: initialStock() });
+    const handle = await h.startOrder(shop, standardOrder());
+    await confirmAndShip(handle);
+    await handle.signal(markDeliveredSignal);
+    const delivered = await h.settleAt(handle, 'DELIVERED');
+    await h.env.sleep(2 * DAY);
+    const requested = await handle.executeUpdate(requestReturnUpdate, { args: ['wrong colour'] });
+    expect(requested.status).toBe('RETURN_REQUESTED');
+
+    // an hour before the deadline it still waits for the goods
+    await h.env.sleep(DEFAULT_RETURN_SHIPPING_MS - HOUR);
+    expect((await handle.query(getStatusQuery)).status).toBe('RETURN_REQUESTED');
+    const { result, status } = await h.finish(handle, 'fulfilment-return-lapsed');
+    expect(result.status).toBe('DELIVERED');
+    expect(status).toEqual(result);
+    const { requestedAt, receiveBy, lapsedAt } = result.returnRequest!;
+    expect(Date.parse(receiveBy) - Date.parse(requestedAt)).toBe(DEFAULT_RETURN_SHIPPING_MS);
+    expect(Date.parse(lapsedAt!)).toBeGreaterThanOrEqual(Date.parse(receiveBy));
+    expect(Date.parse(lapsedAt!) - Date.parse(receiveBy)).toBeLessThan(MINUTE);
+    expect(result.returnRequest?.receivedAt).toBeUndefined();
+    expect(result.timestamps.DELIVERED).toBe(delivered.timestamps.DELIVERED); // delivered when it was
+    expect(result.completedSteps).toEqual([...FULFILMENT_STEPS, 'DELIVERED']);
+    expect((await closedAt(handle)) - Date.parse(lapsedAt!)).toBeLessThan(HOUR);
+
+    // the workflow has closed: goods arriving now cannot refund anything
+    expect(await handle.signal(returnReceivedSignal, 'too late').catch((e: unknown) => e)).toBeInstanceOf(WorkflowNotFoundError);
+    expect(shop.refunds).toEqual([]);
+    expect(shop.calls).toMatchObject({ restockReturn: 0, refundPayment: 0 });
+    expect(shop.charges).toHaveLength(1);
+    expect(shop.stockOf(MUG)).toEqual({ available: 3, reserved: 0, sold: 2, returned: 0 });
+    expect(shop.statuses()).toEqual(['CONFIRMED', 'PROCESSING', 'SHIPPED', 'DELIVERED', 'RETURN_REQUESTED', 'DELIVERED']);
+    expect(shop.order?.status).toBe('DELIVERED');
+    expect(shop.timeline().find((e) => e.type === 'RETURN_LAPSED')?.detail).toEqual({ reason: 'wrong colour', receiveBy });
+    expect(shop.notificationStatuses()).toEqual({ ORDER_CONFIRMED: 'SENT', ORDER_SHIPPED: 'SENT', ORDER_DELIVERED: 'SENT' });
   });
 
   it('a return on day 31 is refused (RETURN_WINDOW_CLOSED at the API): the workflow completed at day 30 and the order stays DELIVERED', async () => {
