@@ -27,7 +27,7 @@ import { payloadCodecFrom, temporalDataConverter } from '../platform/payload-cod
 
 const config = loadConfig();
 // before anything connects: a missing or guessable key stops the process (exit 2, naming it)
-const secrets = requireSecrets(process.env, ['JWT_SECRET', 'CARRIER_WEBHOOK_SECRET']);
+const secrets = requireSecrets(process.env, ['JWT_SECRET', 'CARRIER_WEBHOOK_SECRET'], config);
 const log = createLogger('api', config.LOG_LEVEL, { format: config.LOG_FORMAT });
 // off (nothing installed) unless OTEL_EXPORTER_OTLP_ENDPOINT is set
 const tracing = startTracing(config, 'api');

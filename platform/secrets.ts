@@ -38,13 +38,28 @@ export function secretProblem(name: SecretName, value: string | undefined): stri
  * The named secrets from `env`, or an exit with status 2 naming each one that
  * is missing or weak (a process must not run on a guessable key).
  */
-export function requireSecrets<N extends SecretName>(env: Record<string, string | undefined>, names: readonly N[]): Record<N, string> {
-  const problems = names.map((n) => secretProblem(n, env[n])).filter((p): p is string => p !== undefined);
+export function requireSecrets<N extends SecretName>(
+  env: Record<string, string | undefined>,
+  names: readonly N[],
+  payloadKeys?: { NODE_ENV: string; PAYLOAD_CODEC_KEYS?: string },
+): Record<N, string> {
+  const problems = [...names.map((n) => secretProblem(n, env[n])), payloadKeys && payloadKeysProblem(payloadKeys)].filter((p): p is string => p !== undefined);
   if (problems.length > 0) {
     console.error(`refusing to start:\n${problems.map((p) => `  ${p}`).join('\n')}`);
     process.exit(2);
   }
   return Object.fromEntries(names.map((n) => [n, env[n]!])) as Record<N, string>;
+}
+
+/**
+ * Temporal payloads carry names, addresses and payment tokens: outside development
+ * (NODE_ENV=production or test) they must be encrypted, so PAYLOAD_CODEC_KEYS is required
+ * (its format is checked with the rest of the configuration). In development they may
+ * travel in clear, which keeps `temporal workflow query` and tctl readable on one's own machine.
+ */
+export function payloadKeysProblem(config: { NODE_ENV: string; PAYLOAD_CODEC_KEYS?: string }): string | undefined {
+  if (config.NODE_ENV === 'development' || config.PAYLOAD_CODEC_KEYS) return undefined;
+  return `PAYLOAD_CODEC_KEYS is not set, and NODE_ENV=${config.NODE_ENV} may not store personal data in clear in Temporal: set it to <keyId>:<base64 of 32 bytes>, e.g. k1:$(openssl rand -base64 32)`;
 }
 
 function parseEnvFile(text: string): Record<string, string> {

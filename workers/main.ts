@@ -11,6 +11,7 @@ import { createDb } from '../prisma/client';
 import { databaseUrl, loadConfig, temporalAddress } from '../platform/config';
 import { createLogger } from '../platform/logger';
 import { onParentExit } from '../platform/parent';
+import { requireSecrets } from '../platform/secrets';
 import { startTracing } from '../platform/tracing';
 import { boundedContexts, type BoundedContext } from '../temporal-config/task-queues';
 import { createContextWorker } from './contexts';
@@ -23,6 +24,8 @@ if (contexts.length === 0 || contexts.some((c) => !boundedContexts.includes(c)) 
 }
 const name = contexts.length === 1 ? contexts[0]! : 'all';
 const config = loadConfig();
+// outside development, personal data in Temporal must be encrypted (exit 2 naming PAYLOAD_CODEC_KEYS)
+requireSecrets(process.env, [], config);
 const log = createLogger(`worker:${name}`, config.LOG_LEVEL, { format: config.LOG_FORMAT });
 // Before any connection: SDK and Core logs into pino; Prometheus on WORKER_METRICS_PORT (0 = off).
 const metricsAddress = config.WORKER_METRICS_PORT ? `${config.HOST}:${config.WORKER_METRICS_PORT}` : undefined;
