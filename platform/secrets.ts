@@ -52,13 +52,13 @@ export function requireSecrets<N extends SecretName>(
 }
 
 /**
- * Temporal payloads carry names, addresses and payment tokens: outside development
- * (NODE_ENV=production or test) they must be encrypted, so PAYLOAD_CODEC_KEYS is required
- * (its format is checked with the rest of the configuration). In development they may
- * travel in clear, which keeps `temporal workflow query` and tctl readable on one's own machine.
+ * Temporal payloads carry names, addresses and payment tokens: in production they must be
+ * encrypted, so PAYLOAD_CODEC_KEYS is required (its format is checked with the rest of the
+ * configuration). In development and tests they may travel in clear, which keeps
+ * `temporal workflow query` and tctl readable on one's own machine.
  */
 export function payloadKeysProblem(config: { NODE_ENV: string; PAYLOAD_CODEC_KEYS?: string }): string | undefined {
-  if (config.NODE_ENV === 'development' || config.PAYLOAD_CODEC_KEYS) return undefined;
+  if (config.NODE_ENV !== 'production' || config.PAYLOAD_CODEC_KEYS) return undefined;
   return `PAYLOAD_CODEC_KEYS is not set, and NODE_ENV=${config.NODE_ENV} may not store personal data in clear in Temporal: set it to <keyId>:<base64 of 32 bytes>, e.g. k1:$(openssl rand -base64 32)`;
 }
 

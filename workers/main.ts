@@ -24,7 +24,7 @@ if (contexts.length === 0 || contexts.some((c) => !boundedContexts.includes(c)) 
 }
 const name = contexts.length === 1 ? contexts[0]! : 'all';
 const config = loadConfig();
-// outside development, personal data in Temporal must be encrypted (exit 2 naming PAYLOAD_CODEC_KEYS)
+// in production, personal data in Temporal must be encrypted (exit 2 naming PAYLOAD_CODEC_KEYS)
 requireSecrets(process.env, [], config);
 const log = createLogger(`worker:${name}`, config.LOG_LEVEL, { format: config.LOG_FORMAT });
 // Before any connection: SDK and Core logs into pino; Prometheus on WORKER_METRICS_PORT (0 = off).
