@@ -269,8 +269,8 @@ async function main(): Promise<void> {
       const db = createDb(stack.databaseUrl, { poolSize: 4 });
       const connection = await Connection.connect({ address: stack.temporalAddress });
       // the keys the stack's processes encrypt with
-      const codecKeys = (stack.secrets as Partial<Record<string, string>>).PAYLOAD_CODEC_KEYS ?? config.PAYLOAD_CODEC_KEYS;
-      const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter({ PAYLOAD_CODEC_KEYS: codecKeys }) });
+      // the keys the stack's workers got (the variant's or the environment's): the client must read what they write
+      const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter(config) });
       const products = await seedProducts(db, PRODUCTS);
       const customers = await seedCustomers(db, CUSTOMERS, stack.secrets.JWT_SECRET);
       let ok = false;
