@@ -17,14 +17,11 @@ import {
 import { MAX_CARRIER_EVENTS_PER_ORDER } from '../../api/carrier-webhook';
 import { TestTokens } from '../../domain/payment';
 import type { Db } from '../../prisma/client';
-import { seed } from '../../prisma/seed';
 import { orderWorkflowId } from '../../temporal-config/workflow-ids';
-import { freshDatabase } from '../support/db';
 import { TEST_CARRIER_WEBHOOK_SECRET } from '../support/test-secrets';
-import { devServerEnv } from '../support/temporal';
 import { until } from '../support/until';
-import { createWorkers, realActivities, runWorkers } from '../support/workers';
-import { apiClient, expectError, newCustomer, temporalClientAt, testApp, unreachableTemporal, type ApiClient } from './support/harness';
+import { apiClient, expectError, newCustomer, testApp, unreachableTemporal, type ApiClient } from './support/harness';
+import { address, startSagaBackend, type SagaBackend } from './support/saga-backend';
 
 /** the key the test apps verify with (their default) */
 const SECRET = TEST_CARRIER_WEBHOOK_SECRET;
@@ -32,8 +29,7 @@ const HOUR = 3_600_000;
 
 let env: TestWorkflowEnvironment;
 let db: Db;
-let stopWorkers: () => Promise<void>;
-let appTemporal: ReturnType<typeof temporalClientAt>;
+let backend: SagaBackend;
 /** orders it places wait an hour in the warehouse */
 let slow: ApiClient;
 /** orders it places go to the carrier at once; the return window is short */
@@ -43,14 +39,10 @@ let open: ApiClient;
 let customer: { token: string };
 
 beforeAll(async () => {
-  ({ db } = await freshDatabase('carrier_webhook'));
-  await seed(db);
-  env = await devServerEnv();
-  const workers = await createWorkers(env.nativeConnection, realActivities(db, { latencyMs: 0, slowMs: 5_000, declineRate: 0, transientFailures: 0 }));
-  stopWorkers = runWorkers(workers);
-  appTemporal = temporalClientAt(env.address);
+  backend = await startSagaBackend('carrier_webhook', { slowMs: 5_000 });
+  ({ db, env } = backend);
   const app = (fulfilment: { handlingMs: number; returnWindowMs: number }) =>
-    apiClient(testApp({ db, temporal: appTemporal.temporal, outcomeWaitMs: 20_000, fulfilment }));
+    apiClient(testApp({ db, temporal: backend.temporal, outcomeWaitMs: 20_000, fulfilment }));
   slow = app({ handlingMs: HOUR, returnWindowMs: HOUR });
   fast = app({ handlingMs: 0, returnWindowMs: 1_500 });
   open = app({ handlingMs: 0, returnWindowMs: HOUR });
@@ -58,13 +50,9 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await appTemporal?.close();
-  await stopWorkers?.();
-  await env?.teardown();
-  await db?.$disconnect();
+  await backend?.close();
 });
 
-const address = { name: 'Ada Lovelace', line1: '1 Analytical St', city: 'London', postalCode: 'N1 1AA', country: 'GB' };
 
 /** Places an order through `client`; waits until it reaches `status`; returns its id and parcel. */
 async function placed(client: ApiClient, status: 'PROCESSING' | 'SHIPPED') {

@@ -9,20 +9,16 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestTokens } from '../../domain/payment';
 import type { Db } from '../../prisma/client';
-import { seed } from '../../prisma/seed';
-import { assertBooksBalance, initialStock } from '../support/books';
-import { freshDatabase } from '../support/db';
-import { devServerEnv } from '../support/temporal';
-import { createWorkers, realActivities, runWorkers } from '../support/workers';
-import { apiClient, expectError, fieldPaths, newCustomer, temporalClientAt, testApp, type ApiClient } from './support/harness';
+import { assertBooksBalance } from '../support/books';
+import { apiClient, expectError, fieldPaths, newCustomer, testApp, type ApiClient } from './support/harness';
+import { address, startSagaBackend, type SagaBackend } from './support/saga-backend';
 import { sseReader } from './support/sse';
 import { until } from '../support/until';
 
 const SLOW_MS = 2_500;
 let env: TestWorkflowEnvironment;
 let db: Db;
-let stopWorkers: () => Promise<void>;
-let appTemporal: ReturnType<typeof temporalClientAt>;
+let backend: SagaBackend;
 let initial: Record<string, number>;
 /** waits up to 20 s for the payment outcome */
 let api: ApiClient;
@@ -30,25 +26,16 @@ let api: ApiClient;
 let impatient: ApiClient;
 
 beforeAll(async () => {
-  ({ db } = await freshDatabase('checkout'));
-  await seed(db);
-  initial = await initialStock(db);
-  env = await devServerEnv();
-  const workers = await createWorkers(env.nativeConnection, realActivities(db, { latencyMs: 0, slowMs: SLOW_MS, declineRate: 0, transientFailures: 0 }));
-  stopWorkers = runWorkers(workers);
-  appTemporal = temporalClientAt(env.address);
-  api = apiClient(testApp({ db, temporal: appTemporal.temporal, outcomeWaitMs: 20_000, eventRereadMs: 100 }));
-  impatient = apiClient(testApp({ db, temporal: appTemporal.temporal, outcomeWaitMs: 300, eventRereadMs: 100 }));
+  backend = await startSagaBackend('checkout', { slowMs: SLOW_MS });
+  ({ db, env, initial } = backend);
+  api = apiClient(testApp({ db, temporal: backend.temporal, outcomeWaitMs: 20_000, eventRereadMs: 100 }));
+  impatient = apiClient(testApp({ db, temporal: backend.temporal, outcomeWaitMs: 300, eventRereadMs: 100 }));
 });
 
 afterAll(async () => {
-  await appTemporal?.close();
-  await stopWorkers?.();
-  await env?.teardown();
-  await db?.$disconnect();
+  await backend?.close();
 });
 
-const address = { name: 'Ada Lovelace', line1: '1 Analytical St', city: 'London', postalCode: 'N1 1AA', country: 'GB' };
 const checkoutBody = (token: string = TestTokens.success) => ({ shippingAddress: address, paymentMethod: { token } });
 
 async function shopper(items: Record<string, number>) {

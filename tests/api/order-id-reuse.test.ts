@@ -18,46 +18,33 @@ import { IDEMPOTENCY_KEY_TTL_MS } from '../../api/checkout/idempotency';
 import type { PlaceOrderInput } from '../../domain/order';
 import { TestTokens } from '../../domain/payment';
 import type { Db } from '../../prisma/client';
-import { seed } from '../../prisma/seed';
 import { TaskQueues } from '../../temporal-config/task-queues';
 import { orderWorkflowId } from '../../temporal-config/workflow-ids';
 import { markDeliveredSignal } from '../../workflows/messages';
 import { placeOrder } from '../../workflows/place-order';
-import { assertBooksBalance, initialStock, readBooks } from '../support/books';
-import { freshDatabase } from '../support/db';
-import { devServerEnv } from '../support/temporal';
+import { assertBooksBalance, readBooks } from '../support/books';
 import { until } from '../support/until';
-import { createWorkers, realActivities, runWorkers } from '../support/workers';
-import { apiClient, expectError, newCustomer, temporalClientAt, testApp, unreachableTemporal, type ApiClient } from './support/harness';
+import { apiClient, expectError, newCustomer, testApp, unreachableTemporal, type ApiClient } from './support/harness';
+import { address, startSagaBackend, type SagaBackend } from './support/saga-backend';
 
 let env: TestWorkflowEnvironment;
 let db: Db;
-let stopWorkers: () => Promise<void>;
-let appTemporal: ReturnType<typeof temporalClientAt>;
+let backend: SagaBackend;
 let initial: Record<string, number>;
 let api: ApiClient;
 // short warehouse time and return window: an order is delivered and its run closed within seconds
 const fulfilment = { handlingMs: 200, returnWindowMs: 500 };
 
 beforeAll(async () => {
-  ({ db } = await freshDatabase('reuse'));
-  await seed(db);
-  initial = await initialStock(db);
-  env = await devServerEnv();
-  const workers = await createWorkers(env.nativeConnection, realActivities(db, { latencyMs: 0, slowMs: 0, declineRate: 0, transientFailures: 0 }));
-  stopWorkers = runWorkers(workers);
-  appTemporal = temporalClientAt(env.address);
-  api = apiClient(testApp({ db, temporal: appTemporal.temporal, outcomeWaitMs: 20_000, fulfilment }));
+  backend = await startSagaBackend('reuse');
+  ({ db, env, initial } = backend);
+  api = apiClient(testApp({ db, temporal: backend.temporal, outcomeWaitMs: 20_000, fulfilment }));
 });
 
 afterAll(async () => {
-  await appTemporal?.close();
-  await stopWorkers?.();
-  await env?.teardown();
-  await db?.$disconnect();
+  await backend?.close();
 });
 
-const address = { name: 'Ada Lovelace', line1: '1 Analytical St', city: 'London', postalCode: 'N1 1AA', country: 'GB' };
 const orderBody = (orderId: string, quantity = 1) => ({
   orderId,
   items: [{ productId: 'prod_mug', quantity }],
@@ -243,7 +230,7 @@ describe('checkout idempotency rows expire after 24 h (item 9)', () => {
     await age(recent.id, IDEMPOTENCY_KEY_TTL_MS - 60_000);
 
     // another customer's checkout, in a process that has not swept yet
-    const other = apiClient(testApp({ db, temporal: appTemporal.temporal, outcomeWaitMs: 20_000 }));
+    const other = apiClient(testApp({ db, temporal: backend.temporal, outcomeWaitMs: 20_000 }));
     const gus = await newCustomer(other, 'gus');
     await fill(gus.token);
     expect((await other.call('POST', '/api/v1/checkout', { token: gus.token, body: checkoutBody, headers: { 'idempotency-key': 'k-gus' } })).status).toBe(201);

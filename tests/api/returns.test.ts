@@ -11,15 +11,12 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestTokens } from '../../domain/payment';
 import type { Db } from '../../prisma/client';
-import { seed } from '../../prisma/seed';
 import { orderWorkflowId } from '../../temporal-config/workflow-ids';
 import { markDeliveredSignal } from '../../workflows/messages';
-import { assertBooksBalance, initialStock } from '../support/books';
-import { freshDatabase } from '../support/db';
-import { devServerEnv } from '../support/temporal';
+import { assertBooksBalance } from '../support/books';
 import { until } from '../support/until';
-import { createWorkers, realActivities, runWorkers } from '../support/workers';
-import { apiClient, expectError, fieldPaths, newAdmin, newCustomer, temporalClientAt, testApp, type ApiClient } from './support/harness';
+import { apiClient, expectError, fieldPaths, newAdmin, newCustomer, testApp, type ApiClient } from './support/harness';
+import { address, startSagaBackend, type SagaBackend } from './support/saga-backend';
 
 const DAY_MS = 86_400_000;
 /** long enough that nothing lapses while a test runs */
@@ -29,8 +26,7 @@ const LAPSING_MS = 1_500;
 
 let env: TestWorkflowEnvironment;
 let db: Db;
-let stopWorkers: () => Promise<void>;
-let appTemporal: ReturnType<typeof temporalClientAt>;
+let backend: SagaBackend;
 let initial: Record<string, number>;
 let api: ApiClient;
 /** the same API, but its orders give returned goods 1.5 s to arrive */
@@ -39,13 +35,9 @@ let admin: string;
 let customer: { id: string; token: string };
 
 beforeAll(async () => {
-  ({ db } = await freshDatabase('returns'));
-  await seed(db);
-  initial = await initialStock(db);
-  env = await devServerEnv();
-  stopWorkers = runWorkers(await createWorkers(env.nativeConnection, realActivities(db, { latencyMs: 0, slowMs: 1_000, declineRate: 0, transientFailures: 0 })));
-  appTemporal = temporalClientAt(env.address);
-  const deps = { db, temporal: appTemporal.temporal, outcomeWaitMs: 20_000 };
+  backend = await startSagaBackend('returns', { slowMs: 1_000 });
+  ({ db, env, initial } = backend);
+  const deps = { db, temporal: backend.temporal, outcomeWaitMs: 20_000 };
   api = apiClient(testApp({ ...deps, fulfilment: { handlingMs: 200, returnShippingMs: SHIPPING_MS } }));
   lapsing = apiClient(testApp({ ...deps, fulfilment: { handlingMs: 200, returnShippingMs: LAPSING_MS } }));
   admin = (await newAdmin(api, db)).token;
@@ -53,13 +45,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await appTemporal?.close();
-  await stopWorkers?.();
-  await env?.teardown();
-  await db?.$disconnect();
+  await backend?.close();
 });
 
-const address = { name: 'Ada Lovelace', line1: '1 Analytical St', city: 'London', postalCode: 'N1 1AA', country: 'GB' };
 const statusOf = async (orderId: string) => (await db.order.findUniqueOrThrow({ where: { id: orderId } })).status;
 const ledgerOf = async (orderId: string) =>
   (await db.gatewayTransaction.findMany({ where: { idempotencyKey: { startsWith: orderWorkflowId(orderId) } }, orderBy: { createdAt: 'asc' } })).map((t) => [
