@@ -15,6 +15,7 @@ interface Service {
   command?: string[];
   environment?: Record<string, string>;
   volumes?: string[];
+  ports?: string[];
   depends_on?: Record<string, unknown>;
 }
 const compose = parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
@@ -47,6 +48,18 @@ describe('docker-compose.yml', () => {
         if (v.startsWith('./')) expect(existsSync(path.join(ROOT, v.split(':')[0]!)), v).toBe(true);
       }
     }
+  });
+
+  it('runs in production with its secrets required, and the Web UI decodes payloads through the API on loopback', () => {
+    const api = compose.services.api!;
+    const env = api.environment ?? {};
+    expect(env.NODE_ENV).toBe('production');
+    for (const secret of ['JWT_SECRET', 'CARRIER_WEBHOOK_SECRET', 'PAYLOAD_CODEC_KEYS']) expect(env[secret], secret).toMatch(new RegExp(`^\\$\\{${secret}:\\?`));
+    const ui = compose.services['temporal-ui']!;
+    const uiHostPort = ui.ports!.find((p) => p.endsWith(':8080'))!.split(':')[0];
+    expect(env.CODEC_UI_ORIGINS).toBe(`http://localhost:${uiHostPort}`);
+    expect(ui.environment!.TEMPORAL_CODEC_ENDPOINT).toBe(`http://localhost:${env.CODEC_PORT}`);
+    expect(api.ports).toContain(`127.0.0.1:${env.CODEC_PORT}:${env.CODEC_PORT}`);
   });
 
   it('every depends_on names a service', () => {
