@@ -7,7 +7,6 @@ import { createMiddleware } from 'hono/factory';
 import { ErrorCodes } from '../domain/errors';
 import { EVENT_STREAM_DEFAULTS } from '../platform/config';
 import type { Logger } from '../platform/logger';
-import type { FulfilmentTimings, OrderWrites } from '../domain/order';
 import type { Db } from '../prisma/client';
 import { registerAdminRoutes } from './admin';
 import { registerAuthRoutes } from './auth';
@@ -30,6 +29,7 @@ import { OrderEventHub, type OrderEventFeed } from './orders/event-notifier';
 import type { DirectCheckout } from './orders/direct-checkout';
 import { routeMiss, routing } from './routing';
 import type { AppEnv } from './types';
+import { type FulfilmentTimings, type OrderWrites } from '../temporal-config/place-order';
 
 export interface AppDeps {
   db: Db;

@@ -3,8 +3,6 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { createMiddleware } from 'hono/factory';
 import { ErrorCodes } from '../domain/errors';
 import type { Db } from '../prisma/client';
-import { orderWorkflowId } from '../temporal-config/workflow-ids';
-import { markDeliveredSignal } from '../workflows/messages';
 import {
   CARRIER_SIGNATURE_FORMAT,
   CARRIER_SIGNATURE_HEADER,
@@ -17,6 +15,7 @@ import { errorResponse } from './errors';
 import { error, errors } from './openapi';
 import { text } from './schemas';
 import type { AppEnv } from './types';
+import { markDeliveredSignal, orderWorkflowId } from '../temporal-config/place-order';
 
 /**
  * Most carrier deliveries the API records for one order (every signed delivery

@@ -3,12 +3,11 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorCodes } from '../domain/errors';
 import type { Db } from '../prisma/client';
-import { orderWorkflowId } from '../temporal-config/workflow-ids';
-import { requestReturnUpdate } from '../workflows/messages';
 import { errorResponse } from './errors';
 import { error, errors } from './openapi';
 import { StatusSchema, text } from './schemas';
 import type { AppEnv } from './types';
+import { orderWorkflowId, requestReturnUpdate } from '../temporal-config/place-order';
 
 export interface FulfilmentDeps {
   db: Db;

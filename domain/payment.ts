@@ -27,7 +27,3 @@ export const declineForToken: Readonly<Record<string, DeclineReason>> = {
 export const isKnownToken = (token: string): boolean =>
   (Object.values(TestTokens) as string[]).includes(token);
 
-/** Idempotency keys derive from the workflow id so any retry reuses them. */
-export const chargeKey = (workflowId: string): string => `${workflowId}:charge`;
-export const refundKey = (workflowId: string): string => `${workflowId}:refund`;
-export const returnRefundKey = (workflowId: string): string => `${workflowId}:return-refund`;

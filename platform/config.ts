@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parsePayloadCodecKeys } from './payload-codec';
-import { DEFAULT_RETURN_SHIPPING_DAYS } from '../domain/order';
+import { PlaceOrderDefaults } from '../temporal-config/place-order';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -98,14 +98,14 @@ export const configSchema = z.object({
   CHECKOUT_WAIT_MS: int(10_000),
   /** how new sagas run the orders context's writes: local activities in the workflow's worker (default), or activities on the orders task queue */
   ORDER_WRITES: z.enum(['local', 'task-queue']).default('local'),
-  RESERVATION_TTL_MS: int(15 * 60_000),
+  RESERVATION_TTL_MS: int(PlaceOrderDefaults.reservationTtlMs),
   /** warehouse time between CONFIRMED and hand-over to the carrier (still cancellable) */
-  FULFILMENT_HANDLING_MS: int(60_000),
+  FULFILMENT_HANDLING_MS: int(PlaceOrderDefaults.handlingMs),
   /** how long after the carrier's estimate a missing delivery becomes DELIVERY_OVERDUE */
-  DELIVERY_GRACE_DAYS: int(2),
-  RETURN_WINDOW_DAYS: int(30),
+  DELIVERY_GRACE_DAYS: int(PlaceOrderDefaults.deliveryGraceDays),
+  RETURN_WINDOW_DAYS: int(PlaceOrderDefaults.returnWindowDays),
   /** days a requested return's goods may take to reach the warehouse; not received by then, the return lapses (DELIVERED again, charge kept) */
-  RETURN_SHIPPING_DAYS: int(DEFAULT_RETURN_SHIPPING_DAYS),
+  RETURN_SHIPPING_DAYS: int(PlaceOrderDefaults.returnShippingDays),
   /** HMAC key of carrier webhook signatures; no default (platform/secrets.ts holds the rules) */
   CARRIER_WEBHOOK_SECRET: z.string().optional(),
   PAYMENT_LATENCY_MS: int(0),

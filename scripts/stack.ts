@@ -16,9 +16,9 @@ import { configSchema, ROOT, temporalAddress, type Config } from '../platform/co
 import { prepareDatabase } from '../platform/database';
 import { developmentSecrets, SECRET_NAMES, type SecretName } from '../platform/secrets';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../platform/embedded-postgres';
-import { searchAttributeDefinitions } from '../temporal-config/search-attributes';
 import { STOP_GRACE_MS, stopChild } from '../platform/child-process';
 import { ensureTemporalCli } from './tools/provision';
+import { searchAttributeDefinitions } from '../temporal-config/place-order';
 
 export interface Stack {
   apiUrl: string;

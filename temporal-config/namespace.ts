@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { searchAttributeDefinitions } from './search-attributes';
+import { searchAttributeDefinitions } from './place-order';
 
 const run = promisify(execFile);
 

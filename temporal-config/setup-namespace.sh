@@ -15,7 +15,7 @@
 #   TEMPORAL_ADDRESS=host:7233 [TEMPORAL_NAMESPACE=default] [TEMPORAL_NAMESPACE_RETENTION=72h] \
 #   [TEMPORAL_CLI=temporal] temporal-config/setup-namespace.sh [Name=Type ...]
 # Without arguments it registers the attributes below; keep that list in step
-# with temporal-config/search-attributes.ts (tests/e2e/prod-like.test.ts checks).
+# with temporal-config/place-order.ts (tests/e2e/prod-like.test.ts checks).
 set -eu
 
 cli="${TEMPORAL_CLI:-temporal}"

@@ -14,7 +14,7 @@ import { temporalDataConverter } from '../platform/payload-codec';
 import type { Tracing } from '../platform/tracing';
 import { holdAfterActivities } from './faults';
 import { activityCompletionLog, tracingWorkerOptions } from './observability';
-import { TaskQueues, type BoundedContext } from '../temporal-config/task-queues';
+import { TaskQueues, type BoundedContext } from '../temporal-config/place-order';
 
 const require = createRequire(import.meta.url);
 export const workflowsPath = require.resolve('../workflows/index.ts');

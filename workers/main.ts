@@ -13,9 +13,9 @@ import { createLogger } from '../platform/logger';
 import { onParentExit } from '../platform/parent';
 import { requireSecrets } from '../platform/secrets';
 import { startTracing } from '../platform/tracing';
-import { boundedContexts, type BoundedContext } from '../temporal-config/task-queues';
 import { createContextWorker } from './contexts';
 import { installTemporalRuntime, registerOrderCounters } from './observability';
+import { boundedContexts, type BoundedContext } from '../temporal-config/place-order';
 
 const contexts = (process.argv[2] ?? '').split(',').map((s) => s.trim()) as BoundedContext[];
 if (contexts.length === 0 || contexts.some((c) => !boundedContexts.includes(c)) || new Set(contexts).size !== contexts.length) {

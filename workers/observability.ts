@@ -17,8 +17,8 @@ import { Runtime, type ActivityInterceptorsFactory, type InjectedSinks } from '@
 import { DeclineReasons } from '../domain/errors';
 import type { Logger } from '../platform/logger';
 import type { Tracing } from '../platform/tracing';
-import { orderIdFromWorkflowId } from '../temporal-config/workflow-ids';
 import { OrderCounters, orderCounterHelp } from '../workflows/metrics';
+import { orderIdFromWorkflowId } from '../temporal-config/place-order';
 
 const require = createRequire(import.meta.url);
 

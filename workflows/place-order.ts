@@ -19,25 +19,11 @@ import type { createOrdersActivities } from '../activities/orders';
 import type { createPaymentsActivities } from '../activities/payments';
 import type { createShippingActivities } from '../activities/shipping';
 import type { createNotificationsActivities } from '../activities/notifications';
-import type { Compensation, OrderState, PlaceOrderInput, SagaStep, ShipmentState, TimelineEvent } from '../domain/order';
 import type { NotificationKind } from '../domain/shipping';
 import type { OrderStatus } from '../domain/order-status';
 import { ErrorCodes } from '../domain/errors';
-import { chargeKey, refundKey, returnRefundKey } from '../domain/payment';
-import { TaskQueues } from '../temporal-config/task-queues';
-import { CustomerIdKey, OrderStatusKey } from '../temporal-config/search-attributes';
 import { OrderCounters, orderCounterHelp } from './metrics';
-import {
-  awaitOutcomeUpdate,
-  cancelOrderSignal,
-  getStatusQuery,
-  markDeliveredSignal,
-  requestCancelUpdate,
-  requestReturnUpdate,
-  retryCompensationsSignal,
-  returnReceivedSignal,
-} from './messages';
-import { DEFAULT_RETURN_SHIPPING_DAYS } from '../domain/order';
+import { CustomerIdKey, OrderStatusKey, PlaceOrderDefaults, TaskQueues, awaitOutcomeUpdate, daysToMs, notificationKey, cancelOrderSignal, chargeKey, getStatusQuery, markDeliveredSignal, refundKey, requestCancelUpdate, requestReturnUpdate, retryCompensationsSignal, returnReceivedSignal, returnRefundKey, type Compensation, type OrderState, type PlaceOrderInput, type SagaStep, type ShipmentState, type TimelineEvent } from '../temporal-config/place-order';
 
 type InventoryActivities = ReturnType<typeof createInventoryActivities>;
 type PaymentsActivities = ReturnType<typeof createPaymentsActivities>;
@@ -46,11 +32,11 @@ type ShippingActivities = ReturnType<typeof createShippingActivities>;
 type NotificationsActivities = ReturnType<typeof createNotificationsActivities>;
 
 const DAY_MS = 24 * 60 * 60_000;
-export const DEFAULT_RESERVATION_TTL_MS = 15 * 60_000;
-export const DEFAULT_HANDLING_MS = 60_000;
-export const DEFAULT_DELIVERY_GRACE_MS = 2 * DAY_MS;
-export const DEFAULT_RETURN_WINDOW_MS = 30 * DAY_MS;
-export const DEFAULT_RETURN_SHIPPING_MS = DEFAULT_RETURN_SHIPPING_DAYS * DAY_MS;
+const DEFAULT_RESERVATION_TTL_MS = PlaceOrderDefaults.reservationTtlMs;
+const DEFAULT_HANDLING_MS = PlaceOrderDefaults.handlingMs;
+const DEFAULT_DELIVERY_GRACE_MS = daysToMs(PlaceOrderDefaults.deliveryGraceDays);
+const DEFAULT_RETURN_WINDOW_MS = daysToMs(PlaceOrderDefaults.returnWindowDays);
+const DEFAULT_RETURN_SHIPPING_MS = daysToMs(PlaceOrderDefaults.returnShippingDays);
 /** Returns are refunded and restocked when the goods are received, not when asked for (runs without it refund at once). */
 export const REFUND_ON_RECEIPT_PATCH = 'return-refund-on-receipt';
 
@@ -186,7 +172,7 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
   // Notifications run beside the order and never block or fail it.
   const notificationsSent: Promise<void>[] = [];
   const notify = (kind: NotificationKind) => {
-    const args = { orderId: input.orderId, customerId: input.customerId, kind, idempotencyKey: `${workflowId}:${kind}` };
+    const args = { orderId: input.orderId, customerId: input.customerId, kind, idempotencyKey: notificationKey(workflowId, kind) };
     notificationsSent.push(
       CancellationScope.nonCancellable(async () => {
         try {

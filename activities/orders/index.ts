@@ -1,9 +1,8 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { ErrorCodes } from '../../domain/errors';
 import { Prisma, type Db } from '../../prisma/client';
-import type { OrderState, PlaceOrderInput, TimelineEvent } from '../../domain/order';
 import { canTransition, type OrderStatus } from '../../domain/order-status';
-import { orderWorkflowId } from '../../temporal-config/workflow-ids';
+import { orderWorkflowId, type OrderState, type PlaceOrderInput, type TimelineEvent } from '../../temporal-config/place-order';
 
 /** Which saga places an order: the workflow chain's first run id (kept across retries, resets and continue-as-new). */
 export interface OrderPlacement {

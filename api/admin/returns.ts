@@ -2,11 +2,11 @@ import { createRoute, z, type OpenAPIHono, type RouteHandler } from '@hono/zod-o
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ErrorCodes } from '../../domain/errors';
 import type { Db } from '../../prisma/client';
-import { returnReceivedSignal } from '../../workflows/messages';
 import { ApiError } from '../errors';
 import { error, errors, json } from '../openapi';
 import { StatusSchema, text } from '../schemas';
 import type { AppEnv } from '../types';
+import { returnReceivedSignal } from '../../temporal-config/place-order';
 
 export const returnReceived = createRoute({
   method: 'post',

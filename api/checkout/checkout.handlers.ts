@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { RouteHandler, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { ErrorCodes } from '../../domain/errors';
-import type { OrderState, PlaceOrderInput } from '../../domain/order';
 import type { Logger } from '../../platform/logger';
 import { ApiError, httpStatus, type ErrorBody } from '../errors';
 import { awaitOutcome, placeOrderAndWait, priceLines, type OrderDeps } from '../orders';
 import type { AppEnv } from '../types';
 import type * as routes from './checkout.routes';
 import { createIdempotencyStore, hashBody, type Claim, type StoredAnswer } from './idempotency';
+import { type OrderState, type PlaceOrderInput } from '../../temporal-config/place-order';
 
 type CheckoutBody = z.infer<typeof routes.CheckoutRequestSchema>;
 

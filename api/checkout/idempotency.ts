@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { PlaceOrderInput } from '../../domain/order';
 import { Prisma, type Db } from '../../prisma/client';
+import { type PlaceOrderInput } from '../../temporal-config/place-order';
 
 export interface StoredAnswer {
   status: number;

@@ -12,10 +12,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { newOrderRow } from '../../activities/orders';
 import { SimulatedGateway, type SimulatedGatewayOptions } from '../../activities/payments/gateway';
 import { ErrorCodes } from '../../domain/errors';
-import type { OrderState, PlaceOrderInput } from '../../domain/order';
-import { chargeKey } from '../../domain/payment';
 import type { Db } from '../../prisma/client';
-import { orderWorkflowId } from '../../temporal-config/workflow-ids';
+import { chargeKey, orderWorkflowId, type OrderState, type PlaceOrderInput } from '../../temporal-config/place-order';
 
 export type DirectCheckout = (input: PlaceOrderInput) => Promise<OrderState>;
 

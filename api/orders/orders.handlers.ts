@@ -3,16 +3,14 @@ import type { RouteHandler } from '@hono/zod-openapi';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorCodes } from '../../domain/errors';
-import type { OrderState } from '../../domain/order';
 import { isCancellable } from '../../domain/order-status';
-import { orderWorkflowId } from '../../temporal-config/workflow-ids';
-import { requestCancelUpdate } from '../../workflows/messages';
 import { ApiError, errorResponse, isUnavailable } from '../errors';
 import { hashBody } from '../checkout/idempotency';
 import type { AppEnv } from '../types';
 import type * as routes from './orders.routes';
 import { findOwnedOrder, listOrders, loadOrder } from './orders.repo';
 import { awaitOutcome, placeOrderAndWait, priceLines, timeout, type OrderDeps } from './place-order';
+import { orderWorkflowId, requestCancelUpdate, type OrderState } from '../../temporal-config/place-order';
 
 export function createOrderHandlers(deps: OrderDeps) {
   const { db } = deps;

@@ -1,15 +1,12 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { FulfilmentTimings, OrderLine, OrderState, OrderWrites, PlaceOrderInput } from '../../domain/order';
+import type { OrderLine } from '../../domain/order';
 import { orderTotal } from '../../domain/order';
 import { ErrorCodes, type ErrorCode } from '../../domain/errors';
 import type { Db } from '../../prisma/client';
-import { CustomerIdKey, OrderStatusKey } from '../../temporal-config/search-attributes';
-import { TaskQueues } from '../../temporal-config/task-queues';
-import { orderWorkflowId } from '../../temporal-config/workflow-ids';
-import { awaitOutcomeUpdate, getStatusQuery } from '../../workflows/messages';
 import type { placeOrder } from '../../workflows/place-order';
 import { ApiError, isUnavailable } from '../errors';
 import type { DirectCheckout } from './direct-checkout';
+import { CustomerIdKey, OrderStatusKey, TaskQueues, awaitOutcomeUpdate, getStatusQuery, orderWorkflowId, type FulfilmentTimings, type OrderState, type OrderWrites, type PlaceOrderInput } from '../../temporal-config/place-order';
 
 export interface OrderDeps {
   db: Db;

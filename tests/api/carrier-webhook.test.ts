@@ -17,11 +17,11 @@ import {
 import { MAX_CARRIER_EVENTS_PER_ORDER } from '../../api/carrier-webhook';
 import { TestTokens } from '../../domain/payment';
 import type { Db } from '../../prisma/client';
-import { orderWorkflowId } from '../../temporal-config/workflow-ids';
 import { TEST_CARRIER_WEBHOOK_SECRET } from '../support/test-secrets';
 import { until } from '../support/until';
 import { apiClient, expectError, newCustomer, testApp, unreachableTemporal, type ApiClient } from './support/harness';
 import { address, startSagaBackend, type SagaBackend } from './support/saga-backend';
+import { orderWorkflowId } from '../../temporal-config/place-order';
 
 /** the key the test apps verify with (their default) */
 const SECRET = TEST_CARRIER_WEBHOOK_SECRET;

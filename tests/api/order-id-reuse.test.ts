@@ -15,17 +15,14 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrdersActivities } from '../../activities/orders';
 import { IDEMPOTENCY_KEY_TTL_MS } from '../../api/checkout/idempotency';
-import type { PlaceOrderInput } from '../../domain/order';
 import { TestTokens } from '../../domain/payment';
 import type { Db } from '../../prisma/client';
-import { TaskQueues } from '../../temporal-config/task-queues';
-import { orderWorkflowId } from '../../temporal-config/workflow-ids';
-import { markDeliveredSignal } from '../../workflows/messages';
 import { placeOrder } from '../../workflows/place-order';
 import { assertBooksBalance, readBooks } from '../support/books';
 import { until } from '../support/until';
 import { apiClient, expectError, newCustomer, testApp, unreachableTemporal, type ApiClient } from './support/harness';
 import { address, startSagaBackend, type SagaBackend } from './support/saga-backend';
+import { TaskQueues, markDeliveredSignal, orderWorkflowId, type PlaceOrderInput } from '../../temporal-config/place-order';
 
 let env: TestWorkflowEnvironment;
 let db: Db;

@@ -11,12 +11,11 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestTokens } from '../../domain/payment';
 import type { Db } from '../../prisma/client';
-import { orderWorkflowId } from '../../temporal-config/workflow-ids';
-import { markDeliveredSignal } from '../../workflows/messages';
 import { assertBooksBalance } from '../support/books';
 import { until } from '../support/until';
 import { apiClient, expectError, fieldPaths, newAdmin, newCustomer, testApp, type ApiClient } from './support/harness';
 import { address, startSagaBackend, type SagaBackend } from './support/saga-backend';
+import { markDeliveredSignal, orderWorkflowId } from '../../temporal-config/place-order';
 
 const DAY_MS = 86_400_000;
 /** long enough that nothing lapses while a test runs */

@@ -9,8 +9,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newPayloadCodecKey } from '../../platform/payload-codec';
 import type { Stack } from '../../scripts/stack';
-import { orderWorkflowId } from '../../temporal-config/workflow-ids';
 import { registerAndLogin, startE2eStack, type E2eStack } from '../support/e2e-stack';
+import { orderWorkflowId } from '../../temporal-config/place-order';
 
 const exec = promisify(execFile);
 const ADMIN = { email: 'codec-admin@example.com', password: 'codec admin password 1' };

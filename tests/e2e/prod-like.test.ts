@@ -17,11 +17,10 @@ import { createDb, type Db } from '../../prisma/client';
 import { startProdLikeStack, type ProdLikeStack } from '../../scripts/prod-like/stack';
 import { ensureTemporalServer } from '../../scripts/tools/provision';
 import { SETUP_NAMESPACE_SCRIPT } from '../../temporal-config/namespace';
-import { searchAttributeDefinitions } from '../../temporal-config/search-attributes';
-import { boundedContexts } from '../../temporal-config/task-queues';
 import { assertBooksBalance, initialStock } from '../support/books';
 import { prodLikeTestOptions } from '../support/prod-like-options';
 import { until } from '../support/until';
+import { boundedContexts, searchAttributeDefinitions } from '../../temporal-config/place-order';
 
 const exec = promisify(execFile);
 const WORKERS_PER_QUEUE = 2;

@@ -15,12 +15,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Config } from '../../platform/config';
 import type { Db } from '../../prisma/client';
 import type { Stack } from '../../scripts/stack';
-import { CustomerIdKey, OrderStatusKey } from '../../temporal-config/search-attributes';
-import { orderWorkflowId } from '../../temporal-config/workflow-ids';
-import { cancelOrderSignal, getStatusQuery } from '../../workflows/messages';
 import { assertBooksBalance, initialStock } from '../support/books';
 import { registerAndLogin, startE2eStack, type E2eStack } from '../support/e2e-stack';
 import { until } from '../support/until';
+import { CustomerIdKey, OrderStatusKey, cancelOrderSignal, getStatusQuery, orderWorkflowId } from '../../temporal-config/place-order';
 
 const exec = promisify(execFile);
 let stack: Stack;

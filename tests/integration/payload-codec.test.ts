@@ -16,17 +16,14 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { createTokens } from '../../api/auth/tokens';
 import { createCodecApp } from '../../api/codec-server';
-import type { PlaceOrderInput } from '../../domain/order';
 import { ENCRYPTED_ENCODING, KEY_ID_METADATA, newPayloadCodecKey, payloadCodecFrom, temporalDataConverter } from '../../platform/payload-codec';
 import type { Db } from '../../prisma/client';
 import { seed } from '../../prisma/seed';
-import { TaskQueues } from '../../temporal-config/task-queues';
-import { orderWorkflowId } from '../../temporal-config/workflow-ids';
-import { awaitOutcomeUpdate } from '../../workflows/messages';
 import { placeOrder } from '../../workflows/place-order';
 import { freshDatabase } from '../support/db';
 import { devServerEnv } from '../support/temporal';
 import { createWorkers, realActivities, runWorkers } from '../support/workers';
+import { TaskQueues, awaitOutcomeUpdate, orderWorkflowId, type PlaceOrderInput } from '../../temporal-config/place-order';
 
 const run = promisify(execFile);
 const KEYS = newPayloadCodecKey('k-2026-12');

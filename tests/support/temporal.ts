@@ -1,7 +1,7 @@
 import { TestWorkflowEnvironment, type LocalTestWorkflowEnvironmentOptions } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { inject } from 'vitest';
-import { searchAttributeKeys } from '../../temporal-config/search-attributes';
+import { searchAttributeKeys } from '../../temporal-config/place-order';
 
 /**
  * Temporal's Java time-skipping test server (provisioned by global setup):

@@ -8,8 +8,8 @@ import { createShippingActivities } from '../../activities/shipping';
 import { createNotificationsActivities } from '../../activities/notifications';
 import { LoggingSender } from '../../activities/notifications/sender';
 import type { Db } from '../../prisma/client';
-import { TaskQueues } from '../../temporal-config/task-queues';
 import { workflowsPath } from '../../workers/contexts';
+import { TaskQueues } from '../../temporal-config/place-order';
 
 export interface ContextActivities {
   orders: ReturnType<typeof createOrdersActivities>;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { configSchema, ROOT } from '../../platform/config';
-import { boundedContexts } from '../../temporal-config/task-queues';
+import { boundedContexts } from '../../temporal-config/place-order';
 
 interface Service {
   build?: string;

@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { addMoney, formatMoney, money, multiplyMoney, sumMoney } from '../../domain/money';
 import { assertTransition, canTransition, isCancellable, OrderStatuses } from '../../domain/order-status';
 import { orderTotal } from '../../domain/order';
-import { chargeKey, declineForToken, isKnownToken, refundKey, TestTokens } from '../../domain/payment';
+import { declineForToken, isKnownToken, TestTokens } from '../../domain/payment';
 import { httpStatus } from '../../api/errors';
 import { ErrorCodes } from '../../domain/errors';
 import { configSchema } from '../../platform/config';
+import { chargeKey, refundKey } from '../../temporal-config/place-order';
 
 describe('money', () => {
   it('is integer minor units with a currency', () => {

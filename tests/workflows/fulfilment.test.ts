@@ -10,12 +10,9 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../domain/errors';
-import type { OrderState } from '../../domain/order';
-import { orderWorkflowId } from '../../temporal-config/workflow-ids';
-import { awaitOutcomeUpdate, getStatusQuery, markDeliveredSignal, requestReturnUpdate, returnReceivedSignal } from '../../workflows/messages';
-import { DEFAULT_DELIVERY_GRACE_MS, DEFAULT_HANDLING_MS, DEFAULT_RETURN_SHIPPING_MS, DEFAULT_RETURN_WINDOW_MS } from '../../workflows/place-order';
 import { FakeShop } from './support/fake-shop';
 import { DAY, elapsed, HOUR, initialStock, MINUTE, MUG, standardOrder, TEE, US, useHarness, waitFor, type OrderHandle } from './support/harness';
+import { PlaceOrderDefaults, daysToMs, awaitOutcomeUpdate, getStatusQuery, markDeliveredSignal, orderWorkflowId, requestReturnUpdate, returnReceivedSignal, type OrderState } from '../../temporal-config/place-order';
 
 const h = useHarness();
 
@@ -49,7 +46,7 @@ describe('order fulfilment after CONFIRMED', () => {
     expect(elapsed(delivered, 'SHIPPED', 'DELIVERED')).toBeGreaterThanOrEqual(3 * DAY);
     expect(elapsed(delivered, 'SHIPPED', 'DELIVERED')).toBeLessThan(3 * DAY + HOUR);
     expect(delivered.shipments).toEqual([expect.objectContaining({ trackingNumber: parcel!.trackingNumber, status: 'DELIVERED' })]);
-    expect(Date.parse(delivered.returnDeadline!) - Date.parse(delivered.timestamps.DELIVERED!)).toBe(DEFAULT_RETURN_WINDOW_MS);
+    expect(Date.parse(delivered.returnDeadline!) - Date.parse(delivered.timestamps.DELIVERED!)).toBe(daysToMs(PlaceOrderDefaults.returnWindowDays));
     expect(parcel!.status).toBe('DELIVERED');
 
     const { result, status } = await h.finish(handle, 'fulfilment-delivered-after-three-days');
@@ -109,10 +106,10 @@ describe('order fulfilment after CONFIRMED', () => {
     const shop = new FakeShop({ stock: initialStock() });
     const handle = await h.startOrder(shop, standardOrder({ shippingAddress: US }));
     const shipped = await confirmAndShip(handle);
-    await h.env.sleep(2 * DAY + DEFAULT_DELIVERY_GRACE_MS + HOUR);
+    await h.env.sleep(2 * DAY + daysToMs(PlaceOrderDefaults.deliveryGraceDays) + HOUR);
     const overdue = await h.settleAt(handle, 'DELIVERY_OVERDUE');
-    expect(elapsed(overdue, 'SHIPPED', 'DELIVERY_OVERDUE')).toBeGreaterThanOrEqual(2 * DAY + DEFAULT_DELIVERY_GRACE_MS);
-    expect(elapsed(overdue, 'SHIPPED', 'DELIVERY_OVERDUE')).toBeLessThan(2 * DAY + DEFAULT_DELIVERY_GRACE_MS + MINUTE);
+    expect(elapsed(overdue, 'SHIPPED', 'DELIVERY_OVERDUE')).toBeGreaterThanOrEqual(2 * DAY + daysToMs(PlaceOrderDefaults.deliveryGraceDays));
+    expect(elapsed(overdue, 'SHIPPED', 'DELIVERY_OVERDUE')).toBeLessThan(2 * DAY + daysToMs(PlaceOrderDefaults.deliveryGraceDays) + MINUTE);
     expect(shipped.shipments?.[0]?.estimatedDeliveryDays).toBe(2);
     await handle.signal(markDeliveredSignal);
     const { result } = await h.finish(handle, 'fulfilment-delivery-overdue-default-grace');
@@ -127,8 +124,8 @@ describe('order fulfilment after CONFIRMED', () => {
     const shipped = await confirmAndShip(handle);
 
     // on time: a minute of handling after PROCESSING, while the provider is still down
-    expect(elapsed(shipped, 'PROCESSING', 'SHIPPED')).toBeGreaterThanOrEqual(DEFAULT_HANDLING_MS);
-    expect(elapsed(shipped, 'PROCESSING', 'SHIPPED')).toBeLessThan(DEFAULT_HANDLING_MS + MINUTE);
+    expect(elapsed(shipped, 'PROCESSING', 'SHIPPED')).toBeGreaterThanOrEqual(PlaceOrderDefaults.handlingMs);
+    expect(elapsed(shipped, 'PROCESSING', 'SHIPPED')).toBeLessThan(PlaceOrderDefaults.handlingMs + MINUTE);
     expect(Date.parse(shipped.timestamps.SHIPPED!)).toBeLessThan(downUntil);
     expect(shop.notificationOf('ORDER_CONFIRMED')).toBeUndefined(); // not sent yet, still retrying
     expect(shop.attemptsOf('ORDER_CONFIRMED').every((a) => a.outcome === 'provider down')).toBe(true);
@@ -166,7 +163,7 @@ describe('order fulfilment after CONFIRMED', () => {
     // a 30-minute window, so it closes while the ORDER_DELIVERED message is still being retried
     const handle = await h.startOrder(shop, standardOrder({ fulfilment: { returnWindowMs: 30 * MINUTE } }));
     const shipped = await confirmAndShip(handle);
-    expect(elapsed(shipped, 'PROCESSING', 'SHIPPED')).toBeLessThan(DEFAULT_HANDLING_MS + MINUTE);
+    expect(elapsed(shipped, 'PROCESSING', 'SHIPPED')).toBeLessThan(PlaceOrderDefaults.handlingMs + MINUTE);
 
     await h.env.sleep(2 * DAY);
     await handle.signal(markDeliveredSignal);
@@ -231,7 +228,7 @@ describe('order fulfilment after CONFIRMED', () => {
     // the update answers once the order is RETURN_REQUESTED in the orders context
     expect(requested.status).toBe('RETURN_REQUESTED');
     expect(shop.order?.status).toBe('RETURN_REQUESTED');
-    expect(Date.parse(requested.returnRequest!.receiveBy) - Date.parse(requested.returnRequest!.requestedAt)).toBe(DEFAULT_RETURN_SHIPPING_MS);
+    expect(Date.parse(requested.returnRequest!.receiveBy) - Date.parse(requested.returnRequest!.requestedAt)).toBe(daysToMs(PlaceOrderDefaults.returnShippingDays));
     expect(requested.returnRequest).toMatchObject({ reason: 'does not fit' });
     // asked for, not received: no money back, no stock back
     expect(shop.refunds).toEqual([]);
@@ -288,13 +285,13 @@ describe('order fulfilment after CONFIRMED', () => {
     expect(requested.status).toBe('RETURN_REQUESTED');
 
     // an hour before the deadline it still waits for the goods
-    await h.env.sleep(DEFAULT_RETURN_SHIPPING_MS - HOUR);
+    await h.env.sleep(daysToMs(PlaceOrderDefaults.returnShippingDays) - HOUR);
     expect((await handle.query(getStatusQuery)).status).toBe('RETURN_REQUESTED');
     const { result, status } = await h.finish(handle, 'fulfilment-return-lapsed');
     expect(result.status).toBe('DELIVERED');
     expect(status).toEqual(result);
     const { requestedAt, receiveBy, lapsedAt } = result.returnRequest!;
-    expect(Date.parse(receiveBy) - Date.parse(requestedAt)).toBe(DEFAULT_RETURN_SHIPPING_MS);
+    expect(Date.parse(receiveBy) - Date.parse(requestedAt)).toBe(daysToMs(PlaceOrderDefaults.returnShippingDays));
     expect(Date.parse(lapsedAt!)).toBeGreaterThanOrEqual(Date.parse(receiveBy));
     expect(Date.parse(lapsedAt!) - Date.parse(receiveBy)).toBeLessThan(MINUTE);
     expect(result.returnRequest?.receivedAt).toBeUndefined();

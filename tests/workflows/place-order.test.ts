@@ -21,18 +21,9 @@ import { describe, expect, it } from 'vitest';
 import { placeOrderAndWait, type OrderDeps } from '../../api/orders/place-order';
 import { ErrorCodes } from '../../domain/errors';
 import { TestTokens } from '../../domain/payment';
-import { orderWorkflowId } from '../../temporal-config/workflow-ids';
-import {
-  awaitOutcomeUpdate,
-  cancelOrderSignal,
-  getStatusQuery,
-  markDeliveredSignal,
-  requestCancelUpdate,
-  retryCompensationsSignal,
-} from '../../workflows/messages';
-import { DEFAULT_HANDLING_MS, DEFAULT_RETURN_WINDOW_MS } from '../../workflows/place-order';
 import { DEFAULT_WAREHOUSE, FakeShop } from './support/fake-shop';
 import { elapsed, HOUR, initialStock, MINUTE, MUG, orderFor, standardOrder, TEE, useHarness, waitFor } from './support/harness';
+import { PlaceOrderDefaults, daysToMs, awaitOutcomeUpdate, cancelOrderSignal, getStatusQuery, markDeliveredSignal, orderWorkflowId, requestCancelUpdate, retryCompensationsSignal } from '../../temporal-config/place-order';
 
 const h = useHarness();
 
@@ -57,7 +48,7 @@ describe('placeOrder saga', () => {
 
     // the warehouse handles it (60 s by default), then the carrier has it
     const shipped = await h.advanceToStatus(handle, 'SHIPPED');
-    expect(elapsed(shipped, 'PROCESSING', 'SHIPPED')).toBeGreaterThanOrEqual(DEFAULT_HANDLING_MS);
+    expect(elapsed(shipped, 'PROCESSING', 'SHIPPED')).toBeGreaterThanOrEqual(PlaceOrderDefaults.handlingMs);
     const [parcel] = shop.shipments;
     expect(shop.shipments).toHaveLength(1);
     expect(shipped.shipments).toEqual([
@@ -76,7 +67,7 @@ describe('placeOrder saga', () => {
     expect(result.cancellation).toBeUndefined();
     expect(result.shipments?.map((s) => s.status)).toEqual(['DELIVERED']);
     expect(Object.keys(result.timestamps)).toEqual(['placed', 'CONFIRMED', 'PROCESSING', 'SHIPPED', 'DELIVERED']);
-    expect(Date.parse(result.returnDeadline!) - Date.parse(result.timestamps.DELIVERED!)).toBe(DEFAULT_RETURN_WINDOW_MS);
+    expect(Date.parse(result.returnDeadline!) - Date.parse(result.timestamps.DELIVERED!)).toBe(daysToMs(PlaceOrderDefaults.returnWindowDays));
     // the workflow lives until the return window has closed, then completes
     const { closeTime } = await handle.describe();
     expect(closeTime!.getTime()).toBeGreaterThanOrEqual(Date.parse(result.returnDeadline!));

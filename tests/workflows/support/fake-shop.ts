@@ -8,11 +8,11 @@ import type { ReservedItem } from '../../../activities/inventory';
 import type { NotifyInput } from '../../../activities/notifications';
 import type { RecordOrderStatusInput } from '../../../activities/orders';
 import { ErrorCodes } from '../../../domain/errors';
-import type { ShipmentState, TimelineEvent } from '../../../domain/order';
 import { canTransition, type OrderStatus } from '../../../domain/order-status';
 import { declineForToken } from '../../../domain/payment';
 import { chooseCarrier, type NotificationKind, type ShipmentPlan } from '../../../domain/shipping';
 import type { ContextActivities } from '../../support/workers';
+import { type ShipmentState, type TimelineEvent } from '../../../temporal-config/place-order';
 
 type ActivityName = {
   [K in keyof ContextActivities]: keyof ContextActivities[K];

@@ -13,16 +13,13 @@ import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import type { OrderState, PlaceOrderInput } from '../../../domain/order';
 import type { OrderStatus } from '../../../domain/order-status';
 import { TestTokens } from '../../../domain/payment';
-import { TaskQueues } from '../../../temporal-config/task-queues';
-import { orderWorkflowId } from '../../../temporal-config/workflow-ids';
-import { getStatusQuery } from '../../../workflows/messages';
 import type { placeOrder } from '../../../workflows/place-order';
 import { timeSkippingEnv } from '../../support/temporal';
 import { createWorkers, runWorkers } from '../../support/workers';
 import { routeByOrder, type FakeShop } from './fake-shop';
+import { TaskQueues, getStatusQuery, orderWorkflowId, type OrderState, type PlaceOrderInput } from '../../../temporal-config/place-order';
 
 export const RECORD = process.env.RECORD_HISTORIES === '1';
 // RECORD_HISTORIES_DIR records elsewhere: a new generation of histories joins the old ones instead of replacing them
