@@ -58,3 +58,33 @@ export const isTerminal = (s: OrderStatus): boolean =>
 /** Before the carrier has the parcel, a customer may still cancel. */
 export const isCancellable = (s: OrderStatus): boolean =>
   s === 'PENDING' || s === 'CONFIRMED' || s === 'PROCESSING';
+
+/**
+ * What is known of an order when a cancel arrives. The API knows only the
+ * stored status; the saga also knows whether the parcels are being handed
+ * over, whether it is already unwinding on a failure or on an earlier cancel.
+ */
+export interface CancelView {
+  status: OrderStatus;
+  /** past the point of no return: the hand-over to the carrier has begun */
+  handingOver?: boolean;
+  /** already unwinding because a step failed (failureCode says which) */
+  failing?: boolean;
+  failureCode?: string;
+  /** already unwinding because an earlier cancel was accepted: another one changes nothing */
+  cancelling?: boolean;
+}
+
+/**
+ * The cancel rule, for the API and the workflow alike: why a cancel is
+ * refused (ORDER_NOT_CANCELLABLE), or undefined when it is accepted.
+ */
+export function cancelRefusal(order: CancelView): string | undefined {
+  if (order.handingOver) {
+    return `order is ${order.status === 'PROCESSING' ? 'being handed to the carrier' : order.status}; it can no longer be cancelled`;
+  }
+  if (order.cancelling) return undefined;
+  if (order.failing) return `order is already failing (${order.failureCode ?? 'unknown'})`;
+  if (!isCancellable(order.status)) return `order is ${order.status}; it can no longer be cancelled`;
+  return undefined;
+}
