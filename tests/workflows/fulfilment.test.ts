@@ -36,18 +36,18 @@ describe('order fulfilment after CONFIRMED', () => {
     const handle = await h.startOrder(shop, standardOrder());
     const shipped = await confirmAndShip(handle);
     const [parcel] = shop.shipments;
-    expect(shipped.shipments).toEqual([expect.objectContaining({ trackingNumber: parcel!.trackingNumber, carrier: 'GlobalPost', estimatedDeliveryDays: 7, status: 'HANDED_TO_CARRIER' })]);
+    expect(shipped.shipments).toEqual([expect.objectContaining({ trackingNumber: parcel.trackingNumber, carrier: 'GlobalPost', estimatedDeliveryDays: 7, status: 'HANDED_TO_CARRIER' })]);
 
     await h.env.sleep(3 * DAY);
     expect((await handle.query(getStatusQuery)).status).toBe('SHIPPED'); // 3 days < 7 days estimate + 2 days grace
-    await handle.signal(markDeliveredSignal, parcel!.trackingNumber);
+    await handle.signal(markDeliveredSignal, parcel.trackingNumber);
     const delivered = await h.settleAt(handle, 'DELIVERED');
 
     expect(elapsed(delivered, 'SHIPPED', 'DELIVERED')).toBeGreaterThanOrEqual(3 * DAY);
     expect(elapsed(delivered, 'SHIPPED', 'DELIVERED')).toBeLessThan(3 * DAY + HOUR);
-    expect(delivered.shipments).toEqual([expect.objectContaining({ trackingNumber: parcel!.trackingNumber, status: 'DELIVERED' })]);
+    expect(delivered.shipments).toEqual([expect.objectContaining({ trackingNumber: parcel.trackingNumber, status: 'DELIVERED' })]);
     expect(Date.parse(delivered.returnDeadline!) - Date.parse(delivered.timestamps.DELIVERED!)).toBe(daysToMs(PlaceOrderDefaults.returnWindowDays));
-    expect(parcel!.status).toBe('DELIVERED');
+    expect(parcel.status).toBe('DELIVERED');
 
     const { result, status } = await h.finish(handle, 'fulfilment-delivered-after-three-days');
     expect(result.status).toBe('DELIVERED');
@@ -57,7 +57,7 @@ describe('order fulfilment after CONFIRMED', () => {
 
     expect(shop.statuses()).toEqual(['CONFIRMED', 'PROCESSING', 'SHIPPED', 'DELIVERED']);
     expect(shop.timeline().filter((e) => e.type === 'SHIPMENT_DELIVERED').map((e) => e.detail)).toEqual([
-      { trackingNumber: parcel!.trackingNumber, carrier: 'GlobalPost' },
+      { trackingNumber: parcel.trackingNumber, carrier: 'GlobalPost' },
     ]);
     expect(shop.calls).toMatchObject({ recordDelivery: 1, markOverdue: 0, restockReturn: 0 });
     expect(shop.refunds).toEqual([]);
@@ -81,8 +81,8 @@ describe('order fulfilment after CONFIRMED', () => {
     expect(Date.parse(overdue.timestamps.DELIVERY_OVERDUE!) - shippedAt).toBeGreaterThanOrEqual(3 * DAY);
     expect(Date.parse(overdue.timestamps.DELIVERY_OVERDUE!) - shippedAt).toBeLessThan(3 * DAY + MINUTE);
     expect(overdue.shipments?.map((s) => s.status)).toEqual(['OVERDUE']);
-    expect(shop.overdueMarks).toEqual([[parcel!.trackingNumber]]);
-    expect(parcel!.status).toBe('OVERDUE');
+    expect(shop.overdueMarks).toEqual([[parcel.trackingNumber]]);
+    expect(parcel.status).toBe('OVERDUE');
 
     // it keeps waiting for the carrier, however long: no second timer, no other status
     await h.env.sleep(10 * DAY);
@@ -96,9 +96,9 @@ describe('order fulfilment after CONFIRMED', () => {
 
     expect(result.status).toBe('DELIVERED');
     expect(result.shipments?.map((s) => s.status)).toEqual(['DELIVERED']);
-    expect(parcel!.status).toBe('DELIVERED');
+    expect(parcel.status).toBe('DELIVERED');
     expect(shop.statuses()).toEqual(['CONFIRMED', 'PROCESSING', 'SHIPPED', 'DELIVERY_OVERDUE', 'DELIVERED']);
-    expect(shop.timeline().find((e) => e.type === 'DELIVERY_OVERDUE')?.detail).toEqual({ trackingNumbers: [parcel!.trackingNumber] });
+    expect(shop.timeline().find((e) => e.type === 'DELIVERY_OVERDUE')?.detail).toEqual({ trackingNumbers: [parcel.trackingNumber] });
     expect(shop.notificationStatuses()).toEqual({ ORDER_CONFIRMED: 'SENT', ORDER_SHIPPED: 'SENT', DELIVERY_OVERDUE: 'SENT', ORDER_DELIVERED: 'SENT' });
   });
 
@@ -189,8 +189,8 @@ describe('order fulfilment after CONFIRMED', () => {
     for (const kind of kinds) {
       expect(shop.attemptsOf(kind).map((a) => a.outcome)).toEqual(Array(NOTIFICATION_ATTEMPTS).fill('provider down'));
       const attempts = shop.attemptsOf(kind);
-      expect(attempts.at(-1)!.at - attempts[0]!.at).toBeGreaterThanOrEqual(NOTIFICATION_RETRY_SPAN);
-      expect(attempts.at(-1)!.at - attempts[0]!.at).toBeLessThan(NOTIFICATION_RETRY_SPAN + MINUTE);
+      expect(attempts.at(-1)!.at - attempts[0].at).toBeGreaterThanOrEqual(NOTIFICATION_RETRY_SPAN);
+      expect(attempts.at(-1)!.at - attempts[0].at).toBeLessThan(NOTIFICATION_RETRY_SPAN + MINUTE);
     }
     expect(shop.calls.sendNotification).toBe(3 * NOTIFICATION_ATTEMPTS);
     expect(shop.calls.recordNotificationFailure).toBe(3);
@@ -358,20 +358,20 @@ describe('order fulfilment after CONFIRMED', () => {
       ['WH-HAMBURG', 'SwiftShip', 2, [{ productId: TEE, quantity: 1 }]],
     ]);
     expect(shipped.shipments?.map((s) => [s.trackingNumber, s.status])).toEqual([
-      [freight!.trackingNumber, 'HANDED_TO_CARRIER'],
-      [parcel!.trackingNumber, 'HANDED_TO_CARRIER'],
+      [freight.trackingNumber, 'HANDED_TO_CARRIER'],
+      [parcel.trackingNumber, 'HANDED_TO_CARRIER'],
     ]);
 
     // the small parcel arrives first (and the carrier repeats itself): still SHIPPED
     await h.env.sleep(2 * DAY);
-    await handle.signal(markDeliveredSignal, parcel!.trackingNumber);
-    await handle.signal(markDeliveredSignal, parcel!.trackingNumber);
+    await handle.signal(markDeliveredSignal, parcel.trackingNumber);
+    await handle.signal(markDeliveredSignal, parcel.trackingNumber);
     await waitFor(async () => (await handle.query(getStatusQuery)).shipments?.some((s) => s.status === 'DELIVERED') ?? false, 'one parcel to show DELIVERED');
     const half = await handle.query(getStatusQuery);
     expect(half.status).toBe('SHIPPED');
     expect(half.shipments?.map((s) => [s.trackingNumber, s.status])).toEqual([
-      [freight!.trackingNumber, 'HANDED_TO_CARRIER'],
-      [parcel!.trackingNumber, 'DELIVERED'],
+      [freight.trackingNumber, 'HANDED_TO_CARRIER'],
+      [parcel.trackingNumber, 'DELIVERED'],
     ]);
 
     // day 6: past the small parcel's 2 + 2 days, not the freight's 5 + 2: not overdue
@@ -379,7 +379,7 @@ describe('order fulfilment after CONFIRMED', () => {
     expect((await handle.query(getStatusQuery)).status).toBe('SHIPPED');
     expect(shop.calls.markOverdue).toBe(0);
 
-    await handle.signal(markDeliveredSignal, freight!.trackingNumber);
+    await handle.signal(markDeliveredSignal, freight.trackingNumber);
     const delivered = await h.settleAt(handle, 'DELIVERED');
     expect(elapsed(delivered, 'SHIPPED', 'DELIVERED')).toBeGreaterThanOrEqual(6 * DAY);
     const { result } = await h.finish(handle, 'fulfilment-split-shipments');
@@ -388,9 +388,9 @@ describe('order fulfilment after CONFIRMED', () => {
     expect(result.shipments?.map((s) => s.status)).toEqual(['DELIVERED', 'DELIVERED']);
     expect(shop.shipments.map((s) => s.status)).toEqual(['DELIVERED', 'DELIVERED']);
     expect(shop.calls.recordDelivery).toBe(2); // the repeat was ignored, not recorded twice
-    expect(shop.timeline().filter((e) => e.type === 'SHIPMENT_DELIVERED').map((e) => e.detail?.trackingNumber)).toEqual([parcel!.trackingNumber, freight!.trackingNumber]);
+    expect(shop.timeline().filter((e) => e.type === 'SHIPMENT_DELIVERED').map((e) => e.detail?.trackingNumber)).toEqual([parcel.trackingNumber, freight.trackingNumber]);
     expect(shop.timeline().filter((e) => e.type === 'DELIVERY_IGNORED').map((e) => e.detail)).toEqual([
-      { trackingNumber: parcel!.trackingNumber, reason: 'unknown or already delivered' },
+      { trackingNumber: parcel.trackingNumber, reason: 'unknown or already delivered' },
     ]);
     expect(shop.statuses()).toEqual(['CONFIRMED', 'PROCESSING', 'SHIPPED', 'DELIVERED']);
   });

@@ -18,7 +18,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { placeOrderAndWait, type OrderDeps } from '../../api/orders/place-order';
+import { createSagaClient } from '../../api/orders/saga-client';
 import { ErrorCodes } from '../../domain/errors';
 import { TestTokens } from '../../domain/payment';
 import { DEFAULT_WAREHOUSE, FakeShop } from './support/fake-shop';
@@ -52,11 +52,11 @@ describe('placeOrder saga', () => {
     const [parcel] = shop.shipments;
     expect(shop.shipments).toHaveLength(1);
     expect(shipped.shipments).toEqual([
-      { trackingNumber: parcel!.trackingNumber, carrier: 'GlobalPost', warehouse: DEFAULT_WAREHOUSE, estimatedDeliveryDays: 7, status: 'HANDED_TO_CARRIER' },
+      { trackingNumber: parcel.trackingNumber, carrier: 'GlobalPost', warehouse: DEFAULT_WAREHOUSE, estimatedDeliveryDays: 7, status: 'HANDED_TO_CARRIER' },
     ]);
     expect(parcel).toMatchObject({ status: 'HANDED_TO_CARRIER', items: [{ productId: MUG, quantity: 2 }, { productId: TEE, quantity: 1 }] });
 
-    await handle.signal(markDeliveredSignal, parcel!.trackingNumber);
+    await handle.signal(markDeliveredSignal, parcel.trackingNumber);
     const { result, status } = await h.finish(handle, 'a-happy-path');
 
     expect(result.status).toBe('DELIVERED');
@@ -217,12 +217,12 @@ describe('placeOrder saga', () => {
     ]);
 
     expect(shop.charges).toHaveLength(1);
-    expect(shop.refunds).toEqual([expect.objectContaining({ amount: 4500, currency: 'EUR', chargeKey: shop.charges[0]!.idempotencyKey })]);
+    expect(shop.refunds).toEqual([expect.objectContaining({ amount: 4500, currency: 'EUR', chargeKey: shop.charges[0].idempotencyKey })]);
     expect(shop.stockOf(MUG)).toEqual({ available: 5, reserved: 0, sold: 0, returned: 0 });
     expect(shop.stockOf(TEE)).toEqual({ available: 3, reserved: 0, sold: 0, returned: 0 });
 
     expect(shop.statuses()).toEqual(['CANCELLED']);
-    const compensated = shop.statusWrites[0]!.events.filter((e) => e.type === 'COMPENSATED').map((e) => e.detail?.compensation);
+    const compensated = shop.statusWrites[0].events.filter((e) => e.type === 'COMPENSATED').map((e) => e.detail?.compensation);
     expect(compensated).toEqual(['refundPayment', 'releaseStock']);
   });
 
@@ -380,7 +380,7 @@ describe('placeOrder saga', () => {
     expect(status).toEqual(result);
     const placed = Date.parse(result.timestamps.placed!);
     // the hold is taken right after the order is created and lapses 15 minutes later
-    const timeline = shop.statusWrites[0]!.events;
+    const timeline = shop.statusWrites[0].events;
     const created = timeline.find((e) => e.type === 'ORDER_CREATED')!;
     const reserved = timeline.find((e) => e.type === 'STOCK_RESERVED')!;
     expect(Date.parse(reserved.detail!.expiresAt as string) - Date.parse(created.occurredAt)).toBe(15 * MINUTE);
@@ -484,15 +484,10 @@ describe('placeOrder saga', () => {
     expect(whileRunning).toBeInstanceOf(WorkflowExecutionAlreadyStartedError);
     expect(whileRunning).toMatchObject({ workflowId });
 
-    // while running: the API's update-with-start (USE_EXISTING) joins the running saga
-    // instead of starting one, and answers with that saga's outcome
-    const api: OrderDeps = {
-      temporal: h.env.client,
-      outcomeWaitMs: 20_000,
-      reservationTtlMs: 15 * MINUTE,
-      db: undefined as unknown as OrderDeps['db'], // placeOrderAndWait never touches the database
-    };
-    const joined = placeOrderAndWait(api, input);
+    // while running: the API's start (USE_EXISTING) joins the running saga instead of
+    // starting one, and its awaitOutcome update answers with that saga's outcome
+    const api = createSagaClient(h.env.client, { outcomeWaitMs: 20_000 });
+    const joined = api.placeOrder(input);
     await waitFor(async () => (await first.fetchHistory()).events!.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes), 'the API call to join the running saga');
     shop.open('chargePayment');
     expect(await joined).toMatchObject({ orderId: input.orderId, status: 'CONFIRMED' });
@@ -507,7 +502,7 @@ describe('placeOrder saga', () => {
     // after completion: REJECT_DUPLICATE refuses a new run; the API reads the old outcome back
     const afterCompletion = await h.startOrder(shop, input).catch((e: unknown) => e);
     expect(afterCompletion).toBeInstanceOf(WorkflowExecutionAlreadyStartedError);
-    const readBack = await placeOrderAndWait(api, input);
+    const readBack = await api.placeOrder(input);
     expect(readBack).toEqual(result);
 
     expect((await h.env.client.workflow.getHandle(workflowId).describe()).runId).toBe(runId);

@@ -1,0 +1,133 @@
+import { CancellationScope, log, metricMeter, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { OrderStatus } from '../../domain/order-status';
+import { OrderCounters, orderCounterHelp } from '../metrics';
+import { OrderStatusKey, PlaceOrderDefaults, daysToMs, type Compensation, type OrderState, type PlaceOrderInput, type SagaStep, type TimelineEvent } from '../../temporal-config/place-order';
+import { chooseOrderWrites, type OrdersActivities } from './activities';
+
+export interface RegisteredCompensation {
+  name: Compensation;
+  run: () => Promise<unknown>;
+}
+
+/**
+ * One order's run: everything its stages share. The message handlers set the
+ * flags at any time; the main line acts on them.
+ */
+export interface OrderRun {
+  readonly input: PlaceOrderInput;
+  readonly workflowId: string;
+  /** what getStatus answers */
+  readonly state: OrderState;
+  /** the orders context's writes, as local activities or on the orders task queue (activities.ts) */
+  readonly orderWrites: OrdersActivities;
+  readonly localWrites: boolean;
+  readonly timings: Timings;
+
+  // Timeline events wait here until the next orders-context write flushes them.
+  pending: TimelineEvent[];
+  seq: number;
+
+  // ---- the saga ----
+  /** the saga's steps run in it; an accepted cancel cancels it */
+  readonly steps: CancellationScope;
+  /** registered before each step runs, run in reverse on failure or cancel */
+  readonly compensations: RegisteredCompensation[];
+  /** past the point of no return: the parcels are being handed to the carrier */
+  handingOver: boolean;
+  /** unwinding because a step failed or a cancel was accepted */
+  failing: boolean;
+  /** set once a cancel is accepted */
+  cancelReason?: string;
+
+  // ---- fulfilment: queued by the handlers, acted on by the main line ----
+  /** carrier confirmations (a tracking number, or undefined = every parcel) */
+  readonly deliveries: (string | undefined)[];
+  returnWindowOpen: boolean;
+  returnReason?: string;
+  awaitingReturn: boolean;
+  returnReceipt?: { note?: string; at: string };
+
+  /** notifications in flight beside the order (notifications.ts) */
+  readonly notificationsSent: Promise<void>[];
+}
+
+export interface Timings {
+  reservationTtlMs: number;
+  handlingMs: number;
+  deliveryGraceMs: number;
+  returnWindowMs: number;
+  returnShippingMs: number;
+}
+
+export const now = (): string => new Date(Date.now()).toISOString();
+
+/** The run's state, before any command but the order-writes patch marker. */
+export function startRun(input: PlaceOrderInput): OrderRun {
+  const { workflowId } = workflowInfo();
+  const { local, writes } = chooseOrderWrites(input);
+  return {
+    input,
+    workflowId,
+    state: { orderId: input.orderId, status: 'PENDING', completedSteps: [], compensations: [], timestamps: { placed: now() } },
+    orderWrites: writes,
+    localWrites: local,
+    timings: {
+      reservationTtlMs: input.reservationTtlMs ?? PlaceOrderDefaults.reservationTtlMs,
+      handlingMs: input.fulfilment?.handlingMs ?? PlaceOrderDefaults.handlingMs,
+      deliveryGraceMs: input.fulfilment?.deliveryGraceMs ?? daysToMs(PlaceOrderDefaults.deliveryGraceDays),
+      returnWindowMs: input.fulfilment?.returnWindowMs ?? daysToMs(PlaceOrderDefaults.returnWindowDays),
+      returnShippingMs: input.fulfilment?.returnShippingMs ?? daysToMs(PlaceOrderDefaults.returnShippingDays),
+    },
+    pending: [],
+    seq: 0,
+    steps: new CancellationScope(),
+    compensations: [],
+    handingOver: false,
+    failing: false,
+    deliveries: [],
+    returnWindowOpen: false,
+    awaitingReturn: false,
+    notificationsSent: [],
+  };
+}
+
+export function record(run: OrderRun, type: string, detail?: Record<string, unknown>, status?: OrderStatus): void {
+  run.seq += 1;
+  run.pending.push({ key: `${String(run.seq).padStart(3, '0')}-${type}`, type, detail, status, occurredAt: now() });
+}
+
+export function flush(run: OrderRun): TimelineEvent[] {
+  const out = run.pending;
+  run.pending = [];
+  return out;
+}
+
+export function step(run: OrderRun, name: SagaStep, detail?: Record<string, unknown>): void {
+  run.state.completedSteps.push(name);
+  record(run, name, detail);
+}
+
+// The database is written first; only then does the workflow (its query,
+// its search attribute, the API waiting on awaitOutcome) show the new
+// status, so whoever sees it can read the same from PostgreSQL.
+// A status write always completes once begun: cancelling it halfway would
+// leave the database and the workflow disagreeing.
+export async function moveTo(run: OrderRun, status: OrderStatus, extra?: { failure?: OrderState['failure']; cancelReason?: string }): Promise<void> {
+  const at = now();
+  record(run, 'STATUS_CHANGED', undefined, status);
+  const events = flush(run);
+  await CancellationScope.nonCancellable(() => run.orderWrites.recordOrderStatus({ orderId: run.input.orderId, status, events, ...extra }));
+  run.state.status = status;
+  run.state.timestamps[status] = at;
+  upsertSearchAttributes([{ key: OrderStatusKey, value: status }]);
+  log.info('order status changed', { orderId: run.input.orderId, status });
+}
+
+/**
+ * Adds one to a business counter (workflows/metrics.ts). Metrics and logs
+ * issue no commands: the histories replay unchanged, and the SDK skips both
+ * while replaying, so each order is counted once.
+ */
+export function count(counter: keyof typeof OrderCounters, tags: Record<string, string> = {}): void {
+  metricMeter.createCounter(OrderCounters[counter], 'orders', orderCounterHelp[counter]).add(1, tags);
+}

@@ -1,0 +1,143 @@
+import { ApplicationFailure, CancellationScope, log, patched, sleep, workflowInfo } from '@temporalio/workflow';
+import { ErrorCodes } from '../../domain/errors';
+import { chargeKey, refundKey } from '../../temporal-config/place-order';
+import { inventory, inventoryCompensation, payments, paymentsCompensation, shipping, shippingCompensation } from './activities';
+import type { Outcome } from './failures';
+import { notify } from './notifications';
+import { Patches } from './patches';
+import { count, moveTo, step, type OrderRun } from './run';
+
+/**
+ * Whether this run stamps its order row with the saga chain that placed it (its
+ * first run id, which retries and resets keep); a row another saga placed is
+ * then refused with ORDER_ALREADY_EXISTS, and this saga ends without touching it.
+ * Asked once, before the first step's command.
+ */
+export const stampsPlacement = (): boolean => patched(Patches.orderPlacedByRun);
+
+/**
+ * The steps, run in run.steps: reserve stock → charge payment → commit stock →
+ * confirm → plan shipments → (warehouse handling) → hand to carrier. Each
+ * compensation is registered before its step runs, because a step that timed
+ * out may still have taken effect.
+ */
+export async function runSaga(run: OrderRun, stampedPlacement: boolean): Promise<void> {
+  const { input } = run;
+  const chargeIdempotencyKey = chargeKey(run.workflowId);
+  // Not cancellable once begun: whether the row is ours must be known.
+  if (stampedPlacement) {
+    const placement = { placedByRun: workflowInfo().firstExecutionRunId || workflowInfo().runId };
+    await CancellationScope.nonCancellable(() => run.orderWrites.createOrder(input, placement));
+  } else {
+    await run.orderWrites.createOrder(input);
+  }
+  step(run, 'ORDER_CREATED');
+
+  const expiresAt = Date.now() + run.timings.reservationTtlMs;
+  const lines = input.items.map(({ productId, quantity }) => ({ productId, quantity }));
+  run.compensations.push({
+    name: 'releaseStock',
+    run: () => inventoryCompensation.releaseStock({ orderId: input.orderId, items: lines }),
+  });
+  const reserved = await inventory.reserveStock({
+    orderId: input.orderId,
+    items: lines,
+    expiresAt: new Date(expiresAt).toISOString(),
+  });
+  step(run, 'STOCK_RESERVED', { items: reserved.items, expiresAt: new Date(expiresAt).toISOString() });
+
+  run.compensations.push({
+    name: 'refundPayment',
+    run: () =>
+      paymentsCompensation.refundPayment({
+        orderId: input.orderId,
+        chargeKey: chargeIdempotencyKey,
+        refundKey: refundKey(run.workflowId),
+      }),
+  });
+  const charge = await chargeBefore(expiresAt, () =>
+    payments.chargePayment({
+      orderId: input.orderId,
+      idempotencyKey: chargeIdempotencyKey,
+      amount: input.totalAmount,
+      currency: input.currency,
+      token: input.paymentMethod.token,
+    }),
+  );
+  step(run, 'PAYMENT_CHARGED', { paymentId: charge.paymentId, amount: input.totalAmount, currency: input.currency });
+
+  await inventory.commitStock({ orderId: input.orderId });
+  step(run, 'STOCK_COMMITTED');
+
+  step(run, 'ORDER_CONFIRMED');
+  await moveTo(run, 'CONFIRMED');
+  count('confirmed');
+  notify(run, 'ORDER_CONFIRMED');
+
+  // Fulfilment: still cancellable until the carrier has the parcels.
+  run.compensations.push({ name: 'cancelShipments', run: () => shippingCompensation.cancelShipments({ orderId: input.orderId }) });
+  // Short and idempotent: once begun, let it finish even when a cancel
+  // arrives, so cancelShipments always sees the rows it has to cancel.
+  if (CancellationScope.current().consideredCancelled) await CancellationScope.current().cancelRequested;
+  const plans = await CancellationScope.nonCancellable(() =>
+    shipping.planShipments({ orderId: input.orderId, lines, country: input.shippingAddress.country }),
+  );
+  run.state.shipments = plans.map((p) => ({
+    trackingNumber: p.trackingNumber,
+    carrier: p.carrier,
+    warehouse: p.warehouse,
+    estimatedDeliveryDays: p.estimatedDeliveryDays,
+    status: 'CREATED',
+  }));
+  step(run, 'SHIPMENTS_PLANNED', { shipments: plans });
+  await moveTo(run, 'PROCESSING');
+  await sleep(run.timings.handlingMs);
+  // A cancel accepted in the same activation as the timer firing must win:
+  // it was told "accepted", so the parcels may not go. (Histories recorded
+  // before this check replay without it.)
+  if (patched(Patches.cancelAcceptedAtHandOver) && CancellationScope.current().consideredCancelled) {
+    await CancellationScope.current().cancelRequested;
+  }
+  // From here the parcels may be with the carrier: refuse every cancel, and
+  // let nothing cancel the hand-over itself.
+  run.handingOver = true;
+  await CancellationScope.nonCancellable(() => shipping.handToCarrier({ orderId: input.orderId }));
+  for (const s of run.state.shipments) s.status = 'HANDED_TO_CARRIER';
+  step(run, 'HANDED_TO_CARRIER');
+}
+
+/** Runs the charge, but gives up (and cancels it) when the reservation expires. */
+async function chargeBefore<T>(expiresAt: number, charge: () => Promise<T>): Promise<T> {
+  const chargeScope = new CancellationScope();
+  const timerScope = new CancellationScope();
+  const expired = Symbol('expired');
+  const timer = timerScope
+    .run(() => sleep(Math.max(0, expiresAt - Date.now())))
+    // a cancelled timer never settles: the race then waits for the charge itself
+    .then(() => expired, () => new Promise<never>(() => undefined));
+  const result = await Promise.race([chargeScope.run(charge), timer]);
+  if (result !== expired) {
+    timerScope.cancel();
+    return result as T;
+  }
+  chargeScope.cancel();
+  throw ApplicationFailure.nonRetryable(
+    'stock reservation expired before the payment succeeded',
+    ErrorCodes.RESERVATION_EXPIRED,
+    { expiresAt: new Date(expiresAt).toISOString() },
+  );
+}
+
+/**
+ * An order id reused after Temporal forgot the run that placed it: the row,
+ * stock and money are another saga's, not this one's to write, compensate or
+ * notify. Marks the run FAILED without effects and answers true.
+ */
+export function endIfAnotherSagasOrder(run: OrderRun, stampedPlacement: boolean, outcome: Outcome): boolean {
+  if (!stampedPlacement || outcome.code !== ErrorCodes.ORDER_ALREADY_EXISTS || run.state.completedSteps.length > 0) return false;
+  run.state.status = 'FAILED';
+  run.state.failure = { code: outcome.code, message: outcome.message };
+  count('failed');
+  log.warn('order id already placed by another saga; ending without effects', { orderId: run.input.orderId });
+  return true;
+}
