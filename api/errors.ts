@@ -1,57 +1,14 @@
-import type { Context } from 'hono';
+import type { Context, Env, Input } from 'hono';
+import type { AppEnv } from './types';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ErrorCodes, type ErrorCode } from '../domain/errors';
+import { ErrorCodes, ErrorStatuses, isErrorCode, type ErrorCode } from '../domain/errors';
 
-/** The business codes plus those only the HTTP edge answers with. */
-export const ApiErrorCodes = { ...ErrorCodes, METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED' } as const;
-export type ApiErrorCode = keyof typeof ApiErrorCodes;
+/** The statuses of domain/errors.ts, checked here to be ones an HTTP answer with a body may have. */
+const statusFor: Readonly<Record<ErrorCode, ContentfulStatusCode>> = ErrorStatuses;
 
-/** The one table from error code to HTTP status. */
-const statusFor: Record<ApiErrorCode, ContentfulStatusCode> = {
-  INVENTORY_UNAVAILABLE: 409,
-  PAYMENT_DECLINED: 402,
-  PAYMENT_VOIDED: 409,
-  RESERVATION_EXPIRED: 409,
-  ORDER_CANCELLED: 409,
-  ORDER_NOT_CANCELLABLE: 409,
-  PRODUCT_NOT_FOUND: 422,
-  PRODUCT_INACTIVE: 422,
-  ORDER_NOT_FOUND: 404,
-  ORDER_ALREADY_EXISTS: 409,
-  COMPENSATION_FAILED: 500,
-  VALIDATION_FAILED: 400,
-  INVALID_JSON: 400,
-  NOT_FOUND: 404,
-  METHOD_NOT_ALLOWED: 405,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-  PAYLOAD_TOO_LARGE: 413,
-  DEPENDENCY_UNAVAILABLE: 503,
-  RETURN_WINDOW_CLOSED: 409,
-  ORDER_NOT_RETURNABLE: 409,
-  UNAUTHENTICATED: 401,
-  INTERNAL: 500,
-  FORBIDDEN: 403,
-  EMAIL_TAKEN: 409,
-  RATE_LIMITED: 429,
-  PRODUCT_EXISTS: 409,
-  STOCK_BELOW_ZERO: 422,
-  CART_TOO_MANY_ITEMS: 422,
-  QUANTITY_OUT_OF_RANGE: 422,
-  CART_CURRENCY_MISMATCH: 422,
-  CART_EMPTY: 422,
-  IDEMPOTENCY_KEY_REUSED: 422,
-  RETURN_NOT_REQUESTED: 409,
-  PAYLOAD_UNDECODABLE: 400,
-  ORDER_ID_REUSED: 422,
-  SHIPMENT_NOT_IN_TRANSIT: 409,
-  FULFILMENT_ENDED: 409,
-  CARRIER_DELIVERY_REPLAYED: 409,
-  CARRIER_EVENT_LIMIT_REACHED: 409,
-  WRONG_PASSWORD: 422,
-};
-
-export const httpStatus = (code: string): ContentfulStatusCode => statusFor[code as ApiErrorCode] ?? 500;
+/** A failure type outside the table (say an uncaught error's class name) answers 500. */
+export const httpStatus = (code: string): ContentfulStatusCode => (isErrorCode(code) ? statusFor[code] : 500);
 
 export interface ErrorBody {
   code: string;
@@ -70,9 +27,12 @@ export class ApiError extends Error {
   }
 }
 
-export const errorResponse = (c: Context, code: string, message: string, details?: unknown) =>
+/** The request's id (api/app.ts sets it first thing); '' on an app without that middleware (the codec endpoint). */
+const requestIdOf = <E extends Env, P extends string, I extends Input>(c: Context<E, P, I>): string => (c.var as { requestId?: string }).requestId ?? '';
+
+export const errorResponse = <E extends Env, P extends string, I extends Input>(c: Context<E, P, I>, code: string, message: string, details?: unknown) =>
   c.json<ErrorBody>(
-    { code, message, ...(details === undefined ? {} : { details }), requestId: c.get('requestId') ?? '' },
+    { code, message, ...(details === undefined ? {} : { details }), requestId: requestIdOf(c) },
     httpStatus(code),
   );
 
@@ -111,7 +71,7 @@ export function isUnavailable(err: unknown): boolean {
   return false;
 }
 
-export function onError(err: Error, c: Context) {
+export function onError(err: Error, c: Context<AppEnv>) {
   if (err instanceof ApiError) {
     if (err.code === ErrorCodes.DEPENDENCY_UNAVAILABLE) c.header('Retry-After', '5');
     return errorResponse(c, err.code, err.message, err.details);
@@ -120,7 +80,7 @@ export function onError(err: Error, c: Context) {
     if (err.status === 400 && /json/i.test(err.message)) return errorResponse(c, ErrorCodes.INVALID_JSON, 'request body is not valid JSON');
     if (err.status === 413) return errorResponse(c, ErrorCodes.PAYLOAD_TOO_LARGE, 'request body is too large');
     if (err.status === 415) return errorResponse(c, ErrorCodes.UNSUPPORTED_MEDIA_TYPE, 'send the body as application/json');
-    return c.json({ code: 'HTTP_' + err.status, message: err.message, requestId: c.get('requestId') ?? '' }, err.status as ContentfulStatusCode);
+    return c.json({ code: 'HTTP_' + err.status, message: err.message, requestId: requestIdOf(c) }, err.status as ContentfulStatusCode);
   }
   if (isUnavailable(err)) {
     c.header('Retry-After', '5');

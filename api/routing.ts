@@ -1,9 +1,11 @@
-import type { Context, Hono, MiddlewareHandler } from 'hono';
+import type { Context, Hono, MiddlewareHandler, Schema } from 'hono';
+import type { AppEnv } from './types';
 import { matchedRoutes } from 'hono/route';
 import { METHOD_NAME_ALL } from 'hono/router';
-import { ApiErrorCodes, errorResponse } from './errors';
+import { ErrorCodes } from '../domain/errors';
+import { errorResponse } from './errors';
 
-type AnyApp = Hono<any, any, any>;
+type AnyApp = Hono<AppEnv, Schema, string>;
 
 /** app.use() middleware is registered for ALL methods; a route always names its method. */
 const isRoute = (route: { method: string }) => route.method !== METHOD_NAME_ALL;
@@ -24,9 +26,9 @@ export function allowedMethods(app: AnyApp, path: string): string[] {
 export const routeMiss = (app: AnyApp) => (c: Context) => {
   const allow = allowedMethods(app, c.req.path);
   // a route that calls c.notFound() itself is served, so that stays a 404
-  if (!allow.length || allow.includes(c.req.method)) return errorResponse(c, ApiErrorCodes.NOT_FOUND, `no route for ${c.req.method} ${c.req.path}`);
+  if (!allow.length || allow.includes(c.req.method)) return errorResponse(c, ErrorCodes.NOT_FOUND, `no route for ${c.req.method} ${c.req.path}`);
   c.header('Allow', allow.join(', '));
-  return errorResponse(c, ApiErrorCodes.METHOD_NOT_ALLOWED, `${c.req.method} is not served at ${c.req.path}; use ${allow.join(', ')}`, { allow });
+  return errorResponse(c, ErrorCodes.METHOD_NOT_ALLOWED, `${c.req.method} is not served at ${c.req.path}; use ${allow.join(', ')}`, { allow });
 };
 
 /**

@@ -1,69 +1,67 @@
 /**
- * Stable business error codes. Activities throw them as non-retryable
- * ApplicationFailures (type = code); the API maps them to HTTP in one place
- * (api/errors.ts). Never rename a code: clients match on it.
+ * Every stable error code with the HTTP status the API answers it with: a code
+ * cannot exist without its status. Activities throw the business ones as
+ * non-retryable ApplicationFailures (type = code). Never rename a code: clients
+ * match on it. (The statuses are plain numbers, so workflows may import this.)
  */
-export const ErrorCodes = {
-  INVENTORY_UNAVAILABLE: 'INVENTORY_UNAVAILABLE',
-  PAYMENT_DECLINED: 'PAYMENT_DECLINED',
-  PAYMENT_VOIDED: 'PAYMENT_VOIDED',
-  RESERVATION_EXPIRED: 'RESERVATION_EXPIRED',
-  ORDER_CANCELLED: 'ORDER_CANCELLED',
-  ORDER_NOT_CANCELLABLE: 'ORDER_NOT_CANCELLABLE',
-  PRODUCT_NOT_FOUND: 'PRODUCT_NOT_FOUND',
-  PRODUCT_INACTIVE: 'PRODUCT_INACTIVE',
-  ORDER_NOT_FOUND: 'ORDER_NOT_FOUND',
-  ORDER_ALREADY_EXISTS: 'ORDER_ALREADY_EXISTS',
-  COMPENSATION_FAILED: 'COMPENSATION_FAILED',
-  VALIDATION_FAILED: 'VALIDATION_FAILED',
-  INVALID_JSON: 'INVALID_JSON',
-  NOT_FOUND: 'NOT_FOUND',
-  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
-  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
-  DEPENDENCY_UNAVAILABLE: 'DEPENDENCY_UNAVAILABLE',
-  RETURN_WINDOW_CLOSED: 'RETURN_WINDOW_CLOSED',
-  ORDER_NOT_RETURNABLE: 'ORDER_NOT_RETURNABLE',
-  UNAUTHENTICATED: 'UNAUTHENTICATED',
-  INTERNAL: 'INTERNAL',
+export const ErrorStatuses = {
+  INVENTORY_UNAVAILABLE: 409,
+  PAYMENT_DECLINED: 402,
+  PAYMENT_VOIDED: 409,
+  RESERVATION_EXPIRED: 409,
+  ORDER_CANCELLED: 409,
+  ORDER_NOT_CANCELLABLE: 409,
+  PRODUCT_NOT_FOUND: 422,
+  PRODUCT_INACTIVE: 422,
+  ORDER_NOT_FOUND: 404,
+  ORDER_ALREADY_EXISTS: 409,
+  COMPENSATION_FAILED: 500,
+  // a status write the order lifecycle forbids: the saga's bug, never the client's, so a 5xx
+  ILLEGAL_TRANSITION: 500,
+  VALIDATION_FAILED: 400,
+  INVALID_JSON: 400,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  PAYLOAD_TOO_LARGE: 413,
+  DEPENDENCY_UNAVAILABLE: 503,
+  RETURN_WINDOW_CLOSED: 409,
+  ORDER_NOT_RETURNABLE: 409,
+  UNAUTHENTICATED: 401,
+  INTERNAL: 500,
   // accounts, catalog, cart and checkout (HTTP API)
-  FORBIDDEN: 'FORBIDDEN',
-  EMAIL_TAKEN: 'EMAIL_TAKEN',
-  RATE_LIMITED: 'RATE_LIMITED',
-  PRODUCT_EXISTS: 'PRODUCT_EXISTS',
-  STOCK_BELOW_ZERO: 'STOCK_BELOW_ZERO',
-  CART_TOO_MANY_ITEMS: 'CART_TOO_MANY_ITEMS',
-  QUANTITY_OUT_OF_RANGE: 'QUANTITY_OUT_OF_RANGE',
-  CART_CURRENCY_MISMATCH: 'CART_CURRENCY_MISMATCH',
-  CART_EMPTY: 'CART_EMPTY',
-  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  FORBIDDEN: 403,
+  EMAIL_TAKEN: 409,
+  RATE_LIMITED: 429,
+  PRODUCT_EXISTS: 409,
+  STOCK_BELOW_ZERO: 422,
+  CART_TOO_MANY_ITEMS: 422,
+  QUANTITY_OUT_OF_RANGE: 422,
+  CART_CURRENCY_MISMATCH: 422,
+  CART_EMPTY: 422,
+  IDEMPOTENCY_KEY_REUSED: 422,
   // return received: the order has no return awaiting its goods (never asked for, received already, or lapsed)
-  RETURN_NOT_REQUESTED: 'RETURN_NOT_REQUESTED',
+  RETURN_NOT_REQUESTED: 409,
   // the codec endpoint: an encrypted payload it cannot decrypt (unknown key id, altered)
-  PAYLOAD_UNDECODABLE: 'PAYLOAD_UNDECODABLE',
+  PAYLOAD_UNDECODABLE: 400,
   // POST /api/v1/orders: a client-chosen orderId already names another order (another body or customer)
-  ORDER_ID_REUSED: 'ORDER_ID_REUSED',
+  ORDER_ID_REUSED: 422,
   // carrier webhook
-  SHIPMENT_NOT_IN_TRANSIT: 'SHIPMENT_NOT_IN_TRANSIT',
-  FULFILMENT_ENDED: 'FULFILMENT_ENDED',
-  CARRIER_DELIVERY_REPLAYED: 'CARRIER_DELIVERY_REPLAYED',
-  CARRIER_EVENT_LIMIT_REACHED: 'CARRIER_EVENT_LIMIT_REACHED',
+  SHIPMENT_NOT_IN_TRANSIT: 409,
+  FULFILMENT_ENDED: 409,
+  CARRIER_DELIVERY_REPLAYED: 409,
+  CARRIER_EVENT_LIMIT_REACHED: 409,
   // password change: the current password given is not the account's
-  WRONG_PASSWORD: 'WRONG_PASSWORD',
+  WRONG_PASSWORD: 422,
 } as const;
-export type ErrorCode = keyof typeof ErrorCodes;
+
+export type ErrorCode = keyof typeof ErrorStatuses;
+
+/** `ErrorCodes.X` is the string 'X'. */
+export const ErrorCodes = Object.fromEntries(Object.keys(ErrorStatuses).map((code) => [code, code])) as { readonly [C in ErrorCode]: C };
+
+export const isErrorCode = (code: string): code is ErrorCode => Object.hasOwn(ErrorStatuses, code);
 
 /** Why a payment gateway said no; mirrors what card networks report. */
 export const DeclineReasons = ['card_declined', 'insufficient_funds', 'expired_card', 'invalid_cvc'] as const;
 export type DeclineReason = (typeof DeclineReasons)[number];
-
-/** A business rule said no. Carries a stable code and structured details. */
-export class DomainError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
-    this.name = 'DomainError';
-  }
-}

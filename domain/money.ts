@@ -1,4 +1,8 @@
-/** Money is an integer amount of minor units (cents) plus an ISO-4217 code. */
+/**
+ * Money is an integer amount of minor units (cents) plus an ISO-4217 code.
+ * Each helper refuses what would not be exact (RangeError): a fraction, a result
+ * past a safe integer, two currencies.
+ */
 export interface Money {
   readonly amount: number;
   readonly currency: string;
@@ -22,10 +26,3 @@ export const multiplyMoney = (m: Money, quantity: number): Money => {
 
 export const sumMoney = (items: readonly Money[], currency: string): Money =>
   items.reduce<Money>((total, item) => addMoney(total, item), money(0, currency));
-
-/** For people, never for arithmetic: 1999 USD -> "19.99 USD" (2-decimal currencies). */
-export const formatMoney = (m: Money): string => {
-  const sign = m.amount < 0 ? '-' : '';
-  const abs = Math.abs(m.amount);
-  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')} ${m.currency}`;
-};

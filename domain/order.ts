@@ -1,3 +1,5 @@
+import { money, multiplyMoney, sumMoney, type Money } from './money';
+
 /** A line of an order with the price snapshot taken at checkout. */
 export interface OrderLine {
   productId: string;
@@ -22,5 +24,8 @@ export interface PaymentMethod {
   token: string;
 }
 
-export const orderTotal = (items: readonly OrderLine[]): number =>
-  items.reduce((sum, l) => sum + l.unitPriceAmount * l.quantity, 0);
+export const lineTotal = (line: Pick<OrderLine, 'unitPriceAmount' | 'quantity'>, currency: string): Money =>
+  multiplyMoney(money(line.unitPriceAmount, currency), line.quantity);
+
+export const orderTotal = (items: readonly OrderLine[], currency: string): Money =>
+  sumMoney(items.map((line) => lineTotal(line, currency)), currency);

@@ -40,7 +40,7 @@ function loadWasm(): Promise<void> {
     for (const [key, fn] of Object.entries(bg as Record<string, unknown>)) {
       if (!key.startsWith('__wbg_setTimeout_') || typeof fn !== 'function') continue;
       imports[key] = (...args: unknown[]): unknown => {
-        const timer: unknown = fn(...args);
+        const timer: unknown = (fn as (...a: unknown[]) => unknown)(...args);
         (timer as { unref?: () => void } | null)?.unref?.();
         return timer;
       };

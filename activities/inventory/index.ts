@@ -1,17 +1,44 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Db } from '../../prisma/client';
+import type { Db, Prisma } from '../../prisma/client';
 import { ErrorCodes } from '../../domain/errors';
 
 export interface ReserveStockInput {
   orderId: string;
   items: { productId: string; quantity: number }[];
-  /** ISO time from the workflow clock after which the hold lapses */
-  expiresAt: string;
+  /** accepted for the workflow that sends it and its recorded histories, never stored: the saga enforces the TTL on its own clock (chargeBefore) */
+  expiresAt?: string;
 }
 
 export interface ReservedItem {
   productId: string;
   quantity: number;
+}
+
+type ReservationStatus = Prisma.ReservationModel['status'];
+
+/**
+ * Each of the order's reservations in `from` goes to `to`, and its units move
+ * between stock counts with it. The status change is conditional, so a retry
+ * moves nothing twice. Returns the units moved.
+ */
+async function moveReservations(
+  db: Db,
+  orderId: string,
+  from: ReservationStatus,
+  to: ReservationStatus,
+  stockChange: (units: number) => Prisma.StockUpdateInput,
+): Promise<number> {
+  return db.$transaction(async (tx) => {
+    const rows = await tx.reservation.findMany({ where: { orderId, status: from } });
+    let moved = 0;
+    for (const r of rows) {
+      const { count } = await tx.reservation.updateMany({ where: { id: r.id, status: from }, data: { status: to } });
+      if (count === 0) continue;
+      await tx.stock.update({ where: { productId: r.productId }, data: stockChange(r.quantity) });
+      moved += r.quantity;
+    }
+    return moved;
+  });
 }
 
 /**
@@ -47,52 +74,21 @@ export function createInventoryActivities(db: Db) {
             });
           }
         }
-        await tx.reservation.createMany({
-          data: items.map((i) => ({
-            orderId: input.orderId,
-            productId: i.productId,
-            quantity: i.quantity,
-            expiresAt: new Date(input.expiresAt),
-          })),
-        });
+        await tx.reservation.createMany({ data: items.map(({ productId, quantity }) => ({ orderId: input.orderId, productId, quantity })) });
         return { items: items.map(({ productId, quantity }) => ({ productId, quantity })) };
       });
     },
 
     /** Reserved → sold, once payment has succeeded. */
     async commitStock(input: { orderId: string }): Promise<{ committed: number }> {
-      return db.$transaction(async (tx) => {
-        const held = await tx.reservation.findMany({ where: { orderId: input.orderId, status: 'HELD' } });
-        let committed = 0;
-        for (const r of held) {
-          const { count } = await tx.reservation.updateMany({ where: { id: r.id, status: 'HELD' }, data: { status: 'COMMITTED' } });
-          if (count === 0) continue;
-          await tx.stock.update({
-            where: { productId: r.productId },
-            data: { reserved: { decrement: r.quantity }, sold: { increment: r.quantity } },
-          });
-          committed += r.quantity;
-        }
-        return { committed };
-      });
+      const committed = await moveReservations(db, input.orderId, 'HELD', 'COMMITTED', (n) => ({ reserved: { decrement: n }, sold: { increment: n } }));
+      return { committed };
     },
 
     /** A delivered order came back: its units are sellable again, counted as returned. */
     async restockReturn(input: { orderId: string }): Promise<{ restocked: number }> {
-      return db.$transaction(async (tx) => {
-        const sold = await tx.reservation.findMany({ where: { orderId: input.orderId, status: 'COMMITTED' } });
-        let restocked = 0;
-        for (const r of sold) {
-          const { count } = await tx.reservation.updateMany({ where: { id: r.id, status: 'COMMITTED' }, data: { status: 'RETURNED' } });
-          if (count === 0) continue;
-          await tx.stock.update({
-            where: { productId: r.productId },
-            data: { available: { increment: r.quantity }, returned: { increment: r.quantity } },
-          });
-          restocked += r.quantity;
-        }
-        return { restocked };
-      });
+      const restocked = await moveReservations(db, input.orderId, 'COMMITTED', 'RETURNED', (n) => ({ available: { increment: n }, returned: { increment: n } }));
+      return { restocked };
     },
 
     /**
@@ -112,7 +108,6 @@ export function createInventoryActivities(db: Db) {
               productId: i.productId,
               quantity: 0,
               status: 'RELEASED' as const,
-              expiresAt: new Date(0),
             })),
             skipDuplicates: true,
           });

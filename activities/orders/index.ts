@@ -2,7 +2,11 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { ErrorCodes } from '../../domain/errors';
 import { Prisma, type Db } from '../../prisma/client';
 import { canTransition, type OrderStatus } from '../../domain/order-status';
+import { lineTotal } from '../../domain/order';
 import { orderWorkflowId, type OrderState, type PlaceOrderInput, type TimelineEvent } from '../../temporal-config/place-order';
+
+/** A timeline event's detail as a JSON column takes it (it came through Temporal as JSON, so it is JSON). */
+const toJson = (detail: Record<string, unknown>): Prisma.InputJsonObject => detail as Prisma.InputJsonObject;
 
 /** Which saga places an order: the workflow chain's first run id (kept across retries, resets and continue-as-new). */
 export interface OrderPlacement {
@@ -17,11 +21,6 @@ export interface RecordOrderStatusInput {
   cancelReason?: string;
 }
 
-/**
- * Orders context: the order record, its items (with the price snapshot) and
- * its timeline. The workflow hands it the saga's timeline events in batches;
- * (orderId, key) is unique, so a retried write adds nothing.
- */
 /** A new order as PENDING: the price snapshot as its lines, ORDER_PLACED as its first timeline event. */
 export const newOrderRow = (input: PlaceOrderInput, placedAt: Date) => ({
   id: input.orderId,
@@ -38,13 +37,18 @@ export const newOrderRow = (input: PlaceOrderInput, placedAt: Date) => ({
       name: i.name,
       quantity: i.quantity,
       unitPriceAmount: i.unitPriceAmount,
-      lineTotalAmount: i.unitPriceAmount * i.quantity,
+      lineTotalAmount: lineTotal(i, input.currency).amount,
       currency: input.currency,
     })),
   },
   timeline: { create: { key: '000-ORDER_PLACED', type: 'ORDER_PLACED', status: 'PENDING' as const, occurredAt: placedAt } },
 });
 
+/**
+ * Orders context: the order record, its items (with the price snapshot) and
+ * its timeline. The workflow hands it the saga's timeline events in batches;
+ * (orderId, key) is unique, so a retried write adds nothing.
+ */
 export function createOrdersActivities(db: Db) {
   return {
     /**
@@ -83,11 +87,11 @@ export function createOrdersActivities(db: Db) {
       await db.$transaction(async (tx) => {
         const order = await tx.order.findUnique({ where: { id: input.orderId }, select: { status: true } });
         if (!order) {
-          throw ApplicationFailure.create({ type: 'ORDER_NOT_FOUND', message: `order ${input.orderId} does not exist`, nonRetryable: true });
+          throw ApplicationFailure.create({ type: ErrorCodes.ORDER_NOT_FOUND, message: `order ${input.orderId} does not exist`, nonRetryable: true });
         }
         if (!canTransition(order.status, input.status)) {
           throw ApplicationFailure.create({
-            type: 'ILLEGAL_TRANSITION',
+            type: ErrorCodes.ILLEGAL_TRANSITION,
             message: `order ${input.orderId} cannot go from ${order.status} to ${input.status}`,
             nonRetryable: true,
           });
@@ -102,12 +106,12 @@ export function createOrdersActivities(db: Db) {
         });
         if (input.events.length > 0) {
           await tx.orderEvent.createMany({
-            data: input.events.map((e) => ({
+            data: input.events.map((e): Prisma.OrderEventCreateManyInput => ({
               orderId: input.orderId,
               key: e.key,
               type: e.type,
               status: e.status ?? null,
-              detail: (e.detail ?? {}) as object,
+              detail: toJson(e.detail ?? {}),
               occurredAt: new Date(e.occurredAt),
             })),
             skipDuplicates: true,

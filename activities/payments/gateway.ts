@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../../prisma/client';
 import type { DeclineReason } from '../../domain/errors';
 import { declineForToken, TestTokens } from '../../domain/payment';
-import type { Config } from '../../platform/config';
+import type { WorkerConfig } from '../../platform/config';
 
 export interface ChargeRequest {
   idempotencyKey: string;
@@ -54,14 +54,13 @@ export interface SimulatedGatewayOptions {
   random?: () => number;
 }
 
-/** The simulated provider as the configuration describes it (PAYMENT_* settings). */
-export const simulatedGatewayOptions = (config: Config): SimulatedGatewayOptions => ({
+/** The simulated provider as the worker's configuration describes it (PAYMENT_* settings). */
+export const simulatedGatewayOptions = (config: WorkerConfig): SimulatedGatewayOptions => ({
   latencyMs: config.PAYMENT_LATENCY_MS,
   slowMs: config.PAYMENT_SLOW_MS,
   declineRate: config.PAYMENT_DECLINE_RATE,
   transientFailures: config.PAYMENT_TRANSIENT_FAILURES,
   timeoutMs: config.PAYMENT_TIMEOUT_MS,
-  fault: config.PAYMENT_FAULT === 'none' ? undefined : { mode: config.PAYMENT_FAULT, until: config.PAYMENT_FAULT_FOR_MS ? Date.now() + config.PAYMENT_FAULT_FOR_MS : Infinity },
 });
 
 /**

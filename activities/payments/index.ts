@@ -18,20 +18,6 @@ export interface RefundPaymentInput {
   refundKey: string;
 }
 
-/**
- * Payments context: touches only the payments table and the gateway. Our own
- * row is written before the gateway call, so a crash between "charged" and
- * "activity completed" leaves a PENDING row, and the retry asks the gateway
- * again with the same key, which answers with the first charge.
- */
-export interface PaymentsOptions {
-  /**
-   * Fault injection for crash tests: wait this long after the gateway charged
-   * and before the activity completes, the window where a crash is worst.
-   */
-  holdAfterChargeMs?: number;
-}
-
 /** Heartbeats while a slow call runs, so a dead worker is noticed in seconds. */
 async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
   let ctx: Context;
@@ -48,7 +34,13 @@ async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createPaymentsActivities(db: Db, gateway: PaymentGateway, options: PaymentsOptions = {}) {
+/**
+ * Payments context: touches only the payments table and the gateway. Our own
+ * row is written before the gateway call, so a crash between "charged" and
+ * "activity completed" leaves a PENDING row, and the retry asks the gateway
+ * again with the same key, which answers with the first charge.
+ */
+export function createPaymentsActivities(db: Db, gateway: PaymentGateway) {
   return {
     async chargePayment(input: ChargePaymentInput): Promise<{ paymentId: string; providerRef: string }> {
       const payment = await db.payment.upsert({
@@ -84,7 +76,6 @@ export function createPaymentsActivities(db: Db, gateway: PaymentGateway, option
           details: [{ reason: result.reason }],
         });
       }
-      if (options.holdAfterChargeMs) await heartbeating(() => new Promise((r) => setTimeout(r, options.holdAfterChargeMs)));
       await db.payment.update({ where: { id: payment.id }, data: { status: 'SUCCEEDED', providerRef: result.chargeId } });
       return { paymentId: payment.id, providerRef: result.chargeId };
     },

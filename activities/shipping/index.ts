@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../../prisma/client';
+import { ErrorCodes } from '../../domain/errors';
 import { chooseCarrier, type ShipmentPlan } from '../../domain/shipping';
 
 export interface PlanShipmentsInput {
@@ -21,7 +22,7 @@ export function createShippingActivities(db: Db) {
       const byWarehouse = new Map<string, { productId: string; quantity: number; weightGrams: number }[]>();
       for (const line of input.lines) {
         const p = products.find((x) => x.id === line.productId);
-        if (!p) throw ApplicationFailure.create({ type: 'PRODUCT_NOT_FOUND', message: `unknown product ${line.productId}`, nonRetryable: true });
+        if (!p) throw ApplicationFailure.create({ type: ErrorCodes.PRODUCT_NOT_FOUND, message: `unknown product ${line.productId}`, nonRetryable: true });
         const list = byWarehouse.get(p.warehouse) ?? [];
         list.push({ ...line, weightGrams: p.weightGrams * line.quantity });
         byWarehouse.set(p.warehouse, list);

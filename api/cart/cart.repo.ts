@@ -1,6 +1,8 @@
 import type { z } from '@hono/zod-openapi';
 import type { Db, Prisma } from '../../prisma/client';
 import type { CartSchema } from './cart.routes';
+import { sumMoney } from '../../domain/money';
+import { lineTotal } from '../../domain/order';
 
 type Tx = Prisma.TransactionClient;
 export type CartView = z.infer<typeof CartSchema>;
@@ -22,16 +24,13 @@ export async function loadCart(db: Db | Tx, customerId: string): Promise<CartVie
       name: p.name,
       quantity: l.quantity,
       unitPrice,
-      lineTotal: { amount: p.priceAmount * l.quantity, currency: p.currency },
+      lineTotal: lineTotal({ unitPriceAmount: p.priceAmount, quantity: l.quantity }, p.currency),
       available: p.stock?.available ?? 0,
       active: p.active,
     }];
   });
   const currencies = new Set(items.map((i) => i.unitPrice.currency));
-  const total =
-    currencies.size > 1
-      ? null
-      : { amount: items.reduce((sum, i) => sum + i.lineTotal.amount, 0), currency: [...currencies][0] ?? DEFAULT_CURRENCY };
+  const total = currencies.size > 1 ? null : sumMoney(items.map((i) => i.lineTotal), [...currencies][0] ?? DEFAULT_CURRENCY);
   return { items, itemCount: items.reduce((n, i) => n + i.quantity, 0), total };
 }
 

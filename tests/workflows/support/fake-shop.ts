@@ -12,7 +12,7 @@ import { canTransition, type OrderStatus } from '../../../domain/order-status';
 import { declineForToken } from '../../../domain/payment';
 import { chooseCarrier, type NotificationKind, type ShipmentPlan } from '../../../domain/shipping';
 import type { ContextActivities } from '../../support/workers';
-import { type ShipmentState, type TimelineEvent } from '../../../temporal-config/place-order';
+import type { ShipmentState, TimelineEvent } from '../../../temporal-config/place-order';
 
 type ActivityName = {
   [K in keyof ContextActivities]: keyof ContextActivities[K];
@@ -270,12 +270,12 @@ export class FakeShop {
         this.calls.recordOrderStatus += 1;
         if (input.status === 'CONFIRMED' && this.order?.status !== 'CONFIRMED') await this.pass('confirmWrite');
         if (!this.order) {
-          throw ApplicationFailure.create({ type: 'ORDER_NOT_FOUND', message: `order ${input.orderId} does not exist`, nonRetryable: true });
+          throw ApplicationFailure.create({ type: ErrorCodes.ORDER_NOT_FOUND, message: `order ${input.orderId} does not exist`, nonRetryable: true });
         }
         // the same transition table the real orders context enforces
         if (!canTransition(this.order.status, input.status)) {
           throw ApplicationFailure.create({
-            type: 'ILLEGAL_TRANSITION',
+            type: ErrorCodes.ILLEGAL_TRANSITION,
             message: `order ${input.orderId} cannot go from ${this.order.status} to ${input.status}`,
             nonRetryable: true,
           });
@@ -405,7 +405,7 @@ export class FakeShop {
         const byWarehouse = new Map<string, { productId: string; quantity: number; weightGrams: number }[]>();
         for (const line of input.lines) {
           if (this.options.deletedProducts?.includes(line.productId)) {
-            throw ApplicationFailure.create({ type: 'PRODUCT_NOT_FOUND', message: `unknown product ${line.productId}`, nonRetryable: true });
+            throw ApplicationFailure.create({ type: ErrorCodes.PRODUCT_NOT_FOUND, message: `unknown product ${line.productId}`, nonRetryable: true });
           }
           const { warehouse, weightGrams } = this.productInfo(line.productId);
           byWarehouse.set(warehouse, [...(byWarehouse.get(warehouse) ?? []), { ...line, weightGrams: weightGrams * line.quantity }]);
