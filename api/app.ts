@@ -5,7 +5,6 @@ import type { Client } from '@temporalio/client';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { ErrorCodes } from '../domain/errors';
-import { EVENT_STREAM_DEFAULTS } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import type { Db } from '../prisma/client';
 import { registerAdminRoutes } from './admin';
@@ -18,32 +17,28 @@ import { registerCatalogRoutes } from './catalog';
 import { registerCheckoutRoutes } from './checkout';
 import { registerDocsPage } from './docs-page';
 import { errorResponse, onError } from './errors';
-import { registerFulfilmentRoutes } from './fulfilment';
 import { registerHealthRoutes } from './health';
 import { createApiMetrics, routeOf, type ApiMetrics } from './metrics';
 import { rateLimit } from './middleware/rate-limit';
 import type { AuthLimits } from './middleware/auth-limits';
 import { guard, registerDocument } from './openapi';
-import { registerOrderRoutes, type OrderDeps } from './orders';
+import { createSagaClient, registerOrderRoutes, type OrderDeps } from './orders';
 import { OrderEventHub, type OrderEventFeed } from './orders/event-notifier';
-import type { DirectCheckout } from './orders/direct-checkout';
 import { routeMiss, routing } from './routing';
+import { API_DEFAULTS, type ApiSettings } from './settings';
+import type { FulfilmentTimings } from '../temporal-config/place-order';
 import type { AppEnv } from './types';
-import { type FulfilmentTimings, type OrderWrites } from '../temporal-config/place-order';
 
-export interface AppDeps {
+/** What the app is built from; settings not given are the config schema's defaults (api/settings.ts). */
+export interface AppDeps extends Partial<Omit<ApiSettings, 'fulfilment'>> {
+  /** warehouse, delivery and return windows handed to each new saga; the ones not given are the defaults */
+  fulfilment?: FulfilmentTimings;
   db: Db;
   temporal: Client;
   log: Logger;
-  outcomeWaitMs?: number;
-  reservationTtlMs?: number;
-  orderWrites?: OrderWrites;
-  maxBodyBytes?: number;
   /** HS256 key of access tokens (platform/secrets.ts: no default) */
   jwtSecret: string;
-  jwtTtlSeconds?: number;
-  /** per user (per IP when anonymous) and per API process; 0 = off */
-  rateLimitPerMinute?: number;
+  carrierWebhookSecret: string;
   /** login and registration throttles per address and account (shared through PostgreSQL by the server); absent = off */
   authLimits?: AuthLimits;
   /**
@@ -51,21 +46,23 @@ export interface AppDeps {
    * process); without it (in-process tests) streams only re-read every eventRereadMs
    */
   orderEvents?: OrderEventFeed;
-  /** order event streams: backstop re-read and heartbeat intervals, lifetime (ms) and caps per customer and per process */
+  /** order event streams: the backstop re-read and the heartbeat (ms) */
   eventRereadMs?: number;
   eventHeartbeatMs?: number;
-  eventStreamLifetimeMs?: number;
-  eventStreamsPerCustomer?: number;
-  eventStreamsPerProcess?: number;
-  carrierWebhookSecret: string;
-  fulfilment?: FulfilmentTimings;
+  maxBodyBytes?: number;
   /** Prometheus registry of the request metrics (served by createMetricsApp on its own port, not here); default: a fresh one */
   metrics?: ApiMetrics;
   /** set when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT): one SERVER span per request, active while it runs */
   tracer?: Tracer;
-  /** the benchmark's no-Temporal baseline for POST /api/v1/orders (CHECKOUT_ENGINE=direct-baseline) */
-  directCheckout?: DirectCheckout;
+  /** routes mounted behind the middleware and before the product's own (the benchmark mounts its baseline checkout here) */
+  extraRoutes?: (app: OpenAPIHono<AppEnv>) => void;
 }
+
+/** Order event streams: how often a stream re-reads order_events should a notification be missed, and its heartbeat. */
+const EVENT_REREAD_MS = 30_000;
+const EVENT_HEARTBEAT_MS = 15_000;
+const EVENT_RETRY_MS = 2_000;
+const MAX_BODY_BYTES = 64 * 1024;
 
 const headerGetter = {
   get: (carrier: Headers, key: string) => carrier.get(key) ?? undefined,
@@ -85,6 +82,12 @@ const JSON_BODY_METHODS = ['POST', 'PUT', 'PATCH'];
 /** Prefixes that need a token; routes added under them later are covered too. */
 const NEEDS_TOKEN = ['/api/v1/cart', '/api/v1/cart/*', '/api/v1/checkout', '/api/v1/orders', '/api/v1/orders/*', '/api/v1/users/me', '/api/v1/users/me/*'];
 
+/** The settings given, without the keys given as undefined (which would hide a default). */
+const settingsOf = (deps: AppDeps): ApiSettings => {
+  const given = Object.fromEntries(Object.keys(API_DEFAULTS).map((k) => [k, deps[k as keyof AppDeps]]).filter(([, v]) => v !== undefined)) as Partial<ApiSettings>;
+  return { ...API_DEFAULTS, ...given, fulfilment: { ...API_DEFAULTS.fulfilment, ...deps.fulfilment } };
+};
+
 /** The whole HTTP surface, built from its dependencies so tests run it in-process. */
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({
@@ -95,7 +98,8 @@ export function createApp(deps: AppDeps) {
       }
     },
   });
-  const tokens = createTokens({ secret: deps.jwtSecret, ttlSeconds: deps.jwtTtlSeconds ?? 900 });
+  const settings = settingsOf(deps);
+  const tokens = createTokens({ secret: deps.jwtSecret, ttlSeconds: settings.jwtTtlSeconds });
 
   const metrics = deps.metrics ?? createApiMetrics();
   const tracer = deps.tracer;
@@ -136,7 +140,7 @@ export function createApp(deps: AppDeps) {
   });
   // Routing first: a path no route serves (404) or a method it does not serve (405) is answered before body, auth and rate-limit checks, and not counted by the limiter.
   app.use('*', routing(app));
-  const limitBody = bodyLimit({ maxSize: deps.maxBodyBytes ?? 64 * 1024, onError: (c) => errorResponse(c, ErrorCodes.PAYLOAD_TOO_LARGE, 'request body is too large') });
+  const limitBody = bodyLimit({ maxSize: deps.maxBodyBytes ?? MAX_BODY_BYTES, onError: (c) => errorResponse(c, ErrorCodes.PAYLOAD_TOO_LARGE, 'request body is too large') });
   // Hono reads no body of GET or HEAD
   app.use('*', guard(limitBody, { statuses: [413], methods: ['POST', 'PUT', 'PATCH', 'DELETE'] }));
   const jsonOnly = createMiddleware<AppEnv>(async (c, next) => {
@@ -148,7 +152,7 @@ export function createApp(deps: AppDeps) {
   });
   app.use('/api/*', guard(jsonOnly, { statuses: [415], methods: JSON_BODY_METHODS }));
   app.use('/api/*', identify(tokens, deps.db));
-  app.use('/api/*', guard(rateLimit({ limit: deps.rateLimitPerMinute ?? 100 }), { statuses: [429] }));
+  app.use('/api/*', guard(rateLimit({ limit: settings.rateLimitPerMinute }), { statuses: [429] }));
   for (const path of NEEDS_TOKEN) app.use(path, requireAuth);
   app.use('/api/v1/admin/*', requireAuth, requireAdmin);
   app.onError(onError);
@@ -156,13 +160,11 @@ export function createApp(deps: AppDeps) {
 
   const orderDeps: OrderDeps = {
     db: deps.db,
-    temporal: deps.temporal,
-    outcomeWaitMs: deps.outcomeWaitMs ?? 10_000,
-    reservationTtlMs: deps.reservationTtlMs ?? 15 * 60_000,
-    orderWrites: deps.orderWrites,
-    fulfilment: deps.fulfilment,
-    directCheckout: deps.directCheckout,
+    saga: createSagaClient(deps.temporal, { outcomeWaitMs: settings.outcomeWaitMs }),
+    reservationTtlMs: settings.reservationTtlMs,
+    fulfilment: settings.fulfilment,
   };
+  deps.extraRoutes?.(app);
   registerHealthRoutes(app, deps);
   registerAuthRoutes(app, deps.db, tokens, deps.authLimits);
   registerCatalogRoutes(app, deps.db);
@@ -170,24 +172,15 @@ export function createApp(deps: AppDeps) {
   registerCheckoutRoutes(app, orderDeps, deps.log);
   registerOrderRoutes(app, orderDeps, {
     feed: deps.orderEvents ?? new OrderEventHub(),
-    rereadMs: deps.eventRereadMs ?? EVENT_STREAM_DEFAULTS.rereadMs,
-    heartbeatMs: deps.eventHeartbeatMs ?? 15_000,
-    retryMs: 2_000,
-    lifetimeMs: deps.eventStreamLifetimeMs ?? EVENT_STREAM_DEFAULTS.lifetimeMs,
-    perCustomer: deps.eventStreamsPerCustomer ?? EVENT_STREAM_DEFAULTS.perCustomer,
-    perProcess: deps.eventStreamsPerProcess ?? EVENT_STREAM_DEFAULTS.perProcess,
+    rereadMs: deps.eventRereadMs ?? EVENT_REREAD_MS,
+    heartbeatMs: deps.eventHeartbeatMs ?? EVENT_HEARTBEAT_MS,
+    retryMs: EVENT_RETRY_MS,
+    lifetimeMs: settings.eventStreamLifetimeMs,
+    perCustomer: settings.eventStreamsPerCustomer,
+    perProcess: settings.eventStreamsPerProcess,
   });
-  registerAdminRoutes(app, deps.db, deps.temporal);
-  registerFulfilmentRoutes(app, {
-    db: deps.db,
-    temporal: deps.temporal,
-    ownerCheck: (c, customerId) => {
-      const user = c.get('user');
-      return !!user && (user.role === 'ADMIN' || user.id === customerId);
-    },
-  });
-
-  registerCarrierWebhook(app, { db: deps.db, temporal: deps.temporal, secret: deps.carrierWebhookSecret });
+  registerAdminRoutes(app, deps.db, orderDeps.saga);
+  registerCarrierWebhook(app, { db: deps.db, saga: orderDeps.saga, secret: deps.carrierWebhookSecret });
 
   registerDocsPage(app);
   registerDocument(app); // last: completes each route's entry from the middleware registered above

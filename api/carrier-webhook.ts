@@ -1,5 +1,4 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { createMiddleware } from 'hono/factory';
 import { ErrorCodes } from '../domain/errors';
 import type { Db } from '../prisma/client';
@@ -11,11 +10,11 @@ import {
   CARRIER_TIMESTAMP_HEADER,
   verifyCarrierDelivery,
 } from './carrier-signature';
-import { errorResponse } from './errors';
-import { error, errors } from './openapi';
+import { ApiError, errorResponse } from './errors';
+import { error, errors, json, response } from './openapi';
+import type { SagaClient } from './orders';
 import { text } from './schemas';
 import type { AppEnv } from './types';
-import { markDeliveredSignal, orderWorkflowId } from '../temporal-config/place-order';
 
 /**
  * Most carrier deliveries the API records for one order (every signed delivery
@@ -26,7 +25,7 @@ export const MAX_CARRIER_EVENTS_PER_ORDER = 20;
 
 export interface CarrierWebhookDeps {
   db: Db;
-  temporal: Client;
+  saga: SagaClient;
   /** HMAC-SHA256 key of X-Carrier-Signature */
   secret: string;
 }
@@ -53,14 +52,11 @@ const webhookRoute = (verify: ReturnType<typeof verifySignature>) =>
         [CARRIER_TIMESTAMP_HEADER]: z.string().regex(CARRIER_TIMESTAMP_FORMAT).openapi({ description: 'unix seconds when the carrier signed the delivery', example: '1767225600' }),
         [CARRIER_SIGNATURE_HEADER]: z.string().regex(CARRIER_SIGNATURE_FORMAT).openapi({ description: 'v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>' }),
       }),
-      body: {
-        required: true,
-        content: { 'application/json': { schema: z.object({ trackingNumber: text(4, 40), event: z.literal('delivered') }) } },
-      },
+      body: { required: true, content: json(z.object({ trackingNumber: text(4, 40), event: z.literal('delivered') })) },
     },
     responses: {
-      202: { description: 'recorded: the order workflow is told', content: { 'application/json': { schema: Accepted } } },
-      200: { description: 'the parcel was already delivered: nothing to do (same body as the first answer)', content: { 'application/json': { schema: Accepted } } },
+      202: response('recorded: the order workflow is told', Accepted),
+      200: response('the parcel was already delivered: nothing to do (same body as the first answer)', Accepted),
       ...errors(),
       401: error(401, 'UNAUTHENTICATED: missing or wrong X-Carrier-Signature, or a stale X-Carrier-Timestamp'),
       404: error(404, 'NOT_FOUND: unknown tracking number'),
@@ -133,15 +129,13 @@ export function registerCarrierWebhook(app: OpenAPIHono<AppEnv>, deps: CarrierWe
     if (!IN_TRANSIT.includes(shipment.status)) {
       return errorResponse(c, ErrorCodes.SHIPMENT_NOT_IN_TRANSIT, `shipment ${trackingNumber} is ${shipment.status}, not with the carrier`, details) as never;
     }
+    // the run has ended (or retention removed it): nothing tracks this parcel any more
+    const ended = () => new ApiError(ErrorCodes.FULFILMENT_ENDED, `order ${orderId} is ${order?.status} and no longer tracked`, details);
     try {
-      await deps.temporal.workflow.getHandle(orderWorkflowId(orderId)).signal(markDeliveredSignal, trackingNumber);
+      await deps.saga.deliver(orderId, trackingNumber, ended);
     } catch (err) {
-      // the run has ended (or retention removed it): nothing tracks this parcel any more
-      if (err instanceof WorkflowNotFoundError) {
-        return errorResponse(c, ErrorCodes.FULFILMENT_ENDED, `order ${orderId} is ${order?.status} and no longer tracked`, details) as never;
-      }
-      // not told: the carrier's retry (signed afresh) must not find this delivery counted against the cap
-      await deps.db.carrierDelivery.delete({ where: { id } }).catch(() => undefined);
+      // the workflow was not told (its run had not ended): the carrier's retry, signed afresh, must not find this delivery counted against the cap
+      if (!(err instanceof ApiError)) await deps.db.carrierDelivery.delete({ where: { id } }).catch(() => undefined);
       throw err;
     }
     return c.json({ orderId, trackingNumber }, 202);

@@ -97,7 +97,7 @@ export function createCodecApp({ codec, namespace, allowedOrigins, verifyToken }
     }
     let user: AuthUser;
     try {
-      user = await verifyToken(match[1]!);
+      user = await verifyToken(match[1]);
     } catch (err) {
       c.header('WWW-Authenticate', 'Bearer error="invalid_token"');
       return errorResponse(c, ErrorCodes.UNAUTHENTICATED, (err as Error).message);

@@ -1,4 +1,4 @@
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type Env, type Input } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -51,8 +51,8 @@ export function createMetricsApp(metrics: ApiMetrics): Hono {
  * The route pattern that answered (`/api/v1/orders/:id`), so ids never become
  * label values; `unmatched` when no route did (404s of unknown paths).
  */
-export function routeOf(c: Context): string {
+export function routeOf<E extends Env, P extends string, I extends Input>(c: Context<E, P, I>): string {
   const routes = matchedRoutes(c);
-  for (let i = routes.length - 1; i >= 0; i--) if (routes[i]!.method !== 'ALL') return routes[i]!.path;
+  for (let i = routes.length - 1; i >= 0; i--) if (routes[i].method !== 'ALL') return routes[i].path;
   return 'unmatched';
 }

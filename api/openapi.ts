@@ -1,4 +1,4 @@
-import type { OpenAPIHono, RouteConfig, z } from '@hono/zod-openapi';
+import type { OpenAPIHono, RouteConfig, RouteHandler, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { RouterRoute } from 'hono/types';
 import { RegExpRouter } from 'hono/router/reg-exp-router';
@@ -9,6 +9,9 @@ import type { AppEnv } from './types';
 
 export const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
 export const errorContent = json(ErrorSchema);
+
+/** A response with a JSON body. */
+export const response = <T extends z.ZodTypeAny>(description: string, schema: T) => ({ description, content: json(schema) });
 
 const retryAfter = { 'Retry-After': { description: 'seconds to wait before retrying', schema: { type: 'integer' as const } } };
 
@@ -42,6 +45,14 @@ export const errors = (...statuses: number[]) => Object.fromEntries([...statuses
 
 export const bearer = [{ bearerAuth: [] }];
 
+/** Handlers keyed by the names of their routes in a *.routes.ts module. */
+export type Handlers<Routes> = { [Name in keyof Routes]?: Routes[Name] extends RouteConfig ? RouteHandler<Routes[Name], AppEnv> : never };
+
+/** Serves each handler at the route of the same name. */
+export function serveRoutes<Routes>(app: OpenAPIHono<AppEnv>, routes: Routes, handlers: Handlers<Routes>): void {
+  for (const [name, handler] of Object.entries(handlers)) app.openapi(routes[name as keyof Routes] as RouteConfig, handler as RouteHandler<RouteConfig, AppEnv>);
+}
+
 /** What a middleware answers instead of the route it guards (for these methods only, when given). */
 export interface Guard {
   statuses: number[];
@@ -51,7 +62,7 @@ export interface Guard {
 const guards = new WeakMap<object, Guard>();
 
 /** Marks a middleware with what it can answer; the document adds that to every route it applies to. */
-export function guard<M extends MiddlewareHandler<any>>(middleware: M, what: Guard): M {
+export function guard<M extends MiddlewareHandler<AppEnv>>(middleware: M, what: Guard): M {
   guards.set(middleware, what);
   return middleware;
 }

@@ -18,5 +18,5 @@ export function decodeCursor<T extends z.ZodTypeAny>(cursor: string | undefined,
 export function toPage<T, C>(rows: T[], limit: number, cursorOf: (last: T) => C): { rows: T[]; nextCursor: string | null } {
   const more = rows.length > limit;
   const kept = more ? rows.slice(0, limit) : rows;
-  return { rows: kept, nextCursor: more ? encodeCursor(cursorOf(kept[kept.length - 1]!)) : null };
+  return { rows: kept, nextCursor: more ? encodeCursor(cursorOf(kept[kept.length - 1])) : null };
 }

@@ -61,6 +61,14 @@ export const OrderRequestSchema = z
 
 export const StatusSchema = z.enum(OrderStatuses).openapi('OrderStatus');
 
+/** The order's id in a route's path. */
+export const OrderIdParam = z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) });
+
+/** The answer to a request the order's saga has taken (cancel, return, goods received): the order's status now. */
+export const RequestAcceptedSchema = z
+  .object({ orderId: z.string().uuid(), accepted: z.literal(true), status: StatusSchema })
+  .openapi('RequestAccepted');
+
 export const OrderOutcomeSchema = z
   .object({
     orderId: z.string().uuid(),

@@ -4,7 +4,7 @@ import { ErrorCodes } from '../../domain/errors';
 import { Prisma, type Db } from '../../prisma/client';
 import { toProduct, withStock } from '../catalog/products';
 import { ApiError } from '../errors';
-import { listOrders } from '../orders';
+import { orderPage, type SagaClient } from '../orders';
 import type { AppEnv } from '../types';
 import type * as routes from './admin.routes';
 
@@ -17,7 +17,7 @@ const stockView = (s: { productId: string; available: number; reserved: number; 
   returned: s.returned,
 });
 
-export function createAdminHandlers(db: Db) {
+export function createAdminHandlers(db: Db, saga: SagaClient) {
   const createProduct: RouteHandler<typeof routes.createProduct, AppEnv> = async (c) => {
     const { id, price, stock, ...fields } = c.req.valid('json');
     try {
@@ -71,8 +71,24 @@ export function createAdminHandlers(db: Db) {
 
   const listAllOrders: RouteHandler<typeof routes.listAllOrders, AppEnv> = async (c) => {
     const { status, ...pageReq } = c.req.valid('query');
-    return c.json(await listOrders(db, { status }, pageReq), 200);
+    return c.json(await orderPage(db, { status }, pageReq), 200);
   };
 
-  return { createProduct, updateProduct, setInventory, listAllOrders };
+  /**
+   * Records a return as received. PostgreSQL says whether a return awaits the
+   * goods (the workflow writes RETURN_REQUESTED there before it answers the
+   * customer); the workflow ignores, on its timeline, a receipt that races a lapse.
+   */
+  const returnReceived: RouteHandler<typeof routes.returnReceived, AppEnv> = async (c) => {
+    const { id } = c.req.valid('param');
+    const note = c.req.valid('json').note || undefined;
+    const order = await db.order.findUnique({ where: { id }, select: { status: true } });
+    if (!order) throw new ApiError(ErrorCodes.ORDER_NOT_FOUND, 'order not found');
+    const notAwaited = () => new ApiError(ErrorCodes.RETURN_NOT_REQUESTED, `order is ${order.status}; no return awaits its goods`, { status: order.status });
+    if (order.status !== 'RETURN_REQUESTED') throw notAwaited();
+    await saga.returnReceived(id, note, notAwaited);
+    return c.json({ orderId: id, accepted: true as const, status: order.status }, 202);
+  };
+
+  return { createProduct, updateProduct, setInventory, listAllOrders, returnReceived };
 }

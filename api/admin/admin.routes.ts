@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { OrderPageSchema } from '../orders/orders.routes';
-import { errors, json } from '../openapi';
-import { PageQuery, ProductSchema, StatusSchema, text } from '../schemas';
+import { error, errors, json, response } from '../openapi';
+import { OrderIdParam, PageQuery, ProductSchema, RequestAcceptedSchema, StatusSchema, text } from '../schemas';
 
 const PriceInput = z
   .object({ amount: z.number().int().min(0).max(100_000_000), currency: z.string().regex(/^[A-Z]{3}$/, 'ISO-4217 code, e.g. USD') })
@@ -57,7 +57,7 @@ export const createProduct = createRoute({
   tags: ['admin'],
   summary: 'Add a product to the catalog',
   request: { body: { required: true, content: json(NewProductSchema) } },
-  responses: { 201: { description: 'created', content: json(ProductSchema) }, ...errors(409) },
+  responses: { 201: response('created', ProductSchema), ...errors(409) },
 });
 
 export const updateProduct = createRoute({
@@ -66,7 +66,7 @@ export const updateProduct = createRoute({
   tags: ['admin'],
   summary: 'Change a product (price, name, active, ...)',
   request: { params: ProductParam, body: { required: true, content: json(ProductPatchSchema) } },
-  responses: { 200: { description: 'the product after the change', content: json(ProductSchema) }, ...errors(404) },
+  responses: { 200: response('the product after the change', ProductSchema), ...errors(404) },
 });
 
 export const setInventory = createRoute({
@@ -78,7 +78,7 @@ export const setInventory = createRoute({
     params: InventoryParam,
     body: { required: true, content: json(InventoryChangeSchema) },
   },
-  responses: { 200: { description: 'stock after the change', content: json(StockSchema) }, ...errors(404, 422) },
+  responses: { 200: response('stock after the change', StockSchema), ...errors(404, 422) },
 });
 
 export const listAllOrders = createRoute({
@@ -87,5 +87,22 @@ export const listAllOrders = createRoute({
   tags: ['admin'],
   summary: "Every customer's orders, newest first, optionally by status",
   request: { query: PageQuery.extend({ status: StatusSchema.optional().openapi({ param: { name: 'status', in: 'query' } }) }) },
-  responses: { 200: { description: 'one page of orders', content: json(OrderPageSchema) }, ...errors() },
+  responses: { 200: response('one page of orders', OrderPageSchema), ...errors() },
+});
+
+export const returnReceived = createRoute({
+  method: 'post',
+  path: '/api/v1/admin/orders/{id}/return-received',
+  tags: ['admin'],
+  summary: 'The warehouse has the goods of a RETURN_REQUESTED order back: restock and refund follow, then RETURNED',
+  request: {
+    params: OrderIdParam,
+    body: { required: false, content: json(z.object({ note: text(0, 500).optional().openapi({ description: 'what the warehouse noticed, kept on the timeline' }) })) },
+  },
+  responses: {
+    202: response('recorded: the order is restocked and refunded, then RETURNED (follow GET /api/v1/orders/{id} or its event stream)', RequestAcceptedSchema),
+    ...errors(),
+    404: error(404, 'ORDER_NOT_FOUND: no such order'),
+    409: error(409, 'RETURN_NOT_REQUESTED: no return awaits this order’s goods (details.status: never asked for, received already, or lapsed)'),
+  },
 });

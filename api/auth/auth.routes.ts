@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { error, errors, json } from '../openapi';
+import { error, errors, json, response } from '../openapi';
 
 const Credentials = z
   .object({
@@ -20,17 +20,13 @@ const TokenSchema = z
   })
   .openapi('AccessToken');
 
-
 export const register = createRoute({
   method: 'post',
   path: '/api/v1/users/register',
   tags: ['accounts'],
   summary: 'Create a customer account',
   request: { body: { required: true, content: json(Credentials) } },
-  responses: {
-    201: { description: 'account created', content: json(UserSchema) },
-    ...errors(409),
-  },
+  responses: { 201: response('account created', UserSchema), ...errors(409) },
 });
 
 export const login = createRoute({
@@ -40,7 +36,7 @@ export const login = createRoute({
   summary: 'Exchange email and password for a short-lived access token',
   request: { body: { required: true, content: json(Credentials) } },
   responses: {
-    200: { description: 'access token', content: json(TokenSchema) },
+    200: response('access token', TokenSchema),
     ...errors(),
     401: error(401, 'UNAUTHENTICATED: wrong email or password'),
   },
@@ -51,10 +47,7 @@ export const me = createRoute({
   path: '/api/v1/users/me',
   tags: ['accounts'],
   summary: 'The account of the token bearer',
-  responses: {
-    200: { description: 'the account', content: json(UserSchema) },
-    ...errors(),
-  },
+  responses: { 200: response('the account', UserSchema), ...errors() },
 });
 
 export const logout = createRoute({
@@ -62,10 +55,7 @@ export const logout = createRoute({
   path: '/api/v1/users/me/logout',
   tags: ['accounts'],
   summary: 'Log out: every access token issued to this account so far is refused from now on',
-  responses: {
-    204: { description: 'logged out; log in again for a new token' },
-    ...errors(),
-  },
+  responses: { 204: { description: 'logged out; log in again for a new token' }, ...errors() },
 });
 
 const PasswordChange = z
@@ -82,7 +72,7 @@ export const changePassword = createRoute({
   summary: 'Change the password; every token issued before is refused, the answer carries a new one',
   request: { body: { required: true, content: json(PasswordChange) } },
   responses: {
-    200: { description: 'password changed; a new access token', content: json(TokenSchema) },
+    200: response('password changed; a new access token', TokenSchema),
     ...errors(),
     422: error(422, 'WRONG_PASSWORD: the current password is wrong'),
   },

@@ -4,15 +4,10 @@ import type { Db } from '../../prisma/client';
 import { errorResponse } from '../errors';
 import { bearer, guard } from '../openapi';
 import type { AppEnv } from '../types';
-import type { Tokens } from './tokens';
+import { accountForToken } from './token-account';
+import { InvalidTokenError, type Tokens } from './tokens';
 
-/**
- * Reads a bearer token if one came; whether a route needs one is decided later.
- * A signed token is also checked against its account: one primary-key lookup
- * per request that carries a token, so a token of a deleted account, or one
- * issued before a log-out or password change (users.tokenVersion), is refused
- * at once, and the role is the account's current one.
- */
+/** Reads a bearer token if one came; whether a route needs one is decided later. */
 export const identify = (tokens: Tokens, db: Db) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const header = c.req.header('authorization');
@@ -20,17 +15,11 @@ export const identify = (tokens: Tokens, db: Db) =>
       const match = /^Bearer +([A-Za-z0-9._~+/=-]+)$/i.exec(header.trim());
       if (!match) c.set('authError', 'send Authorization: Bearer <accessToken>');
       else {
-        let claims: Awaited<ReturnType<Tokens['verify']>> | undefined;
         try {
-          claims = await tokens.verify(match[1]!);
+          c.set('user', await accountForToken(tokens, db, match[1]));
         } catch (err) {
-          c.set('authError', (err as Error).message);
-        }
-        if (claims) {
-          const account = await db.user.findUnique({ where: { id: claims.id }, select: { role: true, tokenVersion: true } });
-          if (!account) c.set('authError', 'this account no longer exists');
-          else if (account.tokenVersion !== claims.tokenVersion) c.set('authError', 'access token was revoked (log-out or password change); log in again');
-          else c.set('user', { id: claims.id, role: account.role });
+          if (!(err instanceof InvalidTokenError)) throw err;
+          c.set('authError', err.message);
         }
       }
     }

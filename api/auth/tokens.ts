@@ -23,7 +23,7 @@ const Subject = z.string().uuid();
 /** users.tokenVersion when the token was issued; tokens from before the claim existed count as 0 */
 const Version = z.number().int().nonnegative().default(0);
 
-/** What a correctly signed, unexpired token says; identify() checks `tokenVersion` against the account. */
+/** What a correctly signed, unexpired token says; accountForToken() checks `tokenVersion` against the account. */
 export interface VerifiedToken extends AuthUser {
   tokenVersion: number;
 }

@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import { ErrorCodes } from '../../domain/errors';
 import type { Logger } from '../../platform/logger';
 import { ApiError, httpStatus, type ErrorBody } from '../errors';
-import { awaitOutcome, placeOrderAndWait, priceLines, type OrderDeps } from '../orders';
+import { priceLines, sagaInput, type OrderDeps } from '../orders';
 import type { AppEnv } from '../types';
 import type * as routes from './checkout.routes';
 import { createIdempotencyStore, hashBody, type Claim, type StoredAnswer } from './idempotency';
@@ -17,16 +17,7 @@ async function snapshotCart(deps: OrderDeps, customerId: string, body: CheckoutB
   const lines = await deps.db.cartItem.findMany({ where: { customerId }, orderBy: [{ addedAt: 'asc' }, { productId: 'asc' }] });
   if (lines.length === 0) throw new ApiError(ErrorCodes.CART_EMPTY, 'the cart is empty; add items first');
   const priced = await priceLines(deps.db, lines, ErrorCodes.CART_CURRENCY_MISMATCH);
-  return {
-    orderId: randomUUID(),
-    customerId,
-    ...priced,
-    shippingAddress: body.shippingAddress,
-    paymentMethod: body.paymentMethod,
-    reservationTtlMs: deps.reservationTtlMs,
-    ...(deps.orderWrites ? { orderWrites: deps.orderWrites } : {}),
-    ...(deps.fulfilment ? { fulfilment: deps.fulfilment } : {}),
-  };
+  return sagaInput(deps, { orderId: randomUUID(), customerId, ...priced, shippingAddress: body.shippingAddress, paymentMethod: body.paymentMethod });
 }
 
 const outcomeBody = (input: PlaceOrderInput) => ({ orderId: input.orderId, total: { amount: input.totalAmount, currency: input.currency } });
@@ -51,7 +42,7 @@ export function createCheckoutHandler(deps: OrderDeps, log: Logger): RouteHandle
 
   /** After a 202 the outcome is still stored (and the cart emptied) when it arrives. */
   const settleLater = (claim: Claim, customerId: string, input: PlaceOrderInput, requestId: string) => {
-    void awaitOutcome(deps.temporal, input.orderId)
+    void deps.saga.awaitOutcome(input.orderId)
       .then((state) => (isUndecided(state) ? undefined : settle(claim, customerId, input, state, requestId)))
       .catch((err: unknown) => log.warn({ err, orderId: input.orderId }, 'checkout outcome not stored; the next repeat of the request stores it'));
   };
@@ -75,16 +66,16 @@ export function createCheckoutHandler(deps: OrderDeps, log: Logger): RouteHandle
     if (claim.requestHash !== requestHash) {
       throw new ApiError(ErrorCodes.IDEMPOTENCY_KEY_REUSED, 'this Idempotency-Key was used with a different request body; use a new key for a new checkout');
     }
-    if (claim.answer) return send(c, claim.answer) as never;
+    if (claim.answer) return send(c, claim.answer);
     // Written by claim() before the saga started; a row without it predates that and is re-snapshotted under its orderId.
     const input = claim.input ?? { ...(await snapshotCart(deps, customerId, body)), orderId: claim.orderId };
 
-    const state = await placeOrderAndWait(deps, input);
+    const state = await deps.saga.placeOrder(input);
     if (isUndecided(state)) {
       settleLater(claim, customerId, input, c.get('requestId'));
       const location = `/api/v1/orders/${input.orderId}`;
-      return send(c, { status: 202, body: { ...outcomeBody(input), status: 'PENDING', location } }) as never;
+      return send(c, { status: 202, body: { ...outcomeBody(input), status: 'PENDING', location } });
     }
-    return send(c, await settle(claim, customerId, input, state as OrderState, c.get('requestId'))) as never;
+    return send(c, await settle(claim, customerId, input, state as OrderState, c.get('requestId')));
   };
 }

@@ -1,11 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { errors, json } from '../openapi';
+import { errors, json, response } from '../openapi';
 import { AddressSchema, OrderOutcomeSchema, PaymentMethodSchema, text } from '../schemas';
 
 export const CheckoutRequestSchema = z
   .object({ shippingAddress: AddressSchema, paymentMethod: PaymentMethodSchema })
   .openapi('CheckoutRequest');
-
 
 export const checkout = createRoute({
   method: 'post',
@@ -24,8 +23,8 @@ export const checkout = createRoute({
     body: { required: true, content: json(CheckoutRequestSchema) },
   },
   responses: {
-    201: { description: 'CONFIRMED: stock reserved and payment taken', content: json(OrderOutcomeSchema) },
-    202: { description: 'still PENDING after the wait; follow Location or repeat the request', content: json(OrderOutcomeSchema) },
+    201: response('CONFIRMED: stock reserved and payment taken', OrderOutcomeSchema),
+    202: response('still PENDING after the wait; follow Location or repeat the request', OrderOutcomeSchema),
     ...errors(402, 409, 422),
   },
 });

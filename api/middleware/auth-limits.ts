@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import type { Pool } from 'pg';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { ErrorCodes } from '../../domain/errors';
-import type { Config } from '../../platform/config';
+import type { ApiConfig } from '../../platform/config';
 import { ApiError } from '../errors';
 import type { AppEnv } from '../types';
 import { clientIp } from './rate-limit';
@@ -20,7 +20,7 @@ export interface AuthLimitSettings {
   registerWindowSeconds: number;
 }
 
-export const authLimitSettings = (c: Config): AuthLimitSettings => ({
+export const authLimitSettings = (c: ApiConfig): AuthLimitSettings => ({
   loginPerAccount: c.LOGIN_LIMIT_PER_ACCOUNT,
   loginPerIp: c.LOGIN_LIMIT_PER_IP,
   loginWindowSeconds: c.LOGIN_LIMIT_WINDOW_SECONDS,
@@ -72,7 +72,7 @@ export function createAuthLimits(settings: AuthLimitSettings, pool?: Pool) {
       if (!(r.reason instanceof RateLimiterRes)) throw r.reason;
       if (r.reason.msBeforeNext > waitMs) {
         waitMs = r.reason.msBeforeNext;
-        limit = attempts.filter(([l]) => l)[i]![0]!.points;
+        limit = attempts.filter(([l]) => l)[i][0]!.points;
       }
     }
     if (limit === 0) return;

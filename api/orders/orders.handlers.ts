@@ -1,19 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { RouteHandler } from '@hono/zod-openapi';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import { ErrorCodes } from '../../domain/errors';
-import { isCancellable } from '../../domain/order-status';
+import { cancelRefusal } from '../../domain/order-status';
 import { ApiError, errorResponse, isUnavailable } from '../errors';
 import { hashBody } from '../checkout/idempotency';
 import type { AppEnv } from '../types';
 import type * as routes from './orders.routes';
-import { findOwnedOrder, listOrders, loadOrder } from './orders.repo';
-import { awaitOutcome, placeOrderAndWait, priceLines, timeout, type OrderDeps } from './place-order';
-import { orderWorkflowId, requestCancelUpdate, type OrderState } from '../../temporal-config/place-order';
+import { findOwnedOrder, loadOrder, orderPage } from './orders.repo';
+import { priceLines, sagaInput, type OrderDeps } from './new-order';
+import type { OrderState } from '../../temporal-config/place-order';
 
 export function createOrderHandlers(deps: OrderDeps) {
-  const { db } = deps;
+  const { db, saga } = deps;
 
   const ORDER_ID_REUSED = () =>
     new ApiError(ErrorCodes.ORDER_ID_REUSED, 'this orderId already names another order; choose a new orderId for a new order');
@@ -50,11 +48,11 @@ export function createOrderHandlers(deps: OrderDeps) {
       if (row.status === 'PENDING') {
         // its saga is still deciding: wait for it as the first request did (bounded), without starting anything
         // (a run that refused the id, ORDER_ALREADY_EXISTS, says nothing about this order)
-        const outcome = awaitOutcome(deps.temporal, orderId).then(
-          (state) => (state.failure?.code === ErrorCodes.ORDER_ALREADY_EXISTS ? ('pending' as const) : state),
+        const state = await saga.outcomeWithin(orderId).then(
+          (s) => (s !== 'pending' && s.failure?.code === ErrorCodes.ORDER_ALREADY_EXISTS ? ('pending' as const) : s),
           () => 'pending' as const,
         );
-        return answer(total, await Promise.race([outcome, timeout(deps.outcomeWaitMs, 'pending' as const)]));
+        return answer(total, state);
       }
       const failure = row.failureCode ? { code: row.failureCode, message: row.failureReason ?? row.failureCode } : undefined;
       return answer(total, { orderId, status: row.status, completedSteps: [], compensations: [], timestamps: {}, ...(failure ? { failure } : {}) });
@@ -65,18 +63,15 @@ export function createOrderHandlers(deps: OrderDeps) {
       const stored = req.orderId ? await storedOrder(orderId, user.id, requestHash) : undefined;
       if (stored) return await repeat(stored);
       const priced = await priceLines(db, req.items);
-      const input = {
+      const input = sagaInput(deps, {
         orderId,
         customerId: user.id,
         ...priced,
         shippingAddress: req.shippingAddress,
         paymentMethod: req.paymentMethod,
-        reservationTtlMs: deps.reservationTtlMs,
         requestHash,
-        ...(deps.orderWrites ? { orderWrites: deps.orderWrites } : {}),
-        ...(deps.fulfilment ? { fulfilment: deps.fulfilment } : {}),
-      };
-      const state = deps.directCheckout ? await deps.directCheckout(input) : await placeOrderAndWait(deps, input);
+      });
+      const state = await saga.placeOrder(input);
       if (req.orderId) {
         // Two first requests racing with one id join one saga: only the one whose order it is gets its outcome.
         const placed = await storedOrder(orderId, user.id, requestHash);
@@ -94,36 +89,36 @@ export function createOrderHandlers(deps: OrderDeps) {
     }
   };
 
-  const list: RouteHandler<typeof routes.listOrders, AppEnv> = async (c) => {
-    return c.json(await listOrders(db, { customerId: c.get('user')!.id }, c.req.valid('query')), 200);
+  const listOrders: RouteHandler<typeof routes.listOrders, AppEnv> = async (c) => {
+    return c.json(await orderPage(db, { customerId: c.get('user')!.id }, c.req.valid('query')), 200);
   };
 
-  const get: RouteHandler<typeof routes.getOrder, AppEnv> = async (c) => {
+  const getOrder: RouteHandler<typeof routes.getOrder, AppEnv> = async (c) => {
     const { id } = await findOwnedOrder(db, c.req.valid('param').id, c.get('user')!);
     const order = await loadOrder(db, id);
     if (!order) throw new ApiError(ErrorCodes.ORDER_NOT_FOUND, 'order not found');
     return c.json(order, 200);
   };
 
-  const cancel: RouteHandler<typeof routes.cancelOrder, AppEnv> = async (c) => {
+  const cancelOrder: RouteHandler<typeof routes.cancelOrder, AppEnv> = async (c) => {
     const order = await findOwnedOrder(db, c.req.valid('param').id, c.get('user')!);
     const { reason } = c.req.valid('json');
-    if (!isCancellable(order.status)) {
-      throw new ApiError(ErrorCodes.ORDER_NOT_CANCELLABLE, `order is ${order.status}; it can no longer be cancelled`, { status: order.status });
-    }
-    try {
-      const state = await deps.temporal.workflow.getHandle(orderWorkflowId(order.id)).executeUpdate(requestCancelUpdate, { args: [reason ?? ''] });
-      return c.json({ orderId: order.id, accepted: true as const, status: state.status }, 200);
-    } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-        return errorResponse(c, err.cause.type ?? ErrorCodes.ORDER_NOT_CANCELLABLE, err.cause.message) as never;
-      }
-      if (err instanceof WorkflowNotFoundError || /already completed/i.test((err as Error).message)) {
-        throw new ApiError(ErrorCodes.ORDER_NOT_CANCELLABLE, 'order processing has finished; it can no longer be cancelled');
-      }
-      throw err;
-    }
+    const refused = cancelRefusal({ status: order.status });
+    if (refused) throw new ApiError(ErrorCodes.ORDER_NOT_CANCELLABLE, refused, { status: order.status });
+    const state = await saga.cancel(order.id, reason ?? '', () =>
+      new ApiError(ErrorCodes.ORDER_NOT_CANCELLABLE, 'order processing has finished; it can no longer be cancelled'),
+    );
+    return c.json({ orderId: order.id, accepted: true as const, status: state.status }, 200);
   };
 
-  return { placeOrder, list, get, cancel };
+  const returnOrder: RouteHandler<typeof routes.returnOrder, AppEnv> = async (c) => {
+    const order = await findOwnedOrder(db, c.req.valid('param').id, c.get('user')!);
+    const { reason } = c.req.valid('json');
+    const state = await saga.requestReturn(order.id, reason ?? 'returned by customer', () =>
+      new ApiError(ErrorCodes.RETURN_WINDOW_CLOSED, `order is ${order.status}; it can no longer be returned`),
+    );
+    return c.json({ orderId: order.id, accepted: true as const, status: state.status }, 200);
+  };
+
+  return { placeOrder, listOrders, getOrder, cancelOrder, returnOrder };
 }

@@ -70,8 +70,8 @@ export async function loadOrder(db: Db, id: string): Promise<z.infer<typeof Orde
 // PostgreSQL has no year 0 (ISO 0000 = 1 BC), so such a cursor would fail in the database, not here.
 const Cursor = z.object({ c: z.string().datetime().refine((s) => new Date(s).getUTCFullYear() >= 1), i: z.string().uuid() });
 
-/** Newest first; (createdAt, id) orders ties, so no order is skipped or shown twice. */
-export async function listOrders(
+/** One page of orders, newest first; (createdAt, id) orders ties, so no order is skipped or shown twice. */
+export async function orderPage(
   db: Db,
   filter: { customerId?: string; status?: OrderStatus },
   pageReq: { limit: number; cursor?: string },

@@ -1,9 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { EVENT_STREAM_DEFAULTS } from '../../platform/config';
-import { error, errors, json } from '../openapi';
-import { MoneySchema, OrderOutcomeSchema, OrderRequestSchema, OrderSchema, page, PageQuery, StatusSchema, text } from '../schemas';
-
-export const OrderIdParam = z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) });
+import { API_DEFAULTS } from '../settings';
+import { error, errors, json, response } from '../openapi';
+import { MoneySchema, OrderIdParam, OrderOutcomeSchema, OrderRequestSchema, OrderSchema, page, PageQuery, RequestAcceptedSchema, StatusSchema, text } from '../schemas';
 
 export const OrderSummarySchema = z
   .object({
@@ -19,6 +17,8 @@ export const OrderSummarySchema = z
 
 export const OrderPageSchema = page(OrderSummarySchema, 'OrderPage');
 
+/** Why the customer cancels or returns the order (optional). */
+const reasonBody = { required: false, content: json(z.object({ reason: text(0, 500).optional() })) };
 
 export const placeOrder = createRoute({
   method: 'post',
@@ -31,8 +31,8 @@ export const placeOrder = createRoute({
     "another customer's orderId, is 422 ORDER_ID_REUSED and changes nothing. A 503 carries details.orderId: retry with it.",
   request: { body: { required: true, content: json(OrderRequestSchema) } },
   responses: {
-    201: { description: 'confirmed', content: json(OrderOutcomeSchema) },
-    202: { description: 'accepted; poll the Location', content: json(OrderOutcomeSchema) },
+    201: response('confirmed', OrderOutcomeSchema),
+    202: response('accepted; poll the Location', OrderOutcomeSchema),
     ...errors(402, 409, 422),
   },
 });
@@ -43,10 +43,7 @@ export const listOrders = createRoute({
   tags: ['orders'],
   summary: "The caller's orders, newest first",
   request: { query: PageQuery },
-  responses: {
-    200: { description: 'one page of orders', content: json(OrderPageSchema) },
-    ...errors(),
-  },
+  responses: { 200: response('one page of orders', OrderPageSchema), ...errors() },
 });
 
 export const getOrder = createRoute({
@@ -55,29 +52,33 @@ export const getOrder = createRoute({
   tags: ['orders'],
   summary: 'One of your orders with items, payments and timeline',
   request: { params: OrderIdParam },
-  responses: {
-    200: { description: 'the order', content: json(OrderSchema) },
-    ...errors(404),
-  },
+  responses: { 200: response('the order', OrderSchema), ...errors(404) },
 });
 
-export const cancelOrder = createRoute({
-  method: 'post',
-  path: '/api/v1/orders/{id}/cancel',
-  tags: ['orders'],
-  summary: 'Cancel one of your orders; 200 when accepted, 409 with the reason when refused',
-  request: {
-    params: OrderIdParam,
-    body: { required: false, content: json(z.object({ reason: text(0, 500).optional() })) },
-  },
-  responses: {
-    200: {
-      description: 'cancellation accepted; compensations run in the background',
-      content: json(z.object({ orderId: z.string().uuid(), accepted: z.literal(true), status: StatusSchema })),
-    },
-    ...errors(404, 409),
-  },
-});
+/** A customer's request about one order, with an optional reason, that the saga accepts (200) or refuses (409). */
+const orderRequest = <Action extends 'cancel' | 'return'>(action: Action, summary: string, accepted: string, refused: { 404: ReturnType<typeof error>; 409: ReturnType<typeof error> }) =>
+  createRoute({
+    method: 'post',
+    path: `/api/v1/orders/{id}/${action}` as const,
+    tags: ['orders'],
+    summary,
+    request: { params: OrderIdParam, body: reasonBody },
+    responses: { 200: response(accepted, RequestAcceptedSchema), ...errors(), ...refused },
+  });
+
+export const cancelOrder = orderRequest(
+  'cancel',
+  'Cancel one of your orders; 200 when accepted, 409 with the reason when refused',
+  'cancellation accepted; compensations run in the background',
+  { 404: error(404), 409: error(409) },
+);
+
+export const returnOrder = orderRequest(
+  'return',
+  'Ask to return a delivered order within the return window: RETURN_REQUESTED; refunded and restocked once the warehouse receives the goods',
+  'return requested: the order is RETURN_REQUESTED (nothing refunded yet); an order placed before refund-on-receipt answers DELIVERED and is refunded at once',
+  { 404: error(404, 'ORDER_NOT_FOUND: no such order of yours'), 409: error(409, 'ORDER_NOT_RETURNABLE (not delivered) or RETURN_WINDOW_CLOSED') },
+);
 
 export const orderEvents = createRoute({
   method: 'get',
@@ -88,10 +89,10 @@ export const orderEvents = createRoute({
     'Each event has `id:` = the order_events row id and `data:` = an OrderEvent as JSON. Reconnect with ' +
     'Last-Event-ID to receive only newer events. A `: heartbeat` comment comes every 15 s. After CANCELLED or ' +
     'FAILED the last message is `event: end` with data {"status": ...}; close the EventSource on it, or it reconnects. ' +
-    `The server closes every stream after EVENT_STREAM_LIFETIME_MS (default ${EVENT_STREAM_DEFAULTS.lifetimeMs / 60_000} min); ` +
+    `The server closes every stream after EVENT_STREAM_LIFETIME_MS (default ${API_DEFAULTS.eventStreamLifetimeMs / 60_000} min); ` +
     'EventSource then reconnects with Last-Event-ID by itself and misses nothing. At most ' +
-    `EVENT_STREAMS_PER_CUSTOMER (default ${EVENT_STREAM_DEFAULTS.perCustomer}) streams per customer and EVENT_STREAMS_PER_PROCESS ` +
-    `(default ${EVENT_STREAM_DEFAULTS.perProcess}) in all are open at once per API process; one more is a 429 before the stream opens.`,
+    `EVENT_STREAMS_PER_CUSTOMER (default ${API_DEFAULTS.eventStreamsPerCustomer}) streams per customer and EVENT_STREAMS_PER_PROCESS ` +
+    `(default ${API_DEFAULTS.eventStreamsPerProcess}) in all are open at once per API process; one more is a 429 before the stream opens.`,
   request: {
     params: OrderIdParam,
     headers: z.object({

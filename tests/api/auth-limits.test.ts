@@ -7,9 +7,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAuthLimits, type AuthLimitSettings } from '../../api/middleware/auth-limits';
-import type { Db } from '../../prisma/client';
-import { freshDatabase } from '../support/db';
-import { apiClient, expectError, newCustomer, testApp, unreachableTemporal, type ApiClient } from './support/harness';
+import { apiClient, expectError, newCustomer, type ApiClient } from './support/harness';
+import { startOfflineBackend } from './support/offline-backend';
+import { perSuite } from './support/suite';
 
 // counts the password checks (each an argon2 hash) the API runs
 vi.mock('../../api/auth/passwords', async (importOriginal) => {
@@ -23,33 +23,26 @@ const argon2Calls = () =>
 const LIMITS: AuthLimitSettings = { loginPerAccount: 3, loginPerIp: 5, loginWindowSeconds: 900, registerPerIp: 2, registerWindowSeconds: 3600 };
 const password = 'correct horse battery';
 
-let db: Db;
-let url: string;
+const backend = perSuite(() => startOfflineBackend('authlimits'));
 let open: () => ApiClient; // unthrottled: sets up accounts
 let apiA: ApiClient;
 let apiB: ApiClient;
 const pools: pg.Pool[] = [];
-let closeTemporal: () => Promise<void>;
 
-beforeAll(async () => {
-  ({ db, url } = await freshDatabase('authlimits'));
-  const { temporal, close } = await unreachableTemporal();
-  closeTemporal = close;
+beforeAll(() => {
   // two app instances, each with its own pool, over one database: two API processes
   const instance = () => {
-    const pool = new pg.Pool({ connectionString: url, max: 2 });
+    const pool = new pg.Pool({ connectionString: backend.url, max: 2 });
     pools.push(pool);
-    return apiClient(testApp({ db, temporal, authLimits: createAuthLimits(LIMITS, pool) }));
+    return apiClient(backend.app({ authLimits: createAuthLimits(LIMITS, pool) }));
   };
   apiA = instance();
   apiB = instance();
-  const unthrottled = apiClient(testApp({ db, temporal }));
+  const unthrottled = apiClient(backend.app());
   open = () => unthrottled;
 });
 afterAll(async () => {
   for (const pool of pools) await pool.end();
-  await closeTemporal?.();
-  await db?.$disconnect();
 });
 
 const login = (api: ApiClient, ip: string, email: string, pw: string, token?: string) => api.call('POST', '/api/v1/users/login', { ip, token, body: { email, password: pw } });
@@ -83,26 +76,26 @@ describe('login', () => {
     expectError(await login(apiB, ip, victim.email, password), 429, 'RATE_LIMITED');
     expectError(await login(apiA, ip, victim.email, password), 429, 'RATE_LIMITED');
     // the counters are rows of rate_limits, and no e-mail address is in them
-    const rows = await db.rateLimit.findMany({ where: { key: { startsWith: 'login_account:198.51.100.2|' } } });
+    const rows = await backend.db.rateLimit.findMany({ where: { key: { startsWith: 'login_account:198.51.100.2|' } } });
     expect(rows).toHaveLength(1);
-    expect(rows[0]!.points).toBe(5);
-    expect((await db.rateLimit.findMany()).map((r) => r.key).join(' ')).not.toContain('@');
+    expect(rows[0].points).toBe(5);
+    expect((await backend.db.rateLimit.findMany()).map((r) => r.key).join(' ')).not.toContain('@');
   });
 
   it('another account from the same address is limited by the per-address limit', async () => {
     const ip = '198.51.100.3';
     const accounts = await Promise.all([1, 2, 3].map((i) => newCustomer(open(), `spray${i}`)));
     // 5 attempts from one address, at most 2 per account: under every per-account limit
-    for (const [i, a] of [accounts[0]!, accounts[0]!, accounts[1]!, accounts[1]!, accounts[2]!].entries()) {
+    for (const [i, a] of [accounts[0], accounts[0], accounts[1], accounts[1], accounts[2]].entries()) {
       expectError(await login(i % 2 ? apiB : apiA, ip, a.email, 'wrong guess'), 401, 'UNAUTHENTICATED');
     }
     const before = argon2Calls();
-    const res = await login(apiA, ip, accounts[2]!.email, password);
+    const res = await login(apiA, ip, accounts[2].email, password);
     expect(expectError(res, 429, 'RATE_LIMITED').details).toMatchObject({ limit: LIMITS.loginPerIp });
     expectError(await login(apiB, ip, 'nobody-at-all@example.com', password), 429, 'RATE_LIMITED');
     expect(argon2Calls()).toBe(before);
     // another address is not affected
-    expect((await login(apiB, '198.51.100.4', accounts[2]!.email, password)).status).toBe(200);
+    expect((await login(apiB, '198.51.100.4', accounts[2].email, password)).status).toBe(200);
   });
 
   it('a successful login forgets the account’s earlier misses from that address', async () => {
@@ -128,7 +121,7 @@ describe('register', () => {
     expectError(res, 429, 'RATE_LIMITED');
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(3000);
     expect(argon2Calls()).toBe(before);
-    expect(await db.user.count({ where: { email: third } })).toBe(0);
+    expect(await backend.db.user.count({ where: { email: third } })).toBe(0);
     expect((await apiA.call('POST', '/api/v1/users/register', { ip: '203.0.113.51', body: { email: third, password } })).status).toBe(201);
   });
 });

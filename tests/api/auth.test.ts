@@ -3,25 +3,17 @@
  * login, what a forged, tampered, expired or unsigned token gets (401), what
  * a customer gets on admin routes (403), and the per-user / per-IP rate limit.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureAdmin } from '../../api/auth/admin-bootstrap';
-import type { Db } from '../../prisma/client';
-import { freshDatabase } from '../support/db';
-import { apiClient, expectError, fieldPaths, forgeToken, newCustomer, testApp, unreachableTemporal, type ApiClient } from './support/harness';
+import { apiClient, expectError, fieldPaths, forgeToken, newCustomer, type ApiClient } from './support/harness';
+import { startOfflineBackend } from './support/offline-backend';
+import { perSuite } from './support/suite';
 
-let db: Db;
+const backend = perSuite(() => startOfflineBackend('auth'));
 let api: ApiClient;
-let closeTemporal: () => Promise<void>;
-let temporal: Awaited<ReturnType<typeof unreachableTemporal>>['temporal'];
 
-beforeAll(async () => {
-  ({ db } = await freshDatabase('auth'));
-  ({ temporal, close: closeTemporal } = await unreachableTemporal());
-  api = apiClient(testApp({ db, temporal }));
-});
-afterAll(async () => {
-  await closeTemporal?.();
-  await db?.$disconnect();
+beforeAll(() => {
+  api = apiClient(backend.app());
 });
 
 const password = 'correct horse battery';
@@ -31,14 +23,14 @@ describe('POST /users/register', () => {
     const res = await api.call('POST', '/api/v1/users/register', { body: { email: '  Ada@Example.com ', password } });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), email: 'ada@example.com', role: 'CUSTOMER' });
-    const row = await db.user.findUniqueOrThrow({ where: { email: 'ada@example.com' } });
+    const row = await backend.db.user.findUniqueOrThrow({ where: { email: 'ada@example.com' } });
     expect(row.passwordHash).toMatch(/^\$argon2id\$/);
     expect(row.passwordHash).not.toContain(password);
   });
 
   it('the same email again (any case) → 409 EMAIL_TAKEN', async () => {
     expectError(await api.call('POST', '/api/v1/users/register', { body: { email: 'ADA@example.com', password: 'another password' } }), 409, 'EMAIL_TAKEN');
-    expect(await db.user.count({ where: { email: 'ada@example.com' } })).toBe(1);
+    expect(await backend.db.user.count({ where: { email: 'ada@example.com' } })).toBe(1);
   });
 
   it('two registrations racing for one email: one 201, one 409', async () => {
@@ -57,7 +49,7 @@ describe('POST /users/register', () => {
     expectError(await api.call('POST', '/api/v1/users/register', { raw: '{"email":', headers: { 'content-type': 'application/json' } }), 400, 'INVALID_JSON');
     expectError(await api.call('POST', '/api/v1/users/register', { raw: 'email=a', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
     expectError(await api.call('POST', '/api/v1/users/register', { body: { email: 'big@example.com', password: 'x'.repeat(70_000) } }), 413, 'PAYLOAD_TOO_LARGE');
-    expect(await db.user.count({ where: { email: 'big@example.com' } })).toBe(0);
+    expect(await backend.db.user.count({ where: { email: 'big@example.com' } })).toBe(0);
   });
 });
 
@@ -68,7 +60,7 @@ describe('POST /users/login', () => {
     expect(res.body).toMatchObject({ tokenType: 'Bearer', expiresIn: 900 });
     const [header, payload] = (res.body.accessToken as string).split('.').slice(0, 2).map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()));
     expect(header.alg).toBe('HS256');
-    const user = await db.user.findUniqueOrThrow({ where: { email: 'ada@example.com' } });
+    const user = await backend.db.user.findUniqueOrThrow({ where: { email: 'ada@example.com' } });
     expect(payload).toMatchObject({ sub: user.id, role: 'CUSTOMER' });
     expect(payload.exp - payload.iat).toBe(900);
 
@@ -146,14 +138,14 @@ describe('tokens', () => {
 
 describe('admin account from ADMIN_EMAIL / ADMIN_PASSWORD', () => {
   it('is created once, and takes over (role and password) an account that squatted the email', async () => {
-    expect(await ensureAdmin(db, 'Boss@Example.com', 'boss password')).toBe('created');
-    expect(await ensureAdmin(db, 'boss@example.com', 'boss password')).toBe('unchanged');
+    expect(await ensureAdmin(backend.db, 'Boss@Example.com', 'boss password')).toBe('created');
+    expect(await ensureAdmin(backend.db, 'boss@example.com', 'boss password')).toBe('unchanged');
     const login = await api.call('POST', '/api/v1/users/login', { body: { email: 'boss@example.com', password: 'boss password' } });
     const me = await api.call('GET', '/api/v1/users/me', { token: login.body.accessToken });
     expect(me.body.role).toBe('ADMIN');
 
     await api.call('POST', '/api/v1/users/register', { body: { email: 'squat@example.com', password: 'squatter password' } });
-    expect(await ensureAdmin(db, 'squat@example.com', 'the real admin password')).toBe('updated');
+    expect(await ensureAdmin(backend.db, 'squat@example.com', 'the real admin password')).toBe('updated');
     expectError(await api.call('POST', '/api/v1/users/login', { body: { email: 'squat@example.com', password: 'squatter password' } }), 401, 'UNAUTHENTICATED');
     expect((await api.call('POST', '/api/v1/users/login', { body: { email: 'squat@example.com', password: 'the real admin password' } })).status).toBe(200);
   });
@@ -207,14 +199,14 @@ describe('revoking tokens: log-out and password change', () => {
 
   it('a token of an account that no longer exists → 401', async () => {
     const user = await newCustomer(api, 'gone');
-    await db.user.delete({ where: { id: user.id } });
+    await backend.db.user.delete({ where: { id: user.id } });
     expectError(await me(user.token), 401, 'UNAUTHENTICATED');
   });
 });
 
 describe('rate limit', () => {
   it('per user: the 6th request in a minute → 429 RATE_LIMITED with Retry-After; other users are unaffected', async () => {
-    const limited = apiClient(testApp({ db, temporal, rateLimitPerMinute: 5 }));
+    const limited = apiClient(backend.app({ rateLimitPerMinute: 5 }));
     const a = await newCustomer(api, 'rl-a');
     const b = await newCustomer(api, 'rl-b');
     for (let i = 0; i < 5; i += 1) expect((await limited.call('GET', '/api/v1/users/me', { token: a.token })).status).toBe(200);
@@ -228,14 +220,14 @@ describe('rate limit', () => {
   });
 
   it('per IP when anonymous; a rate-limited request writes nothing', async () => {
-    const limited = apiClient(testApp({ db, temporal, rateLimitPerMinute: 2 }));
+    const limited = apiClient(backend.app({ rateLimitPerMinute: 2 }));
     const ip = '203.0.113.7';
     expect((await limited.call('GET', '/api/v1/products', { ip })).status).toBe(200);
     expect((await limited.call('GET', '/api/v1/products', { ip })).status).toBe(200);
     const res = await limited.call('POST', '/api/v1/users/register', { ip, body: { email: 'limited@example.com', password } });
     expectError(res, 429, 'RATE_LIMITED');
     expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
-    expect(await db.user.count({ where: { email: 'limited@example.com' } })).toBe(0);
+    expect(await backend.db.user.count({ where: { email: 'limited@example.com' } })).toBe(0);
     expect((await limited.call('GET', '/api/v1/products', { ip: '203.0.113.8' })).status).toBe(200);
   });
 

@@ -5,8 +5,7 @@
  * events that do not fit the shipment's state refused, orders whose saga has
  * ended answered from the stored state, and the deliveries per order capped.
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   CARRIER_SIGNATURE_HEADER,
   CARRIER_SIGNATURE_TOLERANCE_SECONDS,
@@ -16,20 +15,18 @@ import {
 } from '../../api/carrier-signature';
 import { MAX_CARRIER_EVENTS_PER_ORDER } from '../../api/carrier-webhook';
 import { TestTokens } from '../../domain/payment';
-import type { Db } from '../../prisma/client';
 import { TEST_CARRIER_WEBHOOK_SECRET } from '../support/test-secrets';
 import { until } from '../support/until';
 import { apiClient, expectError, newCustomer, testApp, unreachableTemporal, type ApiClient } from './support/harness';
-import { address, startSagaBackend, type SagaBackend } from './support/saga-backend';
+import { address, startSagaBackend } from './support/saga-backend';
+import { perSuite } from './support/suite';
 import { orderWorkflowId } from '../../temporal-config/place-order';
 
 /** the key the test apps verify with (their default) */
 const SECRET = TEST_CARRIER_WEBHOOK_SECRET;
 const HOUR = 3_600_000;
 
-let env: TestWorkflowEnvironment;
-let db: Db;
-let backend: SagaBackend;
+const backend = perSuite(() => startSagaBackend('carrier_webhook', { slowMs: 5_000 }));
 /** orders it places wait an hour in the warehouse */
 let slow: ApiClient;
 /** orders it places go to the carrier at once; the return window is short */
@@ -39,18 +36,11 @@ let open: ApiClient;
 let customer: { token: string };
 
 beforeAll(async () => {
-  backend = await startSagaBackend('carrier_webhook', { slowMs: 5_000 });
-  ({ db, env } = backend);
-  const app = (fulfilment: { handlingMs: number; returnWindowMs: number }) =>
-    apiClient(testApp({ db, temporal: backend.temporal, outcomeWaitMs: 20_000, fulfilment }));
+  const app = (fulfilment: { handlingMs: number; returnWindowMs: number }) => apiClient(backend.app({ outcomeWaitMs: 20_000, fulfilment }));
   slow = app({ handlingMs: HOUR, returnWindowMs: HOUR });
   fast = app({ handlingMs: 0, returnWindowMs: 1_500 });
   open = app({ handlingMs: 0, returnWindowMs: HOUR });
   customer = await newCustomer(slow, 'carrier');
-}, 120_000);
-
-afterAll(async () => {
-  await backend?.close();
 });
 
 
@@ -63,14 +53,14 @@ async function placed(client: ApiClient, status: 'PROCESSING' | 'SHIPPED') {
   expect(res.status).toBe(201);
   const orderId: string = res.body.orderId;
   await until(status, async () => (await statusOf(orderId)) === status);
-  const { trackingNumber } = await db.shipment.findFirstOrThrow({ where: { orderId } });
+  const { trackingNumber } = await backend.db.shipment.findFirstOrThrow({ where: { orderId } });
   return { orderId, trackingNumber };
 }
 
-const statusOf = async (orderId: string) => (await db.order.findUniqueOrThrow({ where: { id: orderId } })).status;
-const shipmentOf = async (trackingNumber: string) => (await db.shipment.findUniqueOrThrow({ where: { trackingNumber } })).status;
-const recorded = (orderId: string) => db.carrierDelivery.count({ where: { orderId } });
-const handle = (orderId: string) => env.client.workflow.getHandle(orderWorkflowId(orderId));
+const statusOf = async (orderId: string) => (await backend.db.order.findUniqueOrThrow({ where: { id: orderId } })).status;
+const shipmentOf = async (trackingNumber: string) => (await backend.db.shipment.findUniqueOrThrow({ where: { trackingNumber } })).status;
+const recorded = (orderId: string) => backend.db.carrierDelivery.count({ where: { orderId } });
+const handle = (orderId: string) => backend.env.client.workflow.getHandle(orderWorkflowId(orderId));
 /** markDelivered signals the order's workflow has received */
 const signals = async (orderId: string) =>
   (await handle(orderId).fetchHistory()).events!.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'markDelivered').length;
@@ -94,10 +84,10 @@ describe('POST /webhooks/carrier: signed deliveries', () => {
     const refused = [
       { body: good.body, headers: { 'content-type': 'application/json' } },
       { body: good.body, headers: { ...good.headers, [CARRIER_SIGNATURE_HEADER]: '' } },
-      { body: good.body, headers: { 'content-type': 'application/json', [CARRIER_SIGNATURE_HEADER]: good.headers[CARRIER_SIGNATURE_HEADER]! } },
+      { body: good.body, headers: { 'content-type': 'application/json', [CARRIER_SIGNATURE_HEADER]: good.headers[CARRIER_SIGNATURE_HEADER] } },
       delivery(trackingNumber, { secret: 'not-the-carrier-secret' }),
       // a signature over another body, another timestamp, or the secret itself as the "signature"
-      { body: good.body, headers: { ...good.headers, [CARRIER_SIGNATURE_HEADER]: delivery('ZZ000000000000').headers[CARRIER_SIGNATURE_HEADER]! } },
+      { body: good.body, headers: { ...good.headers, [CARRIER_SIGNATURE_HEADER]: delivery('ZZ000000000000').headers[CARRIER_SIGNATURE_HEADER] } },
       { body: good.body, headers: { ...good.headers, [CARRIER_TIMESTAMP_HEADER]: String(Number(good.headers[CARRIER_TIMESTAMP_HEADER]) + 1) } },
       { body: good.body, headers: { ...good.headers, [CARRIER_SIGNATURE_HEADER]: SECRET } },
       { body: `${good.body} `, headers: good.headers },
@@ -129,7 +119,7 @@ describe('POST /webhooks/carrier: signed deliveries', () => {
     const first = delivery(trackingNumber);
     expect((await send(first)).status).toBe(202);
     expectError(await send(first), 409, 'CARRIER_DELIVERY_REPLAYED');
-    const shouting = { ...first, headers: { ...first.headers, [CARRIER_SIGNATURE_HEADER]: `v1=${first.headers[CARRIER_SIGNATURE_HEADER]!.slice(3).toUpperCase()}` } };
+    const shouting = { ...first, headers: { ...first.headers, [CARRIER_SIGNATURE_HEADER]: `v1=${first.headers[CARRIER_SIGNATURE_HEADER].slice(3).toUpperCase()}` } };
     expectError(await send(shouting), 409, 'CARRIER_DELIVERY_REPLAYED');
     expect(await recorded(orderId)).toBe(1);
     await until('DELIVERED', async () => (await statusOf(orderId)) === 'DELIVERED');
@@ -187,7 +177,7 @@ describe('POST /webhooks/carrier: events that do not fit the shipment', () => {
     const { orderId, trackingNumber } = await placed(open, 'SHIPPED');
     const down = await unreachableTemporal();
     try {
-      const cut = apiClient(testApp({ db, temporal: down.temporal }));
+      const cut = apiClient(testApp({ db: backend.db, temporal: down.temporal }));
       expectError(await send(delivery(trackingNumber), cut), 503, 'DEPENDENCY_UNAVAILABLE');
     } finally {
       await down.close();
@@ -206,7 +196,7 @@ describe('POST /webhooks/carrier: deliveries per order are capped', () => {
     const ok = replies.filter((r) => r.status === 202 || r.status === 200);
     const capped = replies.filter((r) => r.status === 409 && r.body.code === 'CARRIER_EVENT_LIMIT_REACHED');
     expect({ ok: ok.length, capped: capped.length }).toEqual({ ok: MAX_CARRIER_EVENTS_PER_ORDER, capped: 5 });
-    expect(capped[0]!.body.details).toEqual({ limit: MAX_CARRIER_EVENTS_PER_ORDER });
+    expect(capped[0].body.details).toEqual({ limit: MAX_CARRIER_EVENTS_PER_ORDER });
     expect(await recorded(orderId)).toBe(MAX_CARRIER_EVENTS_PER_ORDER);
 
     await until('DELIVERED', async () => (await statusOf(orderId)) === 'DELIVERED');

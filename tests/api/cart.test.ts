@@ -2,30 +2,20 @@
  * The cart, in-process against a real PostgreSQL: every rule has its own 422
  * code, and a refused change leaves the cart exactly as it was.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../prisma/client';
-import { seed } from '../../prisma/seed';
-import { freshDatabase } from '../support/db';
-import { apiClient, expectError, fieldPaths, newCustomer, testApp, unreachableTemporal, type ApiClient } from './support/harness';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { apiClient, expectError, fieldPaths, newCustomer, type ApiClient } from './support/harness';
+import { startOfflineBackend } from './support/offline-backend';
+import { perSuite } from './support/suite';
 
-let db: Db;
+const backend = perSuite(() => startOfflineBackend('cart', { seeded: true }));
 let api: ApiClient;
-let closeTemporal: () => Promise<void>;
 let ada: { id: string; token: string };
 let bob: { id: string; token: string };
 
 beforeAll(async () => {
-  ({ db } = await freshDatabase('cart'));
-  await seed(db);
-  const t = await unreachableTemporal();
-  closeTemporal = t.close;
-  api = apiClient(testApp({ db, temporal: t.temporal }));
+  api = apiClient(backend.app());
   ada = await newCustomer(api, 'ada');
   bob = await newCustomer(api, 'bob');
-});
-afterAll(async () => {
-  await closeTemporal?.();
-  await db?.$disconnect();
 });
 
 const add = (token: string, productId: string, quantity: unknown) => api.call('POST', '/api/v1/cart/items', { token, body: { productId, quantity } });
@@ -71,8 +61,8 @@ describe('cart', () => {
     expect((await api.call('DELETE', '/api/v1/cart/items/prod_lamp', { token: ada.token })).status).toBe(200);
     const cleared = await api.call('DELETE', '/api/v1/cart', { token: bob.token });
     expect(cleared.body).toEqual({ items: [], itemCount: 0, total: { amount: 0, currency: 'USD' } });
-    expect(await db.cartItem.count({ where: { customerId: bob.id } })).toBe(0);
-    expect(await db.cartItem.count({ where: { customerId: ada.id } })).toBe(2);
+    expect(await backend.db.cartItem.count({ where: { customerId: bob.id } })).toBe(0);
+    expect(await backend.db.cartItem.count({ where: { customerId: ada.id } })).toBe(2);
   });
 });
 
@@ -95,23 +85,23 @@ describe('cart rules → 422 with the rule as the code; the cart stays as it was
   });
 
   it('an inactive product → PRODUCT_INACTIVE; the cart shows a line that became inactive', async () => {
-    await db.product.update({ where: { id: 'prod_tshirt' }, data: { active: false } });
+    await backend.db.product.update({ where: { id: 'prod_tshirt' }, data: { active: false } });
     try {
       expectError(await add(ada.token, 'prod_tshirt', 1), 422, 'PRODUCT_INACTIVE');
       expect((await cart(ada.token)).body.items.find((i: { productId: string }) => i.productId === 'prod_tshirt')).toMatchObject({ active: false, quantity: 1 });
     } finally {
-      await db.product.update({ where: { id: 'prod_tshirt' }, data: { active: true } });
+      await backend.db.product.update({ where: { id: 'prod_tshirt' }, data: { active: true } });
     }
   });
 
   it('a product in another currency → CART_CURRENCY_MISMATCH', async () => {
-    await db.product.create({ data: { id: 'prod_eur', sku: 'EUR-1', name: 'Euro thing', category: 'misc', priceAmount: 500, currency: 'EUR', stock: { create: { available: 5 } } } });
+    await backend.db.product.create({ data: { id: 'prod_eur', sku: 'EUR-1', name: 'Euro thing', category: 'misc', priceAmount: 500, currency: 'EUR', stock: { create: { available: 5 } } } });
     const res = expectError(await add(ada.token, 'prod_eur', 1), 422, 'CART_CURRENCY_MISMATCH');
     expect(res.details).toEqual({ cartCurrency: 'USD', productCurrency: 'EUR' });
   });
 
   it('at most 50 different products → CART_TOO_MANY_ITEMS, also when adds race', async () => {
-    await db.product.createMany({
+    await backend.db.product.createMany({
       data: Array.from({ length: 52 }, (_, i) => ({ id: `prod_bulk_${String(i).padStart(2, '0')}`, sku: `BULK-${i}`, name: `Bulk ${i}`, category: 'bulk', priceAmount: 100, currency: 'USD' })),
     });
     const carol = await newCustomer(api, 'carol');
@@ -119,7 +109,7 @@ describe('cart rules → 422 with the rule as the code; the cart stays as it was
     const racing = await Promise.all([48, 49, 50, 51].map((i) => add(carol.token, `prod_bulk_${i}`, 1)));
     expect(racing.map((r) => r.status).sort()).toEqual([200, 200, 422, 422]);
     expect(racing.filter((r) => r.status === 422).map((r) => r.body.code)).toEqual(['CART_TOO_MANY_ITEMS', 'CART_TOO_MANY_ITEMS']);
-    expect(await db.cartItem.count({ where: { customerId: carol.id } })).toBe(50);
+    expect(await backend.db.cartItem.count({ where: { customerId: carol.id } })).toBe(50);
     expect((await add(carol.token, 'prod_bulk_00', 1)).status).toBe(200); // more of a product already there is fine
   });
 

@@ -1,30 +1,20 @@
 /**
  * Catalog (public) and its admin side, in-process against a real PostgreSQL.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../prisma/client';
-import { seed } from '../../prisma/seed';
-import { freshDatabase } from '../support/db';
-import { apiClient, expectError, fieldPaths, newAdmin, newCustomer, testApp, unreachableTemporal, type ApiClient } from './support/harness';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { apiClient, expectError, fieldPaths, newAdmin, newCustomer, type ApiClient } from './support/harness';
+import { startOfflineBackend } from './support/offline-backend';
+import { perSuite } from './support/suite';
 
-let db: Db;
+const backend = perSuite(() => startOfflineBackend('catalog', { seeded: true }));
 let api: ApiClient;
 let admin: string;
 let customer: string;
-let closeTemporal: () => Promise<void>;
 
 beforeAll(async () => {
-  ({ db } = await freshDatabase('catalog'));
-  await seed(db);
-  const t = await unreachableTemporal();
-  closeTemporal = t.close;
-  api = apiClient(testApp({ db, temporal: t.temporal }));
-  admin = (await newAdmin(api, db)).token;
+  api = apiClient(backend.app());
+  admin = (await newAdmin(api, backend.db)).token;
   customer = (await newCustomer(api)).token;
-});
-afterAll(async () => {
-  await closeTemporal?.();
-  await db?.$disconnect();
 });
 
 const ids = (r: { body: { items: { id: string }[] } }) => r.body.items.map((p) => p.id);
@@ -132,7 +122,7 @@ describe('admin: products', () => {
   it('customers get 403 and anonymous callers 401; nothing changes', async () => {
     expectError(await api.call('PATCH', '/api/v1/admin/products/prod_mug', { token: customer, body: { price: { amount: 1, currency: 'USD' } } }), 403, 'FORBIDDEN');
     expectError(await api.call('POST', '/api/v1/admin/products', { body: lantern }), 401, 'UNAUTHENTICATED');
-    expect((await db.product.findUniqueOrThrow({ where: { id: 'prod_mug' } })).priceAmount).toBe(1250);
+    expect((await backend.db.product.findUniqueOrThrow({ where: { id: 'prod_mug' } })).priceAmount).toBe(1250);
   });
 });
 
@@ -150,7 +140,7 @@ describe('admin: inventory', () => {
     const res = expectError(await put('prod_kettle', { add: -4 }), 422, 'STOCK_BELOW_ZERO');
     expect(res.details).toMatchObject({ available: 3, add: -4 });
     expectError(await put('prod_kettle', { available: -1 }), 422, 'STOCK_BELOW_ZERO');
-    expect((await db.stock.findUniqueOrThrow({ where: { productId: 'prod_kettle' } })).available).toBe(3);
+    expect((await backend.db.stock.findUniqueOrThrow({ where: { productId: 'prod_kettle' } })).available).toBe(3);
   });
 
   it('concurrent removals never oversell the shelf', async () => {
@@ -158,7 +148,7 @@ describe('admin: inventory', () => {
     const replies = await Promise.all(Array.from({ length: 8 }, () => put('prod_kettle', { add: -1 })));
     expect(replies.filter((r) => r.status === 200)).toHaveLength(5);
     expect(replies.filter((r) => r.status === 422)).toHaveLength(3);
-    expect((await db.stock.findUniqueOrThrow({ where: { productId: 'prod_kettle' } })).available).toBe(0);
+    expect((await backend.db.stock.findUniqueOrThrow({ where: { productId: 'prod_kettle' } })).available).toBe(0);
   });
 
   it('both or neither of available/add → 400; unknown product → 404; customer → 403', async () => {
@@ -173,7 +163,7 @@ describe('admin: inventory', () => {
 describe('admin: orders', () => {
   it("lists every customer's orders newest first, filtered by status", async () => {
     const mk = (id: string, customerId: string, status: 'CONFIRMED' | 'FAILED', minutesAgo: number) =>
-      db.order.create({
+      backend.db.order.create({
         data: {
           id, customerId, workflowId: `order-${id}`, status, currency: 'USD', totalAmount: 1250,
           shippingAddress: {}, createdAt: new Date(Date.now() - minutesAgo * 60_000),

@@ -5,35 +5,25 @@
  * provider, stock, the cart).
  */
 import { randomUUID } from 'node:crypto';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { TestTokens } from '../../domain/payment';
-import type { Db } from '../../prisma/client';
 import { assertBooksBalance } from '../support/books';
-import { apiClient, expectError, fieldPaths, newCustomer, testApp, type ApiClient } from './support/harness';
-import { address, startSagaBackend, type SagaBackend } from './support/saga-backend';
+import { apiClient, expectError, fieldPaths, newCustomer, type ApiClient } from './support/harness';
+import { address, startSagaBackend } from './support/saga-backend';
 import { sseReader } from './support/sse';
+import { perSuite } from './support/suite';
 import { until } from '../support/until';
 
 const SLOW_MS = 2_500;
-let env: TestWorkflowEnvironment;
-let db: Db;
-let backend: SagaBackend;
-let initial: Record<string, number>;
+const backend = perSuite(() => startSagaBackend('checkout', { slowMs: SLOW_MS }));
 /** waits up to 20 s for the payment outcome */
 let api: ApiClient;
 /** answers 202 after 300 ms */
 let impatient: ApiClient;
 
-beforeAll(async () => {
-  backend = await startSagaBackend('checkout', { slowMs: SLOW_MS });
-  ({ db, env, initial } = backend);
-  api = apiClient(testApp({ db, temporal: backend.temporal, outcomeWaitMs: 20_000, eventRereadMs: 100 }));
-  impatient = apiClient(testApp({ db, temporal: backend.temporal, outcomeWaitMs: 300, eventRereadMs: 100 }));
-});
-
-afterAll(async () => {
-  await backend?.close();
+beforeAll(() => {
+  api = apiClient(backend.app({ outcomeWaitMs: 20_000, eventRereadMs: 100 }));
+  impatient = apiClient(backend.app({ outcomeWaitMs: 300, eventRereadMs: 100 }));
 });
 
 const checkoutBody = (token: string = TestTokens.success) => ({ shippingAddress: address, paymentMethod: { token } });
@@ -49,8 +39,8 @@ async function shopper(items: Record<string, number>) {
 const checkout = (client: ApiClient, token: string, key: string | undefined, body: unknown = checkoutBody()) =>
   client.call('POST', '/api/v1/checkout', { token, body, headers: key ? { 'idempotency-key': key } : {} });
 
-const chargesOf = (orderId: string) => db.gatewayTransaction.findMany({ where: { idempotencyKey: `order-${orderId}:charge` } });
-const cartOf = async (customerId: string) => (await db.cartItem.findMany({ where: { customerId }, orderBy: { productId: 'asc' } })).map((i) => [i.productId, i.quantity]);
+const chargesOf = (orderId: string) => backend.db.gatewayTransaction.findMany({ where: { idempotencyKey: `order-${orderId}:charge` } });
+const cartOf = async (customerId: string) => (await backend.db.cartItem.findMany({ where: { customerId }, orderBy: { productId: 'asc' } })).map((i) => [i.productId, i.quantity]);
 
 describe('POST /checkout', () => {
   it('CONFIRMED → 201 {orderId, status, total} with Location; one order with the cart lines, one charge; the cart is emptied', async () => {
@@ -60,7 +50,7 @@ describe('POST /checkout', () => {
     expect(res.body).toEqual({ orderId: expect.any(String), status: 'CONFIRMED', total: { amount: 4499, currency: 'USD' } });
     expect(res.headers.get('location')).toBe(`/api/v1/orders/${res.body.orderId}`);
 
-    const order = await db.order.findUniqueOrThrow({ where: { id: res.body.orderId }, include: { items: { orderBy: { productId: 'asc' } } } });
+    const order = await backend.db.order.findUniqueOrThrow({ where: { id: res.body.orderId }, include: { items: { orderBy: { productId: 'asc' } } } });
     expect(order).toMatchObject({ customerId: ada.id, status: 'CONFIRMED', totalAmount: 4499 });
     expect(order.items.map((i) => [i.productId, i.quantity, i.unitPriceAmount])).toEqual([['prod_mug', 2, 1250], ['prod_tshirt', 1, 1999]]);
     expect((await chargesOf(res.body.orderId)).map((t) => [t.kind, t.amount])).toEqual([['CHARGE', 4499]]);
@@ -75,7 +65,7 @@ describe('POST /checkout', () => {
 
     const again = await checkout(api, ada.token, 'k-confirm');
     expect({ status: again.status, body: again.body, location: again.headers.get('location') }).toEqual({ status: 201, body: res.body, location: res.headers.get('location') });
-    expect(await db.order.count({ where: { customerId: ada.id } })).toBe(1);
+    expect(await backend.db.order.count({ where: { customerId: ada.id } })).toBe(1);
     expect(await chargesOf(res.body.orderId)).toHaveLength(1);
   });
 
@@ -84,8 +74,8 @@ describe('POST /checkout', () => {
     const [a, b] = await Promise.all([checkout(api, bob.token, 'k-race'), checkout(api, bob.token, 'k-race')]);
     expect(a.status).toBe(201);
     expect({ status: b.status, body: b.body }).toEqual({ status: a.status, body: a.body });
-    expect(await db.order.count({ where: { customerId: bob.id } })).toBe(1);
-    expect(await db.checkoutRequest.count({ where: { customerId: bob.id } })).toBe(1);
+    expect(await backend.db.order.count({ where: { customerId: bob.id } })).toBe(1);
+    expect(await backend.db.checkoutRequest.count({ where: { customerId: bob.id } })).toBe(1);
     expect((await chargesOf(a.body.orderId)).map((t) => t.kind)).toEqual(['CHARGE']);
     expect(await cartOf(bob.id)).toEqual([]);
   });
@@ -97,7 +87,7 @@ describe('POST /checkout', () => {
     await api.call('POST', '/api/v1/cart/items', { token: cy.token, body: { productId: 'prod_mug', quantity: 1 } });
     const other = await checkout(api, cy.token, 'k-body', { ...checkoutBody(), shippingAddress: { ...address, city: 'Paris' } });
     expectError(other, 422, 'IDEMPOTENCY_KEY_REUSED');
-    expect(await db.order.count({ where: { customerId: cy.id } })).toBe(1);
+    expect(await backend.db.order.count({ where: { customerId: cy.id } })).toBe(1);
     // key order and whitespace trimmed away do not make a body different
     const reordered = await checkout(api, cy.token, 'k-body', { paymentMethod: { token: ' tok_visa ' }, shippingAddress: { ...address, name: 'Ada Lovelace  ' } });
     expect({ status: reordered.status, body: reordered.body }).toEqual({ status: 201, body: first.body });
@@ -119,18 +109,18 @@ describe('POST /checkout', () => {
     const bad = await checkout(api, dee.token, 'k-bad', { shippingAddress: { ...address, country: 'GBR' }, paymentMethod: {} });
     expect(fieldPaths(bad)).toEqual(['paymentMethod.token', 'shippingAddress.country']);
     expectError(await api.call('POST', '/api/v1/checkout', { headers: { 'idempotency-key': 'k' }, body: checkoutBody() }), 401, 'UNAUTHENTICATED');
-    expect(await db.checkoutRequest.count({ where: { customerId: dee.id } })).toBe(0);
-    expect(await db.order.count({ where: { customerId: dee.id } })).toBe(0);
+    expect(await backend.db.checkoutRequest.count({ where: { customerId: dee.id } })).toBe(0);
+    expect(await backend.db.order.count({ where: { customerId: dee.id } })).toBe(0);
   });
 
   it('an inactive product in the cart → 422 PRODUCT_INACTIVE, nothing written', async () => {
     const eli = await shopper({ prod_kettle: 1 });
-    await db.product.update({ where: { id: 'prod_kettle' }, data: { active: false } });
+    await backend.db.product.update({ where: { id: 'prod_kettle' }, data: { active: false } });
     try {
       expectError(await checkout(api, eli.token, 'k-inactive'), 422, 'PRODUCT_INACTIVE');
-      expect(await db.checkoutRequest.count({ where: { customerId: eli.id } })).toBe(0);
+      expect(await backend.db.checkoutRequest.count({ where: { customerId: eli.id } })).toBe(0);
     } finally {
-      await db.product.update({ where: { id: 'prod_kettle' }, data: { active: true } });
+      await backend.db.product.update({ where: { id: 'prod_kettle' }, data: { active: true } });
     }
   });
 
@@ -175,7 +165,7 @@ describe('POST /checkout', () => {
     const res = await checkout(impatient, ida.token, 'k-later', checkoutBody(TestTokens.slow));
     expect(res.status).toBe(202);
     const row = await until('the stored answer', async () => {
-      const r = await db.checkoutRequest.findFirst({ where: { customerId: ida.id, idempotencyKey: 'k-later' } });
+      const r = await backend.db.checkoutRequest.findFirst({ where: { customerId: ida.id, idempotencyKey: 'k-later' } });
       return r?.responseStatus ? r : undefined;
     });
     expect(row.responseStatus).toBe(201);
@@ -191,7 +181,7 @@ describe('orders of a real saga', () => {
     const res = await api.call('POST', '/api/v1/orders', { token: jo.token, body: { ...body, customerId: 'someone-else' } });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({ orderId, status: 'CONFIRMED', total: { amount: 1250, currency: 'USD' } });
-    expect((await db.order.findUniqueOrThrow({ where: { id: orderId } })).customerId).toBe(jo.id);
+    expect((await backend.db.order.findUniqueOrThrow({ where: { id: orderId } })).customerId).toBe(jo.id);
 
     const list = await api.call('GET', '/api/v1/orders', { token: jo.token });
     expect(list.body.items.map((o: { id: string }) => o.id)).toEqual([orderId]);
@@ -238,7 +228,7 @@ describe('orders of a real saga', () => {
     expect(rest).toMatchObject({ ended: true, end: { status: 'CANCELLED' } });
     expect(rest.events.filter((e) => e.status === 'CANCELLED').map((e) => e.type)).toEqual(['STATUS_CHANGED']);
     expect(rest.events.map((e) => e.type)).toContain('COMPENSATED');
-    expect((await db.order.findUniqueOrThrow({ where: { id: orderId } })).cancelReason).toBe('changed my mind');
+    expect((await backend.db.order.findUniqueOrThrow({ where: { id: orderId } })).cancelReason).toBe('changed my mind');
 
     // the checkout's answer becomes the cancellation; the cart was never emptied
     const repeat = await checkout(api, mo.token, 'k-cancel', checkoutBody(TestTokens.slow));
@@ -249,7 +239,7 @@ describe('orders of a real saga', () => {
   });
 
   it('the books balance: stock, charges and refunds agree with every order', async () => {
-    expect(await assertBooksBalance(db, initial)).toEqual([]);
+    expect(await assertBooksBalance(backend.db, backend.initial)).toEqual([]);
   });
 });
 

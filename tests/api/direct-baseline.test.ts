@@ -1,12 +1,12 @@
 /**
- * The benchmark's baseline (a) (CHECKOUT_ENGINE=direct-baseline): POST
+ * The benchmark's baseline (a) (scripts/bench/direct-checkout.ts, CHECKOUT_ENGINE=direct-baseline): POST
  * /api/v1/orders does the confirmed order's effects in one PostgreSQL
  * transaction, without Temporal. The benchmark compares the saga with it, so
  * it must do the same effects, and a refusal must leave nothing behind.
  * Real PostgreSQL; Temporal is unreachable on purpose.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDirectCheckout } from '../../api/orders/direct-checkout';
+import { baselineCheckoutRoute } from '../../scripts/bench/direct-checkout';
 import { TestTokens } from '../../domain/payment';
 import type { Db } from '../../prisma/client';
 import { freshDatabase } from '../support/db';
@@ -21,7 +21,7 @@ beforeAll(async () => {
   const { temporal, close } = await unreachableTemporal();
   closeTemporal = close;
   const gateway = { latencyMs: 0, slowMs: 0, declineRate: 0, transientFailures: 0 };
-  api = apiClient(testApp({ db, temporal, directCheckout: createDirectCheckout(db, gateway) }));
+  api = apiClient(testApp({ db, temporal, extraRoutes: baselineCheckoutRoute(db, gateway) }));
   await db.product.create({ data: { id: 'direct_a', sku: 'DIRECT-A', name: 'Direct A', category: 'test', priceAmount: 1250, currency: 'EUR', stock: { create: { available: 3 } } } });
 });
 

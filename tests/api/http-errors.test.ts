@@ -3,40 +3,30 @@
  * gets a clear 4xx with a stable code, and writes nothing. Temporal is
  * deliberately unreachable here: nothing below may need it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { Writable } from 'node:stream';
 import { createApiMetrics } from '../../api/metrics';
 import { createDb } from '../../prisma/client';
 import { freePort } from '../support/ports';
 import { createLogger } from '../../platform/logger';
-import type { Db } from '../../prisma/client';
-import { seed } from '../../prisma/seed';
-import { freshDatabase } from '../support/db';
-import { unreachableTemporal } from './support/harness';
+import { startOfflineBackend } from './support/offline-backend';
+import { perSuite } from './support/suite';
 import { parsePrometheus, total } from '../support/prometheus';
 import { testSecrets } from '../support/test-secrets';
 
-let db: Db;
+const backend = perSuite(() => startOfflineBackend('http', { seeded: true }));
 let app: ReturnType<typeof createApp>;
-let temporal: Awaited<ReturnType<typeof unreachableTemporal>>;
 let token: string;
 
 beforeAll(async () => {
-  ({ db } = await freshDatabase('http'));
-  await seed(db);
-  temporal = await unreachableTemporal();
-  app = createApp({ db, temporal: temporal.temporal, log: createLogger('test', 'silent'), ...testSecrets, maxBodyBytes: 16 * 1024 });
+  app = createApp({ db: backend.db, temporal: backend.temporal, log: createLogger('test', 'silent'), ...testSecrets, maxBodyBytes: 16 * 1024 });
   // placing an order needs an account: the customer is the token's subject
   const account = { email: 'c1@example.com', password: 'correct horse battery' };
   const json = { 'content-type': 'application/json' };
   await app.request('/api/v1/users/register', { method: 'POST', body: JSON.stringify(account), headers: json });
   const login = await app.request('/api/v1/users/login', { method: 'POST', body: JSON.stringify(account), headers: json });
   token = ((await login.json()) as { accessToken: string }).accessToken;
-});
-afterAll(async () => {
-  await temporal?.close();
-  await db?.$disconnect();
 });
 
 const good = {
@@ -97,9 +87,9 @@ describe('HTTP errors', () => {
   it('unknown or inactive product → 422 naming it', async () => {
     const body = await expectError(await post(JSON.stringify({ ...good, items: [{ productId: 'prod_nope', quantity: 1 }] })), 422, 'PRODUCT_NOT_FOUND');
     expect(body.details).toEqual({ productIds: ['prod_nope'] });
-    await db.product.update({ where: { id: 'prod_kettle' }, data: { active: false } });
+    await backend.db.product.update({ where: { id: 'prod_kettle' }, data: { active: false } });
     await expectError(await post(JSON.stringify({ ...good, items: [{ productId: 'prod_kettle', quantity: 1 }] })), 422, 'PRODUCT_INACTIVE');
-    await db.product.update({ where: { id: 'prod_kettle' }, data: { active: true } });
+    await backend.db.product.update({ where: { id: 'prod_kettle' }, data: { active: true } });
   });
   it('an order that does not exist → 404, also for cancel', async () => {
     await expectError(await get('/api/v1/orders/00000000-0000-4000-8000-000000000000'), 404, 'ORDER_NOT_FOUND');
@@ -115,9 +105,9 @@ describe('HTTP errors', () => {
     await expectError(res, 401, 'UNAUTHENTICATED');
   });
   it('no rejected request above wrote anything', async () => {
-    expect(await db.order.count()).toBe(0);
-    expect(await db.reservation.count()).toBe(0);
-    expect(await db.payment.count()).toBe(0);
+    expect(await backend.db.order.count()).toBe(0);
+    expect(await backend.db.reservation.count()).toBe(0);
+    expect(await backend.db.payment.count()).toBe(0);
   });
 });
 
@@ -146,7 +136,7 @@ describe('HTTP method semantics', () => {
   const metrics = createApiMetrics();
   let limited: ReturnType<typeof createApp>;
   beforeAll(() => {
-    limited = createApp({ db, temporal: temporal.temporal, log: createLogger('test', 'silent'), ...testSecrets, rateLimitPerMinute: 1, metrics });
+    limited = createApp({ db: backend.db, temporal: backend.temporal, log: createLogger('test', 'silent'), ...testSecrets, rateLimitPerMinute: 1, metrics });
   });
 
   it.each([
@@ -215,7 +205,7 @@ describe('health', () => {
     const deadPort = await freePort();
     const deadDb = createDb(`postgresql://nobody:pw@127.0.0.1:${deadPort}/gone`, { poolSize: 1 });
     try {
-      const down = createApp({ db: deadDb, temporal: temporal.temporal, log: createLogger('test', 'info', { format: 'json', destination }), ...testSecrets });
+      const down = createApp({ db: deadDb, temporal: backend.temporal, log: createLogger('test', 'info', { format: 'json', destination }), ...testSecrets });
       const res = await down.request('/health/ready');
       expect(res.status).toBe(503);
       const text = await res.text();

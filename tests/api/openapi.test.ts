@@ -4,13 +4,13 @@
  * here the document itself must be valid OpenAPI 3.1 and complete.
  */
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../prisma/client';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { carrierSignatureHeaders } from '../../api/carrier-signature';
-import { freshDatabase } from '../support/db';
 import { TEST_CARRIER_WEBHOOK_SECRET } from '../support/test-secrets';
 import { Contract } from './support/contract';
-import { apiClient, newAdmin, newCustomer, testApp, unreachableTemporal, type App } from './support/harness';
+import { apiClient, newAdmin, newCustomer, type App } from './support/harness';
+import { startOfflineBackend } from './support/offline-backend';
+import { perSuite } from './support/suite';
 
 type Operation = { summary?: string; tags?: string[]; security?: unknown[]; responses: Record<string, { description: string; content?: Record<string, unknown> }> };
 type Doc = {
@@ -19,25 +19,15 @@ type Doc = {
   components: { securitySchemes: Record<string, unknown>; schemas: Record<string, unknown> };
 };
 
-let db: Db;
+const backend = perSuite(() => startOfflineBackend('openapi'));
 let app: App;
 let doc: Doc;
-let close: () => Promise<void>;
-let temporal: Awaited<ReturnType<typeof unreachableTemporal>>['temporal'];
 
 beforeAll(async () => {
-  ({ db } = await freshDatabase('openapi'));
-  const t = await unreachableTemporal();
-  close = t.close;
-  temporal = t.temporal;
-  app = testApp({ db, temporal });
+  app = backend.app();
   const res = await app.request('/openapi.json');
   expect(res.status).toBe(200);
   doc = (await res.json()) as Doc;
-});
-afterAll(async () => {
-  await close?.();
-  await db?.$disconnect();
 });
 
 const operations = () =>
@@ -48,7 +38,7 @@ const operations = () =>
 describe('/openapi.json', () => {
   it('is a valid OpenAPI 3.1 document (@seriousme/openapi-schema-validator)', async () => {
     expect(doc.openapi).toBe('3.1.0');
-    const result = await new Validator().validate(doc as unknown as Record<string, unknown>);
+    const result = await new Validator().validate(doc);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
   });
@@ -141,8 +131,8 @@ describe('the document lists what the middleware answers', () => {
 
   it('for every route: 400, 401, 403, 413, 415 and 429 where they apply, and only there', async () => {
     let customer = (await newCustomer(apiClient(app), 'doc')).token;
-    let admin = (await newAdmin(apiClient(app), db)).token;
-    const limited = testApp({ db, temporal, rateLimitPerMinute: 1 });
+    let admin = (await newAdmin(apiClient(app), backend.db)).token;
+    const limited = backend.app({ rateLimitPerMinute: 1 });
     expect((await limited.request('/api/v1/products')).status).toBe(200); // spends the one request
     const contracts = new Map([[app, new Contract(app)], [limited, new Contract(limited)]]);
 
@@ -184,7 +174,7 @@ describe('the document lists what the middleware answers', () => {
       // log-out revoked the tokens the probes above sent: fresh ones for the next route
       if (key === 'POST /api/v1/users/me/logout') {
         customer = (await newCustomer(apiClient(app), 'doc')).token;
-        admin = (await newAdmin(apiClient(app), db)).token;
+        admin = (await newAdmin(apiClient(app), backend.db)).token;
       }
 
       for (const status of MIDDLEWARE) {

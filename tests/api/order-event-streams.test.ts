@@ -20,34 +20,31 @@ import { createDb, type Db } from '../../prisma/client';
 import { freshDatabase } from '../support/db';
 import { freePort } from '../support/ports';
 import { until } from '../support/until';
-import { apiClient, expectError, newCustomer, testApp, unreachableTemporal, type ApiClient } from './support/harness';
+import { apiClient, expectError, newCustomer, testApp, type ApiClient } from './support/harness';
+import { startOfflineBackend } from './support/offline-backend';
 import { sseReader } from './support/sse';
+import { perSuite } from './support/suite';
 
-const POOL_SIZE = 5; // freshDatabase's Prisma pool
 const LISTENER_APP = 'order-events-listener';
 /** application_name of the test's own connections to the API process's database */
 const TEST_SIDE = 'streams-test';
 const quiet = createLogger('test', 'silent');
 
-let db: Db;
-let url: string;
+const backend = perSuite(() => startOfflineBackend('streams'));
 /** another process's connection: plain inserts, pg_stat_activity */
 let other: pg.Client;
 let listener: OrderEventListener;
-let temporal: Awaited<ReturnType<typeof unreachableTemporal>>;
 /** order_events reads made by the apps under test */
 let reads = 0;
 let countingDb: Db;
 
 beforeAll(async () => {
-  ({ db, url } = await freshDatabase('streams'));
-  other = new pg.Client({ connectionString: url });
+  other = new pg.Client({ connectionString: backend.url });
   await other.connect();
-  temporal = await unreachableTemporal();
-  listener = listenForOrderEvents({ databaseUrl: url, log: quiet });
+  listener = listenForOrderEvents({ databaseUrl: backend.url, log: quiet });
   await until('the LISTEN connection', async () => listener.listening);
   // the same client, counting db.orderEvent.findMany: the stream's only query after it opened
-  const events = new Proxy(db.orderEvent, {
+  const events = new Proxy(backend.db.orderEvent, {
     get(target, prop) {
       const value = Reflect.get(target, prop);
       if (prop !== 'findMany') return typeof value === 'function' ? value.bind(target) : value;
@@ -57,7 +54,7 @@ beforeAll(async () => {
       };
     },
   });
-  countingDb = new Proxy(db, {
+  countingDb = new Proxy(backend.db, {
     get(target, prop) {
       if (prop === 'orderEvent') return events;
       const value = Reflect.get(target, prop);
@@ -67,16 +64,14 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await listener?.close();
-  await temporal?.close();
   await other?.end();
-  await db?.$disconnect();
 });
 
 /** An API whose streams are woken only by LISTEN: the backstop re-read and heartbeats are a minute away. */
 const app = (over: Partial<AppDeps> = {}) =>
-  apiClient(testApp({ db: countingDb, temporal: temporal.temporal, orderEvents: listener.feed, eventRereadMs: 60_000, eventHeartbeatMs: 60_000, ...over }));
+  apiClient(testApp({ db: countingDb, temporal: backend.temporal, orderEvents: listener.feed, eventRereadMs: 60_000, eventHeartbeatMs: 60_000, ...over }));
 
-async function order(customerId: string, on: Db = db) {
+async function order(customerId: string, on: Db = backend.db) {
   const id = randomUUID();
   await on.order.create({
     data: {
@@ -259,7 +254,7 @@ describe('the LISTEN connection recovers', () => {
 
   it('a database that is not there at start is waited for; close() ends the open streams and the LISTEN connection', async () => {
     const name = `streams_late_${randomBytes(4).toString('hex')}`;
-    const lateUrl = new URL(url);
+    const lateUrl = new URL(backend.url);
     lateUrl.pathname = `/${name}`;
     const late = listenForOrderEvents({ databaseUrl: lateUrl.toString(), log: quiet, backoff: { initialMs: 100, maxMs: 400 } });
     let lateDb: Db | undefined;
@@ -271,7 +266,7 @@ describe('the LISTEN connection recovers', () => {
       await until('the LISTEN connection to the new database', async () => late.listening, 5_000, 50);
 
       lateDb = createDb(lateUrl.toString(), { poolSize: 2 });
-      const api = apiClient(testApp({ db: lateDb, temporal: temporal.temporal, orderEvents: late.feed, eventRereadMs: 60_000, eventHeartbeatMs: 60_000 }));
+      const api = apiClient(testApp({ db: lateDb, temporal: backend.temporal, orderEvents: late.feed, eventRereadMs: 60_000, eventHeartbeatMs: 60_000 }));
       const ada = await newCustomer(api, 'ada');
       const id = randomUUID();
       await lateDb.order.create({
@@ -344,7 +339,7 @@ describe('the API process', () => {
       const get = (orderId: string, token: string) => fetch(`${base}/api/v1/orders/${orderId}/events`, { headers: { authorization: `Bearer ${token}` } });
       for (let i = 0; i < 4; i += 1) {
         for (let k = 0; k < 5; k += 1) {
-          const res = await get(orders[i]!, customers[i]!.token);
+          const res = await get(orders[i], customers[i].token);
           expect(res.status).toBe(200);
           const s = sseReader(res);
           streams.push(s);
@@ -352,7 +347,7 @@ describe('the API process', () => {
           if (streams.length === 1) withOne = await connections(name);
         }
       }
-      const refused = await get(orders[0]!, customers[0]!.token);
+      const refused = await get(orders[0], customers[0].token);
       if (refused.status !== 429) await refused.body?.cancel();
       expect({ status: refused.status, retryAfter: Number(refused.headers.get('retry-after')) > 0 }).toEqual({ status: 429, retryAfter: true });
       expect(((await refused.json()) as { code: string }).code).toBe('RATE_LIMITED');

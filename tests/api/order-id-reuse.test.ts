@@ -11,35 +11,25 @@
  */
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createOrdersActivities } from '../../activities/orders';
 import { IDEMPOTENCY_KEY_TTL_MS } from '../../api/checkout/idempotency';
 import { TestTokens } from '../../domain/payment';
-import type { Db } from '../../prisma/client';
 import { placeOrder } from '../../workflows/place-order';
 import { assertBooksBalance, readBooks } from '../support/books';
 import { until } from '../support/until';
 import { apiClient, expectError, newCustomer, testApp, unreachableTemporal, type ApiClient } from './support/harness';
-import { address, startSagaBackend, type SagaBackend } from './support/saga-backend';
+import { address, startSagaBackend } from './support/saga-backend';
+import { perSuite } from './support/suite';
 import { TaskQueues, markDeliveredSignal, orderWorkflowId, type PlaceOrderInput } from '../../temporal-config/place-order';
 
-let env: TestWorkflowEnvironment;
-let db: Db;
-let backend: SagaBackend;
-let initial: Record<string, number>;
+const backend = perSuite(() => startSagaBackend('reuse'));
 let api: ApiClient;
 // short warehouse time and return window: an order is delivered and its run closed within seconds
 const fulfilment = { handlingMs: 200, returnWindowMs: 500 };
 
-beforeAll(async () => {
-  backend = await startSagaBackend('reuse');
-  ({ db, env, initial } = backend);
-  api = apiClient(testApp({ db, temporal: backend.temporal, outcomeWaitMs: 20_000, fulfilment }));
-});
-
-afterAll(async () => {
-  await backend?.close();
+beforeAll(() => {
+  api = apiClient(backend.app({ outcomeWaitMs: 20_000, fulfilment }));
 });
 
 const orderBody = (orderId: string, quantity = 1) => ({
@@ -50,12 +40,12 @@ const orderBody = (orderId: string, quantity = 1) => ({
 });
 
 const runIsGone = (orderId: string) =>
-  env.client.workflow.getHandle(orderWorkflowId(orderId)).describe().then(() => false, (err) => err instanceof WorkflowNotFoundError);
+  backend.env.client.workflow.getHandle(orderWorkflowId(orderId)).describe().then(() => false, (err) => err instanceof WorkflowNotFoundError);
 
 /** Delivers every parcel and waits until the run has closed (return window over). */
 async function deliver(orderId: string): Promise<void> {
-  const handle = env.client.workflow.getHandle(orderWorkflowId(orderId));
-  await until('SHIPPED', async () => (await db.order.findUnique({ where: { id: orderId } }))?.status === 'SHIPPED');
+  const handle = backend.env.client.workflow.getHandle(orderWorkflowId(orderId));
+  await until('SHIPPED', async () => (await backend.db.order.findUnique({ where: { id: orderId } }))?.status === 'SHIPPED');
   await handle.signal(markDeliveredSignal);
   expect((await handle.result()).status).toBe('DELIVERED');
 }
@@ -63,22 +53,22 @@ async function deliver(orderId: string): Promise<void> {
 /** Delivers, then deletes the closed run as retention would. */
 async function deliverAndForget(orderId: string): Promise<void> {
   await deliver(orderId);
-  await env.client.workflowService.deleteWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId: orderWorkflowId(orderId) } });
+  await backend.env.client.workflowService.deleteWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId: orderWorkflowId(orderId) } });
   // the dev server deletes in the background: about 20-30 s here
   await until('the run deleted', () => runIsGone(orderId), 90_000, 500);
 }
 
 /** Everything a repeat must not change: the provider's ledger, stock, reservations, payments, the order and its timeline. */
 async function snapshot(orderId: string) {
-  const order = await db.order.findUniqueOrThrow({ where: { id: orderId }, include: { items: true } });
+  const order = await backend.db.order.findUniqueOrThrow({ where: { id: orderId }, include: { items: true } });
   return {
-    books: await readBooks(db),
-    ledger: await db.gatewayTransaction.findMany({ where: { idempotencyKey: { startsWith: orderWorkflowId(orderId) } }, orderBy: { idempotencyKey: 'asc' } }),
-    reservations: await db.reservation.findMany({ where: { orderId }, orderBy: { productId: 'asc' } }),
-    payments: await db.payment.findMany({ where: { orderId }, orderBy: { idempotencyKey: 'asc' } }),
+    books: await readBooks(backend.db),
+    ledger: await backend.db.gatewayTransaction.findMany({ where: { idempotencyKey: { startsWith: orderWorkflowId(orderId) } }, orderBy: { idempotencyKey: 'asc' } }),
+    reservations: await backend.db.reservation.findMany({ where: { orderId }, orderBy: { productId: 'asc' } }),
+    payments: await backend.db.payment.findMany({ where: { orderId }, orderBy: { idempotencyKey: 'asc' } }),
     order: { ...order, updatedAt: undefined },
-    timeline: await db.orderEvent.count({ where: { orderId } }),
-    notifications: await db.notification.count({ where: { orderId } }),
+    timeline: await backend.db.orderEvent.count({ where: { orderId } }),
+    notifications: await backend.db.notification.count({ where: { orderId } }),
   };
 }
 
@@ -105,7 +95,7 @@ describe('an orderId whose run Temporal has forgotten', () => {
     expect(await runIsGone(orderId)).toBe(true); // no saga was started
     expect(await snapshot(orderId)).toEqual(before);
     expect(before.ledger.map((t) => t.kind)).toEqual(['CHARGE']);
-    expect(await assertBooksBalance(db, initial)).toEqual([]);
+    expect(await assertBooksBalance(backend.db, backend.initial)).toEqual([]);
   });
 
   it('a saga started directly for it (a new run) ends FAILED ORDER_ALREADY_EXISTS without any compensation: no refund, stock and order untouched', async () => {
@@ -122,7 +112,7 @@ describe('an orderId whose run Temporal has forgotten', () => {
     };
     // A new run for a closed one is what a start after retention gets; ALLOW_DUPLICATE gets it without waiting for a deletion.
     const start = () =>
-      env.client.workflow.start(placeOrder, {
+      backend.env.client.workflow.start(placeOrder, {
         workflowId: orderWorkflowId(input.orderId),
         taskQueue: TaskQueues.orders,
         args: [input],
@@ -138,7 +128,7 @@ describe('an orderId whose run Temporal has forgotten', () => {
     expect(state).toMatchObject({ status: 'FAILED', failure: { code: 'ORDER_ALREADY_EXISTS' }, completedSteps: [], compensations: [] });
     expect(await snapshot(input.orderId)).toEqual(before);
     expect(before.ledger.map((t) => t.kind)).toEqual(['CHARGE']);
-    expect(await assertBooksBalance(db, initial)).toEqual([]);
+    expect(await assertBooksBalance(backend.db, backend.initial)).toEqual([]);
   });
 });
 
@@ -154,17 +144,17 @@ describe('createOrder is the guard', () => {
   });
 
   it('a retry of the same saga is a no-op; another saga, or a row placed before the stamp existed, is refused (non-retryable)', async () => {
-    const orders = createOrdersActivities(db);
+    const orders = createOrdersActivities(backend.db);
     const mine = input();
     await orders.createOrder(mine, { placedByRun: 'run-1' });
     await orders.createOrder(mine, { placedByRun: 'run-1' });
-    expect(await db.order.findUniqueOrThrow({ where: { id: mine.orderId } })).toMatchObject({ placedByRun: 'run-1', status: 'PENDING' });
+    expect(await backend.db.order.findUniqueOrThrow({ where: { id: mine.orderId } })).toMatchObject({ placedByRun: 'run-1', status: 'PENDING' });
     await expect(orders.createOrder(mine, { placedByRun: 'run-2' })).rejects.toMatchObject({ type: 'ORDER_ALREADY_EXISTS', nonRetryable: true });
 
     const legacy = input();
     await orders.createOrder(legacy); // how a run scheduled before the stamp existed creates it
     await expect(orders.createOrder(legacy, { placedByRun: 'run-3' })).rejects.toMatchObject({ type: 'ORDER_ALREADY_EXISTS' });
-    expect(await db.order.count({ where: { id: { in: [mine.orderId, legacy.orderId] } } })).toBe(2);
+    expect(await backend.db.order.count({ where: { id: { in: [mine.orderId, legacy.orderId] } } })).toBe(2);
   });
 });
 
@@ -172,7 +162,7 @@ describe('a 503 for an orderId the server chose', () => {
   it('carries the orderId (and Retry-After); retrying with it places exactly that order', async () => {
     const down = await unreachableTemporal();
     try {
-      const offline = apiClient(testApp({ db, temporal: down.temporal, outcomeWaitMs: 20_000 }));
+      const offline = apiClient(testApp({ db: backend.db, temporal: down.temporal, outcomeWaitMs: 20_000 }));
       const dee = await newCustomer(api, 'dee');
       const { orderId: _none, ...body } = orderBody(randomUUID());
       const res = await offline.call('POST', '/api/v1/orders', { token: dee.token, body });
@@ -182,7 +172,7 @@ describe('a 503 for an orderId the server chose', () => {
 
       const retried = await api.call('POST', '/api/v1/orders', { token: dee.token, body: { ...body, orderId: err.details.orderId } });
       expect(retried.status).toBe(201);
-      expect(await db.order.findMany({ where: { customerId: dee.id }, select: { id: true } })).toEqual([{ id: err.details.orderId }]);
+      expect(await backend.db.order.findMany({ where: { customerId: dee.id }, select: { id: true } })).toEqual([{ id: err.details.orderId }]);
     } finally {
       await down.close();
     }
@@ -192,8 +182,8 @@ describe('a 503 for an orderId the server chose', () => {
 describe('checkout idempotency rows expire after 24 h (item 9)', () => {
   const checkoutBody = { shippingAddress: address, paymentMethod: { token: TestTokens.success } };
   const fill = (token: string) => api.call('POST', '/api/v1/cart/items', { token, body: { productId: 'prod_mug', quantity: 1 } });
-  const row = (customerId: string, key: string) => db.checkoutRequest.findUnique({ where: { customerId_idempotencyKey: { customerId, idempotencyKey: key } } });
-  const age = (id: string, ms: number) => db.checkoutRequest.update({ where: { id }, data: { createdAt: new Date(Date.now() - ms) } });
+  const row = (customerId: string, key: string) => backend.db.checkoutRequest.findUnique({ where: { customerId_idempotencyKey: { customerId, idempotencyKey: key } } });
+  const age = (id: string, ms: number) => backend.db.checkoutRequest.update({ where: { id }, data: { createdAt: new Date(Date.now() - ms) } });
 
   it('an answered row keeps the answer only (no payment token, no address); past 24 h the key is not replayed but starts a new checkout', async () => {
     const eve = await newCustomer(api, 'eve');
@@ -214,20 +204,20 @@ describe('checkout idempotency rows expire after 24 h (item 9)', () => {
     const fresh = await api.call('POST', '/api/v1/checkout', { token: eve.token, body: checkoutBody, headers: { 'idempotency-key': 'k-day' } });
     expect(fresh.status).toBe(201);
     expect(fresh.body.orderId).not.toBe(first.body.orderId);
-    expect(await db.order.count({ where: { customerId: eve.id } })).toBe(2);
+    expect(await backend.db.order.count({ where: { customerId: eve.id } })).toBe(2);
     expect((await row(eve.id, 'k-day'))!.orderId).toBe(fresh.body.orderId);
   });
 
   it('expired rows of keys never used again, the frozen input with the token and address included, are swept at the next checkout', async () => {
     const fay = await newCustomer(api, 'fay');
     const frozen = { input: { orderId: randomUUID(), customerId: fay.id, paymentMethod: { token: TestTokens.success }, shippingAddress: address } };
-    const old = await db.checkoutRequest.create({ data: { customerId: fay.id, idempotencyKey: 'k-abandoned', requestHash: 'x', orderId: frozen.input.orderId, responseBody: frozen } });
-    const recent = await db.checkoutRequest.create({ data: { customerId: fay.id, idempotencyKey: 'k-recent', requestHash: 'x', orderId: randomUUID(), responseBody: frozen } });
+    const old = await backend.db.checkoutRequest.create({ data: { customerId: fay.id, idempotencyKey: 'k-abandoned', requestHash: 'x', orderId: frozen.input.orderId, responseBody: frozen } });
+    const recent = await backend.db.checkoutRequest.create({ data: { customerId: fay.id, idempotencyKey: 'k-recent', requestHash: 'x', orderId: randomUUID(), responseBody: frozen } });
     await age(old.id, IDEMPOTENCY_KEY_TTL_MS + 60_000);
     await age(recent.id, IDEMPOTENCY_KEY_TTL_MS - 60_000);
 
     // another customer's checkout, in a process that has not swept yet
-    const other = apiClient(testApp({ db, temporal: backend.temporal, outcomeWaitMs: 20_000 }));
+    const other = apiClient(backend.app({ outcomeWaitMs: 20_000 }));
     const gus = await newCustomer(other, 'gus');
     await fill(gus.token);
     expect((await other.call('POST', '/api/v1/checkout', { token: gus.token, body: checkoutBody, headers: { 'idempotency-key': 'k-gus' } })).status).toBe(201);

@@ -7,57 +7,50 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OrderStatus } from '../../domain/order-status';
-import type { Db } from '../../prisma/client';
-import { freshDatabase } from '../support/db';
-import { apiClient, expectError, fieldPaths, newAdmin, newCustomer, testApp, unreachableTemporal, type ApiClient } from './support/harness';
+import { apiClient, expectError, fieldPaths, newAdmin, newCustomer, type ApiClient } from './support/harness';
+import { startOfflineBackend } from './support/offline-backend';
 import { sseReader } from './support/sse';
 import { listenForOrderEvents, type OrderEventListener } from '../../api/orders/event-notifier';
 import { createLogger } from '../../platform/logger';
+import { perSuite } from './support/suite';
 import { until } from '../support/until';
 
-let db: Db;
+const backend = perSuite(() => startOfflineBackend('orders'));
 let api: ApiClient;
-let closeTemporal: () => Promise<void>;
 let listener: OrderEventListener;
 let ada: { id: string; token: string };
 let eve: { id: string; token: string };
 let seq = 0;
 
 beforeAll(async () => {
-  let url: string;
-  ({ db, url } = await freshDatabase('orders'));
-  const t = await unreachableTemporal();
-  closeTemporal = t.close;
   // new events arrive by LISTEN/NOTIFY, as in the server; the backstop re-read is out of the way
-  listener = listenForOrderEvents({ databaseUrl: url, log: createLogger('test', 'silent') });
+  listener = listenForOrderEvents({ databaseUrl: backend.url, log: createLogger('test', 'silent') });
   await until('the LISTEN connection', async () => listener.listening);
-  api = apiClient(testApp({ db, temporal: t.temporal, orderEvents: listener.feed, eventRereadMs: 60_000, eventHeartbeatMs: 300 }));
+  api = apiClient(backend.app({ orderEvents: listener.feed, eventRereadMs: 60_000, eventHeartbeatMs: 300 }));
   ada = await newCustomer(api, 'ada');
   eve = await newCustomer(api, 'eve');
 });
 afterAll(async () => {
   await listener?.close();
-  await closeTemporal?.();
-  await db?.$disconnect();
 });
 
 async function order(customerId: string, status: OrderStatus = 'PENDING', createdAt = new Date()) {
   const id = randomUUID();
-  await db.order.create({
+  await backend.db.order.create({
     data: {
       id, customerId, workflowId: `order-${id}`, status, currency: 'USD', totalAmount: 2500, createdAt,
       shippingAddress: { name: 'Ada', line1: '1 Main St', city: 'Springfield', postalCode: '12345', country: 'US' },
       items: { create: { productId: 'prod_mug', sku: 'MUG-001', name: 'Enamel camping mug', quantity: 2, unitPriceAmount: 1250, lineTotalAmount: 2500, currency: 'USD' } },
     },
   });
-  await db.orderEvent.create({ data: { orderId: id, key: '000-ORDER_PLACED', type: 'ORDER_PLACED', status: 'PENDING', occurredAt: createdAt } });
+  await backend.db.orderEvent.create({ data: { orderId: id, key: '000-ORDER_PLACED', type: 'ORDER_PLACED', status: 'PENDING', occurredAt: createdAt } });
   return id;
 }
 
 async function event(orderId: string, type: string, status?: OrderStatus) {
   seq += 1;
-  if (status) await db.order.update({ where: { id: orderId }, data: { status } });
-  const row = await db.orderEvent.create({ data: { orderId, key: `${String(seq).padStart(3, '0')}-${type}`, type, status: status ?? null, occurredAt: new Date() } });
+  if (status) await backend.db.order.update({ where: { id: orderId }, data: { status } });
+  const row = await backend.db.orderEvent.create({ data: { orderId, key: `${String(seq).padStart(3, '0')}-${type}`, type, status: status ?? null, occurredAt: new Date() } });
   return String(row.id);
 }
 
@@ -107,11 +100,11 @@ describe('owner only', () => {
     expect(other.message).toBe(missing.message);
     expectError(await api.call('POST', `/api/v1/orders/${adas}/cancel`, { token: eve.token, body: { reason: 'mine now' } }), 404, 'ORDER_NOT_FOUND');
     expectError(await api.call('GET', `/api/v1/orders/${adas}/events`, { token: eve.token }), 404, 'ORDER_NOT_FOUND');
-    expect((await db.order.findUniqueOrThrow({ where: { id: adas } })).cancelReason).toBeNull();
+    expect((await backend.db.order.findUniqueOrThrow({ where: { id: adas } })).cancelReason).toBeNull();
   });
 
   it('an admin may read any order', async () => {
-    const { token } = await newAdmin(api, db);
+    const { token } = await newAdmin(api, backend.db);
     expect((await api.call('GET', `/api/v1/orders/${adas}`, { token })).status).toBe(200);
   });
 
@@ -138,7 +131,7 @@ describe('GET /orders/:id/events (Server-Sent Events)', () => {
     const first = await stream.events((e) => e.id === created);
     expect(first.events.map((e) => e.type)).toEqual(['ORDER_PLACED', 'ORDER_CREATED']);
     expect(first.events[0]).toMatchObject({ status: 'PENDING', occurredAt: expect.any(String) });
-    expect(stream.received[0]!.retry).toBe(2000);
+    expect(stream.received[0].retry).toBe(2000);
 
     const reserved = await event(id, 'STOCK_RESERVED');
     expect((await stream.events((e) => e.id === reserved)).events.map((e) => e.type)).toEqual(['STOCK_RESERVED']);

@@ -65,7 +65,7 @@ export class Contract {
 
     const content = (declared as { content?: Record<string, { schema: unknown }> }).content;
     if (!content) return [];
-    const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
+    const type = (res.headers.get('content-type') ?? '').split(';')[0].trim();
     const media = content[type];
     if (!media) return [`${where}: content-type ${type || '(none)'} not among ${Object.keys(content).join(', ')}`];
     if (type !== 'application/json') return [];

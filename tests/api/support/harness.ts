@@ -77,6 +77,18 @@ export function temporalClientAt(address: string): { temporal: Client; close: ()
 export const testApp = (deps: Omit<AppDeps, 'log' | 'jwtSecret' | 'carrierWebhookSecret'> & Partial<Pick<AppDeps, 'log' | 'jwtSecret' | 'carrierWebhookSecret'>>) =>
   createApp({ log: createLogger('test', 'silent'), rateLimitPerMinute: 0, ...testSecrets, ...deps });
 
+/** What a suite sets on an app of its backend, besides the database and Temporal. */
+export type AppSettings = Partial<Parameters<typeof testApp>[0]>;
+
+/** A database and a Temporal client, and in-process apps on them. */
+export interface AppBackend {
+  db: Db;
+  temporal: Client;
+  app(settings?: AppSettings): App;
+}
+
+export const appsOn = (db: Db, temporal: Client): AppBackend => ({ db, temporal, app: (settings) => testApp({ db, temporal, ...settings }) });
+
 let n = 0;
 /** Registers and logs in a fresh customer; returns their id and token. */
 export async function newCustomer(api: ApiClient, label = 'user'): Promise<{ id: string; email: string; token: string }> {

@@ -1,27 +1,21 @@
-import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { SimulatedGatewayOptions } from '../../../activities/payments/gateway';
-import type { Db } from '../../../prisma/client';
 import { seed } from '../../../prisma/seed';
 import { initialStock } from '../../support/books';
 import { freshDatabase } from '../../support/db';
 import { devServerEnv } from '../../support/temporal';
 import { createWorkers, realActivities, runWorkers } from '../../support/workers';
-import { temporalClientAt } from './harness';
+import { appsOn, temporalClientAt, type AppBackend } from './harness';
 
 /** The shipping address of the API suites' orders. */
 export const address = { name: 'Ada Lovelace', line1: '1 Analytical St', city: 'London', postalCode: 'N1 1AA', country: 'GB' };
 
-/** What the API suites that run real sagas stand on. */
-export interface SagaBackend {
-  /** a fresh, seeded database of its own */
-  db: Db;
+/** What the API suites that run real sagas stand on: a fresh, seeded database of their own and the dev server. */
+export interface SagaBackend extends AppBackend {
   /** stock per product before the suite, for the books */
   initial: Record<string, number>;
   /** the CLI's dev server; its client drives workflows directly (signals, deletes) */
   env: TestWorkflowEnvironment;
-  /** the in-process apps' Temporal client */
-  temporal: Client;
   /** closes the client, stops the workers and the server, disconnects */
   close(): Promise<void>;
 }
@@ -37,10 +31,9 @@ export async function startSagaBackend(name: string, gateway: Partial<SimulatedG
   );
   const client = temporalClientAt(env.address);
   return {
-    db,
+    ...appsOn(db, client.temporal),
     initial,
     env,
-    temporal: client.temporal,
     close: async () => {
       await client.close();
       await stopWorkers();

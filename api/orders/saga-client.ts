@@ -1,0 +1,161 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { ErrorCodes, type ErrorCode } from '../../domain/errors';
+import type { placeOrder } from '../../workflows/place-order';
+import { ApiError, isUnavailable } from '../errors';
+import {
+  CustomerIdKey,
+  OrderStatusKey,
+  TaskQueues,
+  awaitOutcomeUpdate,
+  getStatusQuery,
+  markDeliveredSignal,
+  orderWorkflowId,
+  requestCancelUpdate,
+  requestReturnUpdate,
+  returnReceivedSignal,
+  type OrderState,
+  type PlaceOrderInput,
+} from '../../temporal-config/place-order';
+
+/** How long Temporal gets to start a saga before the request answers 503. */
+const START_TIMEOUT_MS = 5_000;
+
+export interface SagaClientOptions {
+  /** how long a request waits for the payment outcome before answering that the order is still pending (202) */
+  outcomeWaitMs: number;
+}
+
+/** The refusal an operation answers with once the order's run has ended (or retention has removed it). */
+export type WhenEnded = () => ApiError;
+
+const after = <T>(ms: number, value: T) => new Promise<T>((resolve) => setTimeout(resolve, Math.max(0, ms), value).unref());
+
+/** The promise's value if it settles within `ms`, else `fallback`; whatever it does later concerns nobody. */
+function orElseAfter<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  promise.catch(() => undefined);
+  return Promise.race([promise, after(ms, fallback)]);
+}
+
+const runEnded = (err: unknown) => err instanceof WorkflowNotFoundError || /already completed/i.test((err as Error | undefined)?.message ?? '');
+
+/**
+ * A message's answer as the API gives it: the saga's refusal (a typed
+ * ApplicationFailure from an update's validator) keeps its code and message,
+ * a run that has ended gets the operation's own refusal, and anything else
+ * (Temporal unreachable: onError's 503) goes on as it is.
+ */
+async function told<T>(sent: Promise<T>, ended: WhenEnded): Promise<T> {
+  try {
+    return await sent;
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+      throw new ApiError((err.cause.type ?? ErrorCodes.INTERNAL) as ErrorCode, err.cause.message);
+    }
+    if (runEnded(err)) throw ended();
+    throw err;
+  }
+}
+
+/**
+ * The API's one way to talk to an order's PlaceOrder saga: start it and wait
+ * for the payment outcome, read its state, and send it the customer's,
+ * the carrier's and the warehouse's messages. The order id is the only key a
+ * caller knows; the workflow id is made here.
+ */
+export function createSagaClient(temporal: Client, { outcomeWaitMs }: SagaClientOptions) {
+  const handle = (orderId: string) => temporal.workflow.getHandle(orderWorkflowId(orderId));
+
+  /** The saga's live state (its last one once the run has closed). */
+  const status = (orderId: string): Promise<OrderState> => handle(orderId).query(getStatusQuery);
+
+  /** The payment outcome of a saga that is already running or finished, however long it takes. */
+  const awaitOutcome = async (orderId: string): Promise<OrderState> => {
+    try {
+      return await handle(orderId).executeUpdate(awaitOutcomeUpdate);
+    } catch {
+      // a completed workflow takes no updates; its last state still answers queries
+      return status(orderId);
+    }
+  };
+
+  /** The payment outcome if it is known within `ms`, else 'pending'. */
+  const outcomeWithin = (orderId: string, ms = outcomeWaitMs): Promise<OrderState | 'pending'> =>
+    orElseAfter(awaitOutcome(orderId), ms, 'pending' as const);
+
+  /**
+   * Starts the saga under its business key: a running one is joined
+   * (USE_EXISTING), a finished one is never started again (REJECT_DUPLICATE).
+   * 202 promises the order exists, so it is never answered before Temporal
+   * has durably started the saga; if it cannot, the caller gets a 503 that
+   * carries the orderId (when the server chose it, the client learns it only
+   * here) and may retry with it safely.
+   */
+  const start = async (input: PlaceOrderInput): Promise<void> => {
+    const unavailable = () =>
+      new ApiError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'the order service (Temporal) did not accept the order in time; retry with the same orderId', {
+        orderId: input.orderId,
+      });
+    // The deadline also stops the client's own retries once we have answered 503.
+    const started = temporal
+      .withDeadline(Date.now() + START_TIMEOUT_MS, () =>
+        temporal.workflow.start<typeof placeOrder>('placeOrder', {
+          workflowId: orderWorkflowId(input.orderId),
+          taskQueue: TaskQueues.orders,
+          args: [input],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          typedSearchAttributes: [
+            { key: OrderStatusKey, value: 'PENDING' },
+            { key: CustomerIdKey, value: input.customerId },
+          ],
+        }),
+      )
+      .then(
+        () => 'started' as const,
+        (err: unknown) => {
+          // a finished run of this id: its outcome is read back instead
+          if (err instanceof WorkflowExecutionAlreadyStartedError) return 'started' as const;
+          throw err;
+        },
+      );
+    const run = await orElseAfter(started, START_TIMEOUT_MS, 'timeout' as const).catch((err: unknown) => {
+      throw isUnavailable(err) ? unavailable() : err;
+    });
+    if (run === 'timeout') throw unavailable();
+  };
+
+  return {
+    /**
+     * Starts (or joins) the saga and waits, at most outcomeWaitMs in all, for
+     * the payment outcome.
+     *
+     * A plain start, then the awaitOutcome update, rather than update-with-start:
+     * the server answers update-with-start only once the update reaches the
+     * requested stage, so "Temporal has durably started the saga" could not be
+     * told apart from "a worker has run it", and a cold or busy worker (or a slow
+     * payment) turned into a 503 instead of a 202.
+     */
+    async placeOrder(input: PlaceOrderInput): Promise<OrderState | 'pending'> {
+      const deadline = Date.now() + outcomeWaitMs;
+      await start(input);
+      return outcomeWithin(input.orderId, deadline - Date.now());
+    },
+    awaitOutcome,
+    outcomeWithin,
+    status,
+    /** The customer's cancel; the saga refuses it past the point of no return. */
+    cancel: (orderId: string, reason: string, ended: WhenEnded): Promise<OrderState> =>
+      told(handle(orderId).executeUpdate(requestCancelUpdate, { args: [reason] }), ended),
+    /** The customer's return; the saga refuses it outside the return window. */
+    requestReturn: (orderId: string, reason: string, ended: WhenEnded): Promise<OrderState> =>
+      told(handle(orderId).executeUpdate(requestReturnUpdate, { args: [reason] }), ended),
+    /** The carrier delivered this parcel. */
+    deliver: (orderId: string, trackingNumber: string, ended: WhenEnded): Promise<void> =>
+      told(handle(orderId).signal(markDeliveredSignal, trackingNumber), ended),
+    /** The warehouse has the returned goods. */
+    returnReceived: (orderId: string, note: string | undefined, ended: WhenEnded): Promise<void> =>
+      told(handle(orderId).signal(returnReceivedSignal, note), ended),
+  };
+}
+export type SagaClient = ReturnType<typeof createSagaClient>;

@@ -1,0 +1,36 @@
+import { apiConfig, type ApiConfig } from '../platform/config';
+import { daysToMs, type FulfilmentTimings } from '../temporal-config/place-order';
+
+/** What the HTTP API takes from its configuration (platform/config.ts, the API's section). */
+export interface ApiSettings {
+  /** how long POST /api/v1/orders waits for the payment outcome before answering 202 */
+  outcomeWaitMs: number;
+  /** handed to each new saga */
+  reservationTtlMs: number;
+  fulfilment: Required<FulfilmentTimings>;
+  jwtTtlSeconds: number;
+  /** per user (per IP when anonymous), per API process; 0 = off */
+  rateLimitPerMinute: number;
+  eventStreamLifetimeMs: number;
+  eventStreamsPerCustomer: number;
+  eventStreamsPerProcess: number;
+}
+
+export const apiSettings = (c: ApiConfig): ApiSettings => ({
+  outcomeWaitMs: c.CHECKOUT_WAIT_MS,
+  reservationTtlMs: c.RESERVATION_TTL_MS,
+  fulfilment: {
+    handlingMs: c.FULFILMENT_HANDLING_MS,
+    deliveryGraceMs: daysToMs(c.DELIVERY_GRACE_DAYS),
+    returnWindowMs: daysToMs(c.RETURN_WINDOW_DAYS),
+    returnShippingMs: daysToMs(c.RETURN_SHIPPING_DAYS),
+  },
+  jwtTtlSeconds: c.JWT_TTL_SECONDS,
+  rateLimitPerMinute: c.RATE_LIMIT_PER_MINUTE,
+  eventStreamLifetimeMs: c.EVENT_STREAM_LIFETIME_MS,
+  eventStreamsPerCustomer: c.EVENT_STREAMS_PER_CUSTOMER,
+  eventStreamsPerProcess: c.EVENT_STREAMS_PER_PROCESS,
+});
+
+/** The settings of an API given no configuration: the config schema's defaults, never restated. */
+export const API_DEFAULTS: ApiSettings = apiSettings(apiConfig.parse({}));
