@@ -6,63 +6,39 @@ import { PlaceOrderDefaults } from '../temporal-config/place-order';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
+export const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
 const rate = z.coerce.number().min(0).max(1).default(0);
-
-/**
- * Order event streams (SSE): open streams per customer and in all, per API process (more → 429), the
- * longest one stream stays open before the client resumes with Last-Event-ID, and the backstop
- * re-read of order_events should a notification be missed (new rows otherwise arrive by LISTEN).
- */
-export const EVENT_STREAM_DEFAULTS = { perCustomer: 5, perProcess: 1000, lifetimeMs: 15 * 60_000, rereadMs: 30_000 } as const;
 
 /** one partition per task queue: the dev server is a single node */
 export const DEFAULT_TEMPORAL_DYNAMIC_CONFIG = 'matching.numTaskqueueReadPartitions=1,matching.numTaskqueueWritePartitions=1';
 
 /**
- * Every environment variable the system reads, with its default. Parsed once
- * at start-up; a bad value stops the process with a message naming it.
+ * The environment variables the product reads, each with its default, in
+ * sections by process: every process parses the shared section and its own
+ * (the API, a worker), and `npm start` all of them. Parsed once at start-up;
+ * a bad value stops the process with a message naming it. Settings of the
+ * production-like launcher, the benchmark and the fault suite live beside them
+ * (scripts/prod-like/config.ts, scripts/bench/config.ts, tests/faults/support/fault-config.ts).
  */
-export const configSchema = z.object({
+export const sharedConfig = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   /** json lines or pino-pretty; unset: pretty only when NODE_ENV=development and stdout is a terminal, else json */
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
-  /** each worker serves Prometheus /metrics (Temporal SDK runtime metrics + business counters) on HOST:this port; 0 = off */
-  WORKER_METRICS_PORT: int(0),
-  /** the API serves its Prometheus /metrics on HOST:this port, never on the public PORT; 0 = off */
-  API_METRICS_PORT: int(0),
   /** OTLP/HTTP collector base URL (spans go to <url>/v1/traces), e.g. http://localhost:4318; unset = tracing off */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   /** service.name prefix of exported spans: <prefix>-api, <prefix>-worker-<context> */
   OTEL_SERVICE_NAME: z.string().min(1).default('order-fulfilment'),
-
+  HOST: z.string().default('127.0.0.1'),
   DATABASE_URL: z.string().url().optional(),
-  /** embedded PostgreSQL, used when DATABASE_URL is not given */
-  PG_DATA_DIR: z.string().default(path.join(ROOT, '.data', 'postgres')),
   PG_PORT: int(5433),
   PG_DATABASE: z.string().default('orders'),
   DB_POOL_SIZE: int(10),
-
   TEMPORAL_ADDRESS: z.string().optional(),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   /** dev server, started when TEMPORAL_ADDRESS is not given */
   TEMPORAL_PORT: int(7233),
   TEMPORAL_UI_PORT: int(8233),
-  TEMPORAL_DB_FILE: z.string().default(path.join(ROOT, '.data', 'temporal.sqlite')),
-  TEMPORAL_CLI_PATH: z.string().optional(),
-  /**
-   * SQLite pragmas for the dev server's history file. WAL with synchronous=normal
-   * survives a killed server (only an OS crash or power loss may lose the last
-   * commits) and is about 1.5x faster here than the default rollback journal.
-   */
-  /**
-   * extra dynamic config of the dev server, `key=value` pairs separated by commas (values as YAML). Default: one
-   * partition per task queue, as suits a single node (the server's default of 4 forwards polls and tasks between partitions)
-   */
-  TEMPORAL_DYNAMIC_CONFIG: z.string().default(DEFAULT_TEMPORAL_DYNAMIC_CONFIG),
-  TEMPORAL_SQLITE_PRAGMAS: z.string().default('journal_mode=wal,synchronous=normal'),
-
   /**
    * AES-256-GCM keys of Temporal payloads (platform/payload-codec.ts): comma-separated
    * `<keyId>:<base64 of 32 bytes>`; the first encrypts, all decrypt (rotate: put a new key first,
@@ -78,26 +54,19 @@ export const configSchema = z.object({
       }
     })
     .optional(),
+});
+
+/** The HTTP API (api/server.ts). */
+export const apiConfig = sharedConfig.extend({
+  PORT: int(3000),
+  /** the API serves its Prometheus /metrics on HOST:this port, never on the public PORT; 0 = off */
+  API_METRICS_PORT: int(0),
   /** the codec endpoint (POST /decode, /encode) for the Web UI and the CLIs, on HOST:this port, served by the API process; 0 = off */
   CODEC_PORT: int(8234),
   /** browser origins allowed to call the codec endpoint without a token, comma-separated; unset: in development the local Web UI (http://127.0.0.1:TEMPORAL_UI_PORT, http://localhost:TEMPORAL_UI_PORT), else none */
   CODEC_UI_ORIGINS: z.string().optional(),
-  HOST: z.string().default('127.0.0.1'),
-  PORT: int(3000),
-  /** which worker processes `npm start` runs: comma-separated contexts */
-  WORKERS: z.string().default('orders,inventory,payments,shipping,notifications'),
-  /** per-context: one worker process per bounded context (scale each on its own); one: a single process runs every context's worker, each on its own task queue (less memory and fewer hops on a small machine) */
-  WORKER_PROCESSES: z.enum(['per-context', 'one']).default('per-context'),
-
-  /** how long POST /orders waits for the payment outcome before answering 202 */
-  /**
-   * temporal: POST /api/v1/orders starts the PlaceOrder saga. direct-baseline: the same effects in one
-   * PostgreSQL transaction without Temporal, for the benchmark's baseline only (no compensation, no durability)
-   */
-  CHECKOUT_ENGINE: z.enum(['temporal', 'direct-baseline']).default('temporal'),
+  /** how long POST /api/v1/orders waits for the payment outcome before answering 202 */
   CHECKOUT_WAIT_MS: int(10_000),
-  /** how new sagas run the orders context's writes: local activities in the workflow's worker (default), or activities on the orders task queue */
-  ORDER_WRITES: z.enum(['local', 'task-queue']).default('local'),
   RESERVATION_TTL_MS: int(PlaceOrderDefaults.reservationTtlMs),
   /** warehouse time between CONFIRMED and hand-over to the carrier (still cancellable) */
   FULFILMENT_HANDLING_MS: int(PlaceOrderDefaults.handlingMs),
@@ -106,17 +75,11 @@ export const configSchema = z.object({
   RETURN_WINDOW_DAYS: int(PlaceOrderDefaults.returnWindowDays),
   /** days a requested return's goods may take to reach the warehouse; not received by then, the return lapses (DELIVERED again, charge kept) */
   RETURN_SHIPPING_DAYS: int(PlaceOrderDefaults.returnShippingDays),
-  /** HMAC key of carrier webhook signatures; no default (platform/secrets.ts holds the rules) */
-  CARRIER_WEBHOOK_SECRET: z.string().optional(),
-  PAYMENT_LATENCY_MS: int(0),
-  PAYMENT_SLOW_MS: int(5_000),
-  PAYMENT_DECLINE_RATE: rate,
-  PAYMENT_TRANSIENT_FAILURES: int(2),
   /** HS256 key of access tokens; no default (platform/secrets.ts holds the rules) */
   JWT_SECRET: z.string().optional(),
-  /** development mode (a stack started by `npm start`): where the secrets it makes are kept, mode 0600 */
-  SECRETS_FILE: z.string().default(path.join(ROOT, '.data', 'secrets.env')),
   JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+  /** HMAC key of carrier webhook signatures; no default (platform/secrets.ts holds the rules) */
+  CARRIER_WEBHOOK_SECRET: z.string().optional(),
   /** requests per minute per user (per IP when anonymous), per API process; 0 turns it off */
   RATE_LIMIT_PER_MINUTE: int(100),
   /** login attempts for one account (its e-mail) from one address per LOGIN_LIMIT_WINDOW_SECONDS, shared by all API processes (PostgreSQL); 0 = off */
@@ -128,46 +91,61 @@ export const configSchema = z.object({
   REGISTER_LIMIT_PER_IP: int(10),
   REGISTER_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(3600),
   /** open order event streams (SSE) per customer, per API process; one more → 429 RATE_LIMITED */
-  EVENT_STREAMS_PER_CUSTOMER: z.coerce.number().int().min(1).default(EVENT_STREAM_DEFAULTS.perCustomer),
+  EVENT_STREAMS_PER_CUSTOMER: z.coerce.number().int().min(1).default(5),
   /** open order event streams in all, per API process; one more → 429 RATE_LIMITED */
-  EVENT_STREAMS_PER_PROCESS: z.coerce.number().int().min(1).default(EVENT_STREAM_DEFAULTS.perProcess),
+  EVENT_STREAMS_PER_PROCESS: z.coerce.number().int().min(1).default(1000),
   /** the server closes a stream after this long; EventSource resumes it with Last-Event-ID */
-  EVENT_STREAM_LIFETIME_MS: z.coerce.number().int().min(1_000).default(EVENT_STREAM_DEFAULTS.lifetimeMs),
+  EVENT_STREAM_LIFETIME_MS: z.coerce.number().int().min(1_000).default(15 * 60_000),
   /** when both are set, the API makes sure this admin account exists at start */
   ADMIN_EMAIL: z.string().email().optional(),
   ADMIN_PASSWORD: z.string().min(8).optional(),
+});
 
+/** A worker process (workers/main.ts): its metrics endpoint and the simulated payment provider. */
+export const workerConfig = sharedConfig.extend({
+  /** each worker serves Prometheus /metrics (Temporal SDK runtime metrics + business counters) on HOST:this port; 0 = off */
+  WORKER_METRICS_PORT: int(0),
+  PAYMENT_LATENCY_MS: int(0),
+  PAYMENT_SLOW_MS: int(5_000),
+  PAYMENT_DECLINE_RATE: rate,
+  PAYMENT_TRANSIENT_FAILURES: int(2),
   /** the gateway client's own request timeout (ms) */
   PAYMENT_TIMEOUT_MS: int(5_000),
-
-  /** `npm run start:prod-like` (docs/prod-like.md): where its PostgreSQL keeps data */
-  PROD_LIKE_DATA_DIR: z.string().default(path.join(ROOT, '.data', 'prod-like')),
-  /** worker processes per bounded context in production-like mode */
-  PROD_LIKE_WORKERS_PER_QUEUE: z.coerce.number().int().min(1).default(2),
-  /** the real Temporal server's log level */
-  PROD_LIKE_TEMPORAL_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'fatal']).default('warn'),
-  /** run the Web UI server beside it (0/false/no = not) */
-  PROD_LIKE_UI: z
-    .string()
-    .default('1')
-    .transform((v) => !['0', 'false', 'no'].includes(v.toLowerCase())),
-  /** Prometheus /metrics port of the Temporal server; 0 = off */
-  PROD_LIKE_METRICS_PORT: int(0),
-
-  /** fault injection for the fault suite; all off in normal use */
-  FAULT_PAYMENT_HOLD_AFTER_CHARGE_MS: int(0),
-  /** comma-separated activity names whose result the worker holds for FAULT_HOLD_MS before reporting it */
-  FAULT_HOLD_AFTER_ACTIVITIES: z.string().default(''),
-  FAULT_HOLD_MS: int(0),
-  /** a simulated gateway outage: every call fails (error = 5xx, timeout = no answer, lost_response = done but the answer is lost) or is slow */
-  PAYMENT_FAULT: z.enum(['none', 'error', 'timeout', 'slow', 'lost_response']).default('none'),
-  /** how long the outage lasts from the moment the worker is ready (ms); 0 = it never ends */
-  PAYMENT_FAULT_FOR_MS: int(0),
 });
-export type Config = z.infer<typeof configSchema>;
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = configSchema.safeParse(env);
+/** `npm start` (scripts/stack.ts): the embedded database and dev server it runs, which workers, plus what it hands the API and the workers. */
+export const stackConfig = apiConfig.extend(workerConfig.shape).extend({
+  /** embedded PostgreSQL, used when DATABASE_URL is not given */
+  PG_DATA_DIR: z.string().default(path.join(ROOT, '.data', 'postgres')),
+  TEMPORAL_DB_FILE: z.string().default(path.join(ROOT, '.data', 'temporal.sqlite')),
+  TEMPORAL_CLI_PATH: z.string().optional(),
+  /**
+   * extra dynamic config of the dev server, `key=value` pairs separated by commas (values as YAML). Default: one
+   * partition per task queue, as suits a single node (the server's default of 4 forwards polls and tasks between partitions)
+   */
+  TEMPORAL_DYNAMIC_CONFIG: z.string().default(DEFAULT_TEMPORAL_DYNAMIC_CONFIG),
+  /**
+   * SQLite pragmas for the dev server's history file. WAL with synchronous=normal
+   * survives a killed server (only an OS crash or power loss may lose the last
+   * commits) and is about 1.5x faster here than the default rollback journal.
+   */
+  TEMPORAL_SQLITE_PRAGMAS: z.string().default('journal_mode=wal,synchronous=normal'),
+  /** which worker processes `npm start` runs: comma-separated contexts */
+  WORKERS: z.string().default('orders,inventory,payments,shipping,notifications'),
+  /** per-context: one worker process per bounded context (scale each on its own); one: a single process runs every context's worker, each on its own task queue (less memory and fewer hops on a small machine) */
+  WORKER_PROCESSES: z.enum(['per-context', 'one']).default('per-context'),
+  /** development mode (a stack started by `npm start`): where the secrets it makes are kept, mode 0600 */
+  SECRETS_FILE: z.string().default(path.join(ROOT, '.data', 'secrets.env')),
+});
+
+export type SharedConfig = z.infer<typeof sharedConfig>;
+export type ApiConfig = z.infer<typeof apiConfig>;
+export type WorkerConfig = z.infer<typeof workerConfig>;
+export type Config = z.infer<typeof stackConfig>;
+
+/** The section's settings from the environment, or an exit with status 2 naming each bad variable. */
+export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
     console.error(`invalid configuration:\n${problems}`);
@@ -176,8 +154,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return parsed.data;
 }
 
-export const temporalAddress = (c: Config): string => c.TEMPORAL_ADDRESS ?? `127.0.0.1:${c.TEMPORAL_PORT}`;
+export const temporalAddress = (c: Pick<SharedConfig, 'TEMPORAL_ADDRESS' | 'TEMPORAL_PORT'>): string => c.TEMPORAL_ADDRESS ?? `127.0.0.1:${c.TEMPORAL_PORT}`;
 
 /** DATABASE_URL, or the embedded server `npm start` runs. */
-export const databaseUrl = (c: Config): string =>
+export const databaseUrl = (c: Pick<SharedConfig, 'DATABASE_URL' | 'PG_PORT' | 'PG_DATABASE'>): string =>
   c.DATABASE_URL ?? `postgresql://postgres@127.0.0.1:${c.PG_PORT}/${c.PG_DATABASE}`;

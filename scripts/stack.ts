@@ -12,13 +12,13 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { createDb } from '../prisma/client';
 import { seed } from '../prisma/seed';
-import { configSchema, ROOT, temporalAddress, type Config } from '../platform/config';
+import { ROOT, stackConfig, temporalAddress, type Config } from '../platform/config';
 import { prepareDatabase } from '../platform/database';
 import { developmentSecrets, SECRET_NAMES, type SecretName } from '../platform/secrets';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../platform/embedded-postgres';
 import { STOP_GRACE_MS, stopChild } from '../platform/child-process';
+import { devServerFlags } from '../temporal-config/dev-server';
 import { ensureTemporalCli } from './tools/provision';
-import { searchAttributeDefinitions } from '../temporal-config/place-order';
 
 export interface Stack {
   apiUrl: string;
@@ -73,6 +73,11 @@ export interface StackOptions {
   workerMetrics?: boolean;
   /** extra Node.js flags for the API and the workers (the benchmark's `--cpu-prof`) */
   nodeArgs?: string[];
+  /**
+   * the files the API and the worker processes run (default api/server.ts, workers/main.ts): the fault suite's
+   * workers and the benchmark's API add their hooks this way, outside the product's code
+   */
+  entries?: { api?: string; worker?: string };
   /** aborting it while the stack boots stops whatever has started and rejects (Ctrl-C during `npm start`'s boot) */
   signal?: AbortSignal;
 }
@@ -98,7 +103,7 @@ async function waitForTemporal(address: string, child: ChildProcess | undefined,
       }
       return;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`Temporal at ${address} not reachable after ${timeoutMs} ms: ${(err as Error).message}`);
+      if (Date.now() > deadline) throw new Error(`Temporal at ${address} not reachable after ${timeoutMs} ms: ${(err as Error).message}`, { cause: err });
       await new Promise((r) => setTimeout(r, 300));
     }
   }
@@ -127,7 +132,7 @@ async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number, 
 export async function isolatedStackConfig(dir: string, env: Record<string, unknown>): Promise<Config> {
   await mkdir(dir, { recursive: true });
   await chmod(dir, 0o755); // PostgreSQL runs as its own OS user below it
-  return configSchema.parse({
+  return stackConfig.parse({
     ...env,
     PG_DATA_DIR: path.join(dir, 'pg'),
     PG_PORT: await freePort(),
@@ -156,7 +161,7 @@ export const freePort = (): Promise<number> =>
     });
   });
 
-export async function startStack({ config, log = console.log, output, env = {}, workerMetrics: withWorkerMetrics = false, nodeArgs = [], signal }: StackOptions): Promise<Stack> {
+export async function startStack({ config, log = console.log, output, env = {}, workerMetrics: withWorkerMetrics = false, nodeArgs = [], entries = {}, signal }: StackOptions): Promise<Stack> {
   const children: { name: string; child: ChildProcess }[] = [];
   const stopping = { value: false };
   /** children stopped on purpose (a fault test, a restart): their exit is no crash */
@@ -167,7 +172,7 @@ export async function startStack({ config, log = console.log, output, env = {}, 
 
   const launch = (name: string, cmd: string, args: readonly string[], childEnv: NodeJS.ProcessEnv): ChildProcess => {
     const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...childEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-    for (const stream of [child.stdout!, child.stderr!]) {
+    for (const stream of [child.stdout, child.stderr]) {
       let buf = '';
       stream.on('data', (d: Buffer) => {
         buf += d.toString();
@@ -247,15 +252,12 @@ export async function startStack({ config, log = console.log, output, env = {}, 
         '--ui-port', String(config.TEMPORAL_UI_PORT),
         '--namespace', config.TEMPORAL_NAMESPACE,
         '--db-filename', config.TEMPORAL_DB_FILE,
-        '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',
-        '--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true',
         '--log-level', 'warn',
         '--metrics-port', String(metricsPort),
         // the Web UI decodes encrypted payloads through the API's codec endpoint
         ...(config.CODEC_PORT ? ['--ui-codec-endpoint', codecEndpoint(config)] : []),
-        ...config.TEMPORAL_DYNAMIC_CONFIG.split(',').map((p) => p.trim()).filter(Boolean).flatMap((p) => ['--dynamic-config-value', p]),
+        ...devServerFlags(config.TEMPORAL_DYNAMIC_CONFIG.split(',').map((p) => p.trim()).filter(Boolean)),
         ...config.TEMPORAL_SQLITE_PRAGMAS.split(',').map((p) => p.trim()).filter(Boolean).flatMap((p) => ['--sqlite-pragma', p]),
-        ...searchAttributeDefinitions.flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
       ];
       log(`starting Temporal dev server on ${address} (history in ${path.relative(ROOT, config.TEMPORAL_DB_FILE)})`);
       temporal = launch('temporal', temporalCli, args, {});
@@ -292,7 +294,7 @@ export async function startStack({ config, log = console.log, output, env = {}, 
     const workerMetrics = new Map([...metricsPorts].map(([context, port]) => [context, `http://${metricsHost}:${port}/metrics`]));
     const workers = new Map<string, ChildProcess>();
     const startWorker = (context: string, extraEnv: NodeJS.ProcessEnv = {}) => {
-      const [cmd, args] = tsx('workers/main.ts', [context === 'all' ? listed.join(',') : context], nodeArgs);
+      const [cmd, args] = tsx(entries.worker ?? 'workers/main.ts', [context === 'all' ? listed.join(',') : context], nodeArgs);
       const port = metricsPorts.get(context);
       const child = launch(`worker:${context}`, cmd, args, {
         ...childEnv,
@@ -308,7 +310,7 @@ export async function startStack({ config, log = console.log, output, env = {}, 
     for (const context of contexts) startWorker(context);
 
     // 4. HTTP API
-    const [cmd, args] = tsx('api/server.ts', [], nodeArgs);
+    const [cmd, args] = tsx(entries.api ?? 'api/server.ts', [], nodeArgs);
     // the API's metrics are not on its public port: a port of their own, like the workers'
     const apiMetricsPort = config.API_METRICS_PORT || (withWorkerMetrics ? await freePort() : 0);
     const api = launch('api', cmd, args, { ...childEnv, PORT: String(config.PORT), HOST: config.HOST, API_METRICS_PORT: String(apiMetricsPort), CODEC_PORT: String(config.CODEC_PORT), TEMPORAL_UI_PORT: String(config.TEMPORAL_UI_PORT) });

@@ -1,9 +1,9 @@
 /** `npm start`: the whole platform on this machine, until Ctrl-C. */
-import { loadConfig } from '../platform/config';
+import { loadConfig, stackConfig } from '../platform/config';
 import { abortBootOnSignals, stopOnSignals } from './shutdown';
 import { startStack } from './stack';
 
-const config = loadConfig();
+const config = loadConfig(stackConfig);
 const log = (m: string) => console.log(`[start] ${m}`);
 const started = Date.now();
 

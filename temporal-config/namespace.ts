@@ -49,7 +49,7 @@ export async function ensureNamespace({ cli, address, namespace, retention = '72
       const e = err as Error & { stdout?: string; stderr?: string };
       created ||= /: created/.test(e.stdout ?? '');
       for (const line of (e.stdout ?? '').trim().split('\n')) if (line) log(line);
-      if (Date.now() > deadline) throw new Error(`namespace setup on ${address} failed: ${e.stderr?.trim() || e.message}`);
+      if (Date.now() > deadline) throw new Error(`namespace setup on ${address} failed: ${e.stderr?.trim() || e.message}`, { cause: err });
       await new Promise((r) => setTimeout(r, 1000));
     }
   }

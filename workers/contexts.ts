@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { log as activityLog } from '@temporalio/activity';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, type ActivityInterceptorsFactory, type WorkerOptions } from '@temporalio/worker';
 import { createInventoryActivities } from '../activities/inventory';
 import { createOrdersActivities } from '../activities/orders';
 import { createPaymentsActivities } from '../activities/payments';
@@ -9,62 +9,74 @@ import { createNotificationsActivities } from '../activities/notifications';
 import { LoggingSender, type NotificationSender } from '../activities/notifications/sender';
 import { SimulatedGateway, simulatedGatewayOptions, type PaymentGateway } from '../activities/payments/gateway';
 import type { Db } from '../prisma/client';
-import type { Config } from '../platform/config';
+import type { WorkerConfig } from '../platform/config';
 import { temporalDataConverter } from '../platform/payload-codec';
 import type { Tracing } from '../platform/tracing';
-import { holdAfterActivities } from './faults';
 import { activityCompletionLog, tracingWorkerOptions } from './observability';
 import { TaskQueues, type BoundedContext } from '../temporal-config/place-order';
 
 const require = createRequire(import.meta.url);
-export const workflowsPath = require.resolve('../workflows/index.ts');
+// the workflows beside this file: index.ts from the sources (tsx, vitest), index.js from the compiled dist/
+export const workflowsPath = require.resolve(`../workflows/index${new URL(import.meta.url).pathname.endsWith('.ts') ? '.ts' : '.js'}`);
 
 export interface WorkerDeps {
   db: Db;
-  config: Config;
+  config: WorkerConfig;
   gateway?: PaymentGateway;
   sender?: NotificationSender;
   /** OpenTelemetry, when OTEL_EXPORTER_OTLP_ENDPOINT is set */
   tracing?: Tracing;
+  /** more activity interceptors, innermost (the fault suite's hooks) */
+  activityInterceptors?: ActivityInterceptorsFactory[];
 }
 
-export const gatewayFromConfig = (db: Db, config: Config): PaymentGateway => new SimulatedGateway(db, simulatedGatewayOptions(config));
+export const gatewayFromConfig = (db: Db, config: WorkerConfig): PaymentGateway => new SimulatedGateway(db, simulatedGatewayOptions(config));
 
-/** What each bounded context's worker runs: its activities, and for orders the workflows. */
-export function workerOptionsFor(context: BoundedContext, deps: WorkerDeps): Pick<WorkerOptions, 'taskQueue' | 'activities' | 'workflowsPath'> {
-  const taskQueue = TaskQueues[context];
-  switch (context) {
-    case 'orders':
-      return { taskQueue, workflowsPath, activities: createOrdersActivities(deps.db) };
-    case 'inventory':
-      return { taskQueue, activities: createInventoryActivities(deps.db) };
-    case 'payments':
-      return {
-        taskQueue,
-        activities: createPaymentsActivities(deps.db, deps.gateway ?? gatewayFromConfig(deps.db, deps.config), {
-          holdAfterChargeMs: deps.config.FAULT_PAYMENT_HOLD_AFTER_CHARGE_MS,
-        }),
-      };
-    case 'shipping':
-      return { taskQueue, activities: createShippingActivities(deps.db) };
-    case 'notifications':
-      return { taskQueue, activities: createNotificationsActivities(deps.db, deps.sender ?? new LoggingSender((entry, msg) => activityLog.info(msg, entry))) };
-  }
+/** Every context's activities, by context: what the workers run (tests pass fakes of the same shape). */
+export interface ContextActivities {
+  orders: ReturnType<typeof createOrdersActivities>;
+  inventory: ReturnType<typeof createInventoryActivities>;
+  payments: ReturnType<typeof createPaymentsActivities>;
+  shipping: ReturnType<typeof createShippingActivities>;
+  notifications: ReturnType<typeof createNotificationsActivities>;
+}
+
+/** The real activities of one bounded context, on its dependencies. */
+export function activitiesFor<C extends BoundedContext>(context: C, deps: { db: Db; gateway: PaymentGateway; sender: NotificationSender }): ContextActivities[C] {
+  const made: { [K in BoundedContext]: () => ContextActivities[K] } = {
+    orders: () => createOrdersActivities(deps.db),
+    inventory: () => createInventoryActivities(deps.db),
+    payments: () => createPaymentsActivities(deps.db, deps.gateway),
+    shipping: () => createShippingActivities(deps.db),
+    notifications: () => createNotificationsActivities(deps.db, deps.sender),
+  };
+  return made[context]();
+}
+
+/** What a context's worker polls and runs: its own task queue, its activities, and for orders the workflows. */
+export function workerOptionsFor(context: BoundedContext, activities: ContextActivities[BoundedContext]): Pick<WorkerOptions, 'taskQueue' | 'activities' | 'workflowsPath'> {
+  return { taskQueue: TaskQueues[context], activities, ...(context === 'orders' ? { workflowsPath } : {}) };
 }
 
 /**
  * The worker of one context as its process runs it: one log line per
  * activity, tracing interceptors and the workflow span sink when tracing is
- * on, the fault-injection hook when configured.
+ * on, and any extra activity interceptors given.
  */
 export async function createContextWorker(context: BoundedContext, connection: NativeConnection, namespace: string, deps: WorkerDeps): Promise<Worker> {
-  const options = workerOptionsFor(context, deps);
-  const held = deps.config.FAULT_HOLD_AFTER_ACTIVITIES.split(',').map((s) => s.trim()).filter(Boolean);
+  const activities = activitiesFor(context, {
+    db: deps.db,
+    gateway: deps.gateway ?? gatewayFromConfig(deps.db, deps.config),
+    sender: deps.sender ?? new LoggingSender((entry, msg) => {
+      activityLog.info(msg, entry);
+    }),
+  });
+  const options = workerOptionsFor(context, activities);
   const tracing = tracingWorkerOptions(deps.tracing, !!options.workflowsPath);
   const activity = [
     ...tracing.activity, // outermost: the RunActivity span covers the others
     activityCompletionLog,
-    ...(held.length ? [holdAfterActivities(held, deps.config.FAULT_HOLD_MS, (msg) => activityLog.warn(msg))] : []),
+    ...(deps.activityInterceptors ?? []),
   ];
   return Worker.create({
     connection,

@@ -86,8 +86,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const user = async (u: number) => {
     for (let i = 0; Date.now() < deadline; i++) {
       // every virtual user has customers of its own, products are picked at random: a shop's traffic, not one hot row
-      const customer = customers[(u + i * concurrency) % customers.length]!;
-      const productId = productIds[Math.floor(Math.random() * productIds.length)]!;
+      const customer = customers[(u + i * concurrency) % customers.length];
+      const productId = productIds[Math.floor(Math.random() * productIds.length)];
       inFlight += 1;
       samples.push(await placeOrder(apiUrl, customer, productId));
       inFlight -= 1;
@@ -108,5 +108,5 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
 }

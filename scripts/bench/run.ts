@@ -25,7 +25,7 @@ import { createDb, type Db } from '../../prisma/client';
 import { freePort, isolatedStackConfig, startStack, type Stack } from '../stack';
 import { ensureSqliteCommits } from '../tools/provision';
 import { FLOOR_WORKFLOWS, measureFloor } from './floor';
-import { percentile, runLoad, type BenchCustomer, type Sample } from './load';
+import { percentile, runLoad, type BenchCustomer } from './load';
 import { sampleProcesses } from './procs';
 import { chart, markdown, verdicts, type BenchResults, type LevelFigures, type PersistenceLimit, type Series } from './report';
 import { seedCustomers, seedProducts } from './seed';
@@ -163,6 +163,9 @@ async function series(t: Target, variant: string, latency: number, customers: Be
   return { name: t.label, kind: t.kind, variant, gatewayLatencyMs: latency, levels };
 }
 
+/** The API the benchmark runs: the product's, with its variants' switches. */
+const BENCH_API = 'scripts/bench/api.ts';
+
 const benchEnv = (latency: number, variant: Variant): NodeJS.ProcessEnv => ({
   LOG_LEVEL: 'warn',
   RATE_LIMIT_PER_MINUTE: '0', // one client plays hundreds of customers
@@ -186,13 +189,13 @@ async function restartPayments(stack: Stack, workerEnv: NodeJS.ProcessEnv): Prom
 /** A second API process serving POST /api/v1/orders without Temporal (baseline a). */
 async function startDirectApi(databaseUrl: string, temporalAddress: string, stackEnv: NodeJS.ProcessEnv, logFile: NodeJS.WritableStream): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'api', 'server.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, BENCH_API)], {
     cwd: ROOT,
     env: { ...env, ...stackEnv, CHECKOUT_ENGINE: 'direct-baseline', DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, PORT: String(port), HOST: '127.0.0.1', LOG_FORMAT: 'json' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.pipe(logFile, { end: false });
-  child.stderr!.pipe(logFile, { end: false });
+  child.stdout.pipe(logFile, { end: false });
+  child.stderr.pipe(logFile, { end: false });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`the baseline API exited with ${child.exitCode}`);
@@ -235,7 +238,7 @@ async function main(): Promise<void> {
     command: 'npm run bench',
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, os: `${os.type()} ${os.release()}` },
     settings: { levels: LEVELS.join(','), secondsPerLevel: SECONDS, rampSecondsPerLevel: RAMP_SECONDS, warmupSeconds: WARMUP_SECONDS, gatewayLatenciesMs: LATENCIES.join(','), products: PRODUCTS, customers: CUSTOMERS, itemsPerOrder: 1 },
-    variants: Object.fromEntries(VARIANT_NAMES.map((n) => [n, VARIANTS[n]!.description])),
+    variants: Object.fromEntries(VARIANT_NAMES.map((n) => [n, VARIANTS[n].description])),
     series: [],
     verdicts: [],
   };
@@ -255,14 +258,16 @@ async function main(): Promise<void> {
   } else {
     let last: { stack: Stack; db: Db; customers: BenchCustomer[]; products: string[]; config: Config; variant: Variant } | undefined;
     for (const name of VARIANT_NAMES) {
-      const variant = VARIANTS[name]!;
+      const variant = VARIANTS[name];
       const config = await isolatedStackConfig(path.join(WORK, name), { ...env, ...variant.env });
       say(`variant ${name}: starting a stack of its own (${variant.description})`);
       const stack = await startStack({
         config,
         log: (m) => logFile.write(`[${name}] ${m}\n`),
         output: (who, line) => logFile.write(`[${name}] ${who} | ${line}\n`),
-        env: benchEnv(LATENCIES[0]!, variant),
+        env: benchEnv(LATENCIES[0], variant),
+        // the benchmark's API: the product's, plus the variants' switches (./config.ts)
+        entries: { api: BENCH_API },
         // BENCH_CPU_PROFILE=1: V8 CPU profiles of the API and every worker (main and workflow threads), written when the stack stops
         nodeArgs: env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(OUT, 'profiles', name)}`] : [],
       });
@@ -282,7 +287,7 @@ async function main(): Promise<void> {
             apiUrl: stack.apiUrl,
             db,
             kind: 'saga',
-            processes: stack.processes,
+            processes: () => stack.processes(),
             temporal: { client, metricsUrl: stack.temporalMetricsUrl },
             settled: ['PROCESSING', 'SHIPPED', 'FAILED', 'CANCELLED', 'NEEDS_ATTENTION'],
           };
@@ -306,7 +311,7 @@ async function main(): Promise<void> {
           apiUrl: direct.url,
           db: last.db,
           kind: 'baseline-a',
-          processes: () => [{ name: 'api (direct)', pid: direct.child.pid! }, ...last!.stack.processes().filter((p) => p.name === 'postgres')],
+          processes: () => [{ name: 'api (direct)', pid: direct.child.pid! }, ...last.stack.processes().filter((p) => p.name === 'postgres')],
           settled: ['CONFIRMED', 'FAILED'],
         };
         try {

@@ -20,7 +20,7 @@ export async function persistenceCounts(metricsUrl: string): Promise<Persistence
   const byOperation: Record<string, number> = {};
   for (const line of text.split('\n')) {
     const m = /^(?:visibility_)?persistence_requests\{[^}]*operation="([^"]+)"[^}]*\} (\S+)$/.exec(line);
-    if (m) byOperation[m[1]!] = (byOperation[m[1]!] ?? 0) + Number(m[2]);
+    if (m) byOperation[m[1]] = (byOperation[m[1]] ?? 0) + Number(m[2]);
   }
   let writes = 0;
   let reads = 0;

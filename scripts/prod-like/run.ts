@@ -4,20 +4,17 @@
  * `npm run start:prod-like` runs this through start.ts.
  *
  * Settings: the usual ones (platform/config.ts: PORT, PG_PORT, TEMPORAL_PORT
- * = the frontend's gRPC port, TEMPORAL_UI_PORT, WORKERS, ...) plus
- *   PROD_LIKE_DATA_DIR          PostgreSQL data directory parent (default .data/prod-like)
- *   PROD_LIKE_WORKERS_PER_QUEUE worker processes per bounded context (default 2)
- *   PROD_LIKE_TEMPORAL_LOG_LEVEL the Temporal server's log level (default warn)
- *   PROD_LIKE_UI                 0 = no Web UI server (default 1)
- *   PROD_LIKE_METRICS_PORT       Prometheus /metrics of the Temporal server (default 0 = off)
+ * = the frontend's gRPC port, TEMPORAL_UI_PORT, WORKERS, ...) plus the
+ * PROD_LIKE_* ones in ./config.ts.
  */
 import path from 'node:path';
 import { loadConfig } from '../../platform/config';
+import { prodLikeConfig } from './config';
 import { abortBootOnSignals, stopOnSignals } from '../shutdown';
 import { startProdLikeStack } from './stack';
 import { defaultPorts } from './temporal';
 
-const config = loadConfig();
+const config = loadConfig(prodLikeConfig);
 const log = (m: string) => console.log(`[prod-like] ${m}`);
 const workersPerQueue = config.PROD_LIKE_WORKERS_PER_QUEUE;
 const ports = { ...defaultPorts(config.TEMPORAL_PORT), metrics: config.PROD_LIKE_METRICS_PORT };

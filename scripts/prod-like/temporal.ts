@@ -10,6 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { Connection } from '@temporalio/client';
+import { grpc } from '@temporalio/proto';
 import { ROOT } from '../../platform/config';
 import { stopChild } from '../../platform/child-process';
 import type { TemporalServerTools } from '../tools/provision';
@@ -115,7 +116,7 @@ export async function setupTemporalSchema(tools: TemporalServerTools, target: Po
       return stdout + stderr;
     } catch (err) {
       const e = err as Error & { stdout?: string; stderr?: string };
-      throw new Error(`temporal-sql-tool ${argv.join(' ')} failed:\n${(e.stdout ?? '') + (e.stderr ?? '') || e.message}`);
+      throw new Error(`temporal-sql-tool ${argv.join(' ')} failed:\n${(e.stdout ?? '') + (e.stderr ?? '') || e.message}`, { cause: err });
     }
   };
   const versions: Record<string, string> = {};
@@ -129,7 +130,7 @@ export async function setupTemporalSchema(tools: TemporalServerTools, target: Po
     versions[dir] = await schemaVersion(target.adminUrl, database);
   }
   log(`Temporal schema on PostgreSQL: ${TEMPORAL_DB} v${versions.temporal}, ${TEMPORAL_VISIBILITY_DB} v${versions.visibility}`);
-  return { temporal: versions.temporal!, visibility: versions.visibility! };
+  return { temporal: versions.temporal, visibility: versions.visibility };
 }
 
 async function schemaVersion(adminUrl: string, database: string): Promise<string> {
@@ -182,7 +183,7 @@ export const serverArgs = (): string[] => ['--root', ROOT, '--config', SERVER_CO
  */
 export async function waitForTemporalServer(address: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let last = '';
+  let last: string;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`Temporal server exited (code ${child.exitCode}, signal ${child.signalCode}) before it was ready`);
     try {
@@ -190,7 +191,7 @@ export async function waitForTemporalServer(address: string, child: ChildProcess
       try {
         await connection.workflowService.getSystemInfo({});
         const health = await connection.healthService.check({ service: 'temporal.api.workflowservice.v1.WorkflowService' });
-        if (health.status === 1 /* SERVING */) return;
+        if (health.status === grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING) return;
         last = `health status ${health.status}`;
       } finally {
         await connection.close();
@@ -252,7 +253,7 @@ export async function startTemporalServer(options: {
     await waitForTemporalServer(address, child, readyTimeoutMs);
   } catch (err) {
     await stop();
-    throw new Error(`${(err as Error).message}; its last output:\n${tail.join('\n')}`);
+    throw new Error(`${(err as Error).message}; its last output:\n${tail.join('\n')}`, { cause: err });
   }
   return { address, process: child, stop };
 }

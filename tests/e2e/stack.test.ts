@@ -16,6 +16,7 @@ import { assertBooksBalance, initialStock } from '../support/books';
 import { registerAndLogin, startE2eStack, type E2eStack } from '../support/e2e-stack';
 import { sseReader } from '../api/support/sse';
 import { until } from '../support/until';
+import { FAULT_WORKER } from '../faults/support/fault-stack';
 
 const exec = promisify(execFile);
 let stack: Stack;
@@ -28,7 +29,7 @@ let customer: { id: string; token: string };
 const ADMIN = { email: 'warehouse@example.com', password: 'warehouse password 1' };
 
 beforeAll(async () => {
-  e2e = await startE2eStack('orders-e2e-', { CHECKOUT_WAIT_MS: '30000', LOG_LEVEL: 'warn', FULFILMENT_HANDLING_MS: '1500', ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+  e2e = await startE2eStack('orders-e2e-', { CHECKOUT_WAIT_MS: '30000', LOG_LEVEL: 'warn', FULFILMENT_HANDLING_MS: '1500', ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password }, { worker: FAULT_WORKER });
   ({ stack, db } = e2e);
   initial = await initialStock(db);
   customer = await registerAndLogin(stack.apiUrl, 'e2e@example.com', 'correct horse battery');
@@ -211,9 +212,9 @@ describe('the stack end to end', () => {
       return fetch(`${stack.apiUrl}/api/v1/webhooks/carrier`, { method: 'POST', headers: { 'content-type': 'application/json', ...carrierSignatureHeaders(key, body) }, body });
     };
     const key = stack.secrets.CARRIER_WEBHOOK_SECRET;
-    expect((await webhook('not-the-key-not-the-key-not-the-key', order.shipments[0]!.trackingNumber)).status).toBe(401);
+    expect((await webhook('not-the-key-not-the-key-not-the-key', order.shipments[0].trackingNumber)).status).toBe(401);
     expect((await webhook(key, 'ZZ000000000000')).status).toBe(404);
-    expect((await webhook(key, order.shipments[0]!.trackingNumber)).status).toBe(202);
+    expect((await webhook(key, order.shipments[0].trackingNumber)).status).toBe(202);
     await until('DELIVERED', async () => (await db.order.findUniqueOrThrow({ where: { id: orderId } })).status === 'DELIVERED');
 
     const accepted = await returnIt();

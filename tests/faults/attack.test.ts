@@ -12,7 +12,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../support/until';
 import { carrierSignatureHeaders } from '../../api/carrier-signature';
-import { configSchema } from '../../platform/config';
+import { apiConfig } from '../../platform/config';
 import { address, bootFaultStack, type Customer, type FaultStack, type Reply } from './support/fault-stack';
 
 let f: FaultStack;
@@ -24,7 +24,7 @@ const orderIds: string[] = [];
 /** every status the API answered, to prove none was a 5xx */
 const answered: { what: string; status: number }[] = [];
 
-const DEFAULTS = configSchema.parse({});
+const DEFAULTS = apiConfig.parse({});
 const PUBLISHED_JWT_SECRET = 'dev-only-jwt-secret-do-not-use-in-production-0000';
 const PUBLISHED_CARRIER_SECRET = 'dev-carrier-secret';
 
@@ -129,7 +129,7 @@ describe('the attack run', () => {
   });
 
   it('20 concurrent event streams from one customer: 5 open, 15 refused with Retry-After', async () => {
-    const id = orderIds[0]!;
+    const id = orderIds[0];
     const aborts = Array.from({ length: 20 }, () => new AbortController());
     const responses = await Promise.all(
       aborts.map((a) => fetch(`${f.stack.apiUrl}/api/v1/orders/${id}/events`, { headers: { authorization: `Bearer ${alice.token}` }, signal: a.signal })),
@@ -142,7 +142,7 @@ describe('the attack run', () => {
       for (const r of responses.filter((x) => x.status === 429)) expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
     } finally {
       for (const a of aborts) a.abort();
-      await Promise.all(responses.map((r) => r.body?.cancel().catch(() => undefined)));
+      await Promise.all(responses.map((r) => r.body?.cancel().catch(() => undefined) ?? Promise.resolve()));
     }
   });
 

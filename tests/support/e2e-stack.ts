@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../../platform/config';
 import { createDb, type Db } from '../../prisma/client';
-import { startStack, type Stack } from '../../scripts/stack';
+import { startStack, type Stack, type StackOptions } from '../../scripts/stack';
 import { testStackConfig } from './stack-config';
 
 export interface E2eStack {
@@ -18,7 +18,7 @@ export interface E2eStack {
  * A whole stack of its own for one end-to-end file, its output in `<dir>/stack.log` (printed
  * path), with a database handle; stop() disconnects, stops everything and removes the folder.
  */
-export async function startE2eStack(prefix: string, env: Record<string, string>): Promise<E2eStack> {
+export async function startE2eStack(prefix: string, env: Record<string, string>, entries?: StackOptions['entries']): Promise<E2eStack> {
   const { dir, config } = await testStackConfig(prefix);
   const logFile = path.join(dir, 'stack.log');
   const log = createWriteStream(logFile);
@@ -27,6 +27,7 @@ export async function startE2eStack(prefix: string, env: Record<string, string>)
     log: (m) => log.write(`[stack] ${m}\n`),
     output: (name, line) => log.write(`${name} | ${line}\n`),
     env,
+    entries,
   });
   console.log(`${prefix} stack up; its log: ${logFile}`);
   const db = createDb(stack.databaseUrl, { poolSize: 2 });

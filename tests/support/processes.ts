@@ -55,7 +55,7 @@ export function listeningPorts(pids: number[]): number[] {
       for (const fd of readdirSync(`/proc/${pid}/fd`)) {
         try {
           const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-          if (m) inodes.add(m[1]!);
+          if (m) inodes.add(m[1]);
         } catch {
           // closed meanwhile
         }
@@ -66,7 +66,7 @@ export function listeningPorts(pids: number[]): number[] {
   }
   const ports = new Set<number>();
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(table, 'utf8');
     } catch {
@@ -75,7 +75,7 @@ export function listeningPorts(pids: number[]): number[] {
     for (const line of text.split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
       // local_address is ip:PORT in hex, st 0A = LISTEN, inode is the 10th field
-      if (f.length > 9 && f[3] === '0A' && inodes.has(f[9]!)) ports.add(parseInt(f[1]!.split(':')[1]!, 16));
+      if (f.length > 9 && f[3] === '0A' && inodes.has(f[9])) ports.add(parseInt(f[1].split(':')[1], 16));
     }
   }
   return [...ports].sort((a, b) => a - b);

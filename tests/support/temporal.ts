@@ -1,6 +1,7 @@
 import { TestWorkflowEnvironment, type LocalTestWorkflowEnvironmentOptions } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { inject } from 'vitest';
+import { devServerFlags } from '../../temporal-config/dev-server';
 import { searchAttributeKeys } from '../../temporal-config/place-order';
 
 /**
@@ -27,8 +28,7 @@ export async function devServerEnv(client?: LocalTestWorkflowEnvironmentOptions[
     client,
     server: {
       executable: { type: 'existing-path', path: inject('temporalCli') },
-      searchAttributes: searchAttributeKeys,
-      extraArgs: ['--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true'],
+      extraArgs: devServerFlags(),
     },
   });
 }

@@ -1,36 +1,20 @@
 import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection } from '@temporalio/worker';
-import { createInventoryActivities } from '../../activities/inventory';
-import { createOrdersActivities } from '../../activities/orders';
-import { createPaymentsActivities } from '../../activities/payments';
-import { SimulatedGateway, type SimulatedGatewayOptions } from '../../activities/payments/gateway';
-import { createShippingActivities } from '../../activities/shipping';
-import { createNotificationsActivities } from '../../activities/notifications';
 import { LoggingSender } from '../../activities/notifications/sender';
+import { SimulatedGateway, type SimulatedGatewayOptions } from '../../activities/payments/gateway';
 import type { Db } from '../../prisma/client';
-import { workflowsPath } from '../../workers/contexts';
-import { TaskQueues } from '../../temporal-config/place-order';
+import { boundedContexts } from '../../temporal-config/place-order';
+import { activitiesFor, workerOptionsFor, type ContextActivities } from '../../workers/contexts';
 
-export interface ContextActivities {
-  orders: ReturnType<typeof createOrdersActivities>;
-  inventory: ReturnType<typeof createInventoryActivities>;
-  payments: ReturnType<typeof createPaymentsActivities>;
-  shipping: ReturnType<typeof createShippingActivities>;
-  notifications: ReturnType<typeof createNotificationsActivities>;
-}
+export type { ContextActivities };
 
 /**
- * One worker per bounded context, each on its own task queue, as in production. Plain payloads
- * unless a data converter is given (platform/payload-codec.ts): recorded histories stay readable.
+ * One worker per bounded context, each on its own task queue, wired as the product's workers are
+ * (workers/contexts.ts) with the activities given. Plain payloads unless a data converter is given
+ * (platform/payload-codec.ts): recorded histories stay readable.
  */
 export async function createWorkers(connection: NativeConnection, activities: ContextActivities, namespace = 'default', dataConverter?: DataConverter): Promise<Worker[]> {
-  return Promise.all([
-    Worker.create({ connection, namespace, dataConverter, taskQueue: TaskQueues.orders, workflowsPath, activities: activities.orders }),
-    Worker.create({ connection, namespace, dataConverter, taskQueue: TaskQueues.inventory, activities: activities.inventory }),
-    Worker.create({ connection, namespace, dataConverter, taskQueue: TaskQueues.payments, activities: activities.payments }),
-    Worker.create({ connection, namespace, dataConverter, taskQueue: TaskQueues.shipping, activities: activities.shipping }),
-    Worker.create({ connection, namespace, dataConverter, taskQueue: TaskQueues.notifications, activities: activities.notifications }),
-  ]);
+  return Promise.all(boundedContexts.map((context) => Worker.create({ connection, namespace, dataConverter, ...workerOptionsFor(context, activities[context]) })));
 }
 
 /** Runs `fn` while all the workers poll; shuts them down after. */
@@ -49,13 +33,8 @@ export function runWorkers(workers: Worker[]): () => Promise<void> {
   };
 }
 
-/** The real activity factories of every context, on one database and a simulated gateway. */
+/** The real activities of every context, on one database, a simulated gateway and a silent sender. */
 export function realActivities(db: Db, gateway: SimulatedGatewayOptions): ContextActivities {
-  return {
-    orders: createOrdersActivities(db),
-    inventory: createInventoryActivities(db),
-    payments: createPaymentsActivities(db, new SimulatedGateway(db, gateway)),
-    shipping: createShippingActivities(db),
-    notifications: createNotificationsActivities(db, new LoggingSender(() => undefined)),
-  };
+  const deps = { db, gateway: new SimulatedGateway(db, gateway), sender: new LoggingSender(() => undefined) };
+  return Object.fromEntries(boundedContexts.map((context) => [context, activitiesFor(context, deps)])) as unknown as ContextActivities;
 }

@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { percentile } from '../../scripts/bench/load';
+import { orderWritesOnTaskQueue } from '../../scripts/bench/config';
+import type { WorkflowStartInput } from '@temporalio/client';
 import type { FloorLevel } from '../../scripts/bench/floor';
 import { chart, markdown, neededPerSecond, reachability, verdicts, type BenchResults, type LevelFigures, type Series } from '../../scripts/bench/report';
 
@@ -37,8 +39,8 @@ describe('bench arithmetic', () => {
     expect(met.map((v) => v.met)).toEqual([true, true, true, true]);
     const missed = verdicts(series('after', [level(1, 2, 400, { CONFIRMED: 9, HTTP_503: 1 }), level(32, 6, 7000)]), limit);
     expect(missed.map((v) => v.met)).toEqual([false, false, false, false]);
-    expect(missed[2]!.measured).toBe('6% of 100.0/s');
-    expect(missed[3]!.measured).toBe('c=1: 1, c=32: 0');
+    expect(missed[2].measured).toBe('6% of 100.0/s');
+    expect(missed[3].measured).toBe('c=1: 1, c=32: 0');
     expect(verdicts(series('after', [level(8, 5, 100)]), limit)).toEqual([]);
   });
 
@@ -102,5 +104,21 @@ describe('bench arithmetic', () => {
     expect(md).toContain('**Noisy host:** the hypervisor took up to 0.30 cores from this machine during a measured window');
     expect(markdown({ ...results, floor: [] })).not.toContain('Noisy host');
     expect(md).toContain("**Can they be met here?** p99 < 500 ms with 32 customers in a closed loop needs at least 64 answers/s (Little's law).");
+  });
+});
+
+describe('variant "before": the benchmark API starts sagas with their order writes on the task queue', () => {
+  it('sets orderWrites on the saga input and changes nothing else', async () => {
+    const order = { orderId: 'o-1', customerId: 'c-1', currency: 'USD', items: [], totalAmount: 0 };
+    const input = { workflowType: 'placeOrder', headers: {}, options: { taskQueue: 'orders', workflowId: 'order-o-1', args: [order] } } as unknown as WorkflowStartInput;
+    let started: WorkflowStartInput | undefined;
+    const runId = await orderWritesOnTaskQueue.start!(input, async (given) => {
+      started = given;
+      return 'run-1';
+    });
+    expect(runId).toBe('run-1');
+    expect(started!.options.args).toEqual([{ ...order, orderWrites: 'task-queue' }]);
+    expect(started!.options.workflowId).toBe('order-o-1');
+    expect(order).not.toHaveProperty('orderWrites');
   });
 });

@@ -51,6 +51,9 @@ export interface FaultStack {
   stop(): Promise<void>;
 }
 
+/** The worker entry with the fault hooks, for this suite's stacks and the end-to-end crash test. */
+export const FAULT_WORKER = 'tests/faults/support/fault-worker.ts';
+
 export async function bootFaultStack(name: string, env: NodeJS.ProcessEnv = {}): Promise<FaultStack> {
   const { dir, config } = await testStackConfig(`orders-faults-${name}-`);
   // outside the stack's folder, so it outlives the run for whoever reads a failure
@@ -58,6 +61,8 @@ export async function bootFaultStack(name: string, env: NodeJS.ProcessEnv = {}):
   const log = createWriteStream(logFile);
   const stack = await startStack({
     config,
+    // workers with the fault hooks (FAULT_*, PAYMENT_FAULT), set per restart by the scenarios
+    entries: { worker: FAULT_WORKER },
     log: (m) => log.write(`[stack] ${m}\n`),
     output: (who, line) => log.write(`${who} | ${line}\n`),
     env: {
