@@ -166,7 +166,7 @@ export async function startEmbeddedPostgres(options: {
       });
     } catch (err) {
       const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? '';
-      throw new Error(`initdb failed for ${dataDir}:\n${stderr || (err as Error).message}`);
+      throw new Error(`initdb failed for ${dataDir}:\n${stderr || (err as Error).message}`, { cause: err });
     }
   }
   const flags = ['-D', dataDir, '-p', String(options.port), '-c', 'listen_addresses=127.0.0.1', '-k', '', '-c', 'max_connections=300'];
@@ -181,11 +181,11 @@ export async function startEmbeddedPostgres(options: {
       options.onLog?.(text);
       if (text.includes('database system is ready to accept connections')) resolve();
     };
-    child.stderr!.on('data', onData);
+    child.stderr.on('data', onData);
     child.once('exit', (code) => reject(new Error(`postgres exited with code ${code} before it was ready:\n${log.slice(-2000)}`)));
     child.once('error', reject);
   });
-  child.stderr!.resume();
+  child.stderr.resume();
 
   const adminUrl = `postgresql://${SUPERUSER}@127.0.0.1:${options.port}/postgres`;
   return {

@@ -82,11 +82,11 @@ export function scrub(value: unknown, depth = 0): unknown {
     let out: unknown[] | undefined;
     value.forEach((v, i) => {
       const next = scrub(v, depth + 1);
-      if (next !== v) (out ??= [...value])[i] = next;
+      if (next !== v) (out ??= [...(value as unknown[])])[i] = next;
     });
     return out ?? value;
   }
-  const proto = Object.getPrototypeOf(value);
+  const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return value;
   let out: Record<string, unknown> | undefined;
   for (const key of Object.keys(value)) {
@@ -132,7 +132,7 @@ export const loggerOptions = (role: string, level: string): LoggerOptions => ({
     // the message text too: a card number pasted into a message is masked
     logMethod(args, method) {
       for (let i = 0; i < args.length; i++) if (typeof args[i] === 'string') args[i] = maskEmails(maskCardNumbers(args[i] as string));
-      return method.apply(this, args as Parameters<typeof method>);
+      return method.apply(this, args);
     },
   },
 });

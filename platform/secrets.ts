@@ -66,7 +66,7 @@ function parseEnvFile(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of text.split('\n')) {
     const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m) out[m[1]!] = m[2]!;
+    if (m) out[m[1]] = m[2]!;
   }
   return out;
 }
@@ -77,8 +77,8 @@ function parseEnvFile(text: string): Record<string, string> {
  * Returns only the secrets `env` lacks, to add to the children's environment.
  */
 export async function developmentSecrets(file: string, env: Record<string, string | undefined> = process.env): Promise<Partial<Record<SecretName, string>>> {
-  const stored = await readFile(file, 'utf8').then(parseEnvFile, (err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return {} as Record<string, string>;
+  const stored: Record<string, string> = await readFile(file, 'utf8').then(parseEnvFile, (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return {};
     throw err;
   });
   const missing = SECRET_NAMES.filter((n) => !env[n]);
@@ -93,5 +93,5 @@ export async function developmentSecrets(file: string, env: Record<string, strin
   }
   // a copy made looser by hand (or by an old umask) is tightened again
   if (((await stat(file)).mode & 0o077) !== 0) await chmod(file, 0o600);
-  return Object.fromEntries(missing.map((n) => [n, stored[n]!]));
+  return Object.fromEntries(missing.map((n) => [n, stored[n]]));
 }

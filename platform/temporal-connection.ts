@@ -12,7 +12,7 @@ export interface TemporalConnection {
    * Stops retrying, cancels the calls in flight, waits until every call has ended (at most
    * until no retry timer can be pending), then closes the channel. Idempotent.
    */
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 /**

@@ -38,7 +38,7 @@ export function startTracing(config: Pick<Config, 'OTEL_EXPORTER_OTLP_ENDPOINT' 
   let stopped: Promise<void> | undefined;
   return {
     serviceName: name,
-    resource: provider.resource as Resource,
+    resource: provider.resource,
     spanProcessor,
     tracer: trace.getTracer(name),
     shutdown: () => (stopped ??= provider.shutdown().catch(() => undefined)),

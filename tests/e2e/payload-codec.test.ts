@@ -79,7 +79,7 @@ describe('an order placed over HTTP on a stack with PAYLOAD_CODEC_KEYS', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe(stack.uiUrl);
     const decoded = (await res.json()) as { payloads: { data: string }[] };
-    const input = JSON.parse(Buffer.from(decoded.payloads[0]!.data, 'base64').toString());
+    const input = JSON.parse(Buffer.from(decoded.payloads[0].data, 'base64').toString());
     expect(input).toMatchObject({ shippingAddress: ADDRESS, paymentMethod: { token: PAYMENT_TOKEN }, customerId: customer.id });
   });
 

@@ -116,21 +116,21 @@ describe('production-like mode: a real Temporal server on PostgreSQL', () => {
     // temporal-sql-tool set the schema up at its newest version, in two databases owned by the temporal role
     const versions = await sql<{ curr_version: string }>('temporal', 'SELECT curr_version FROM schema_version');
     const visibility = await sql<{ curr_version: string }>('temporal_visibility', 'SELECT curr_version FROM schema_version');
-    expect(versions[0]!.curr_version).toBe(newest('temporal'));
-    expect(visibility[0]!.curr_version).toBe(newest('visibility'));
+    expect(versions[0].curr_version).toBe(newest('temporal'));
+    expect(visibility[0].curr_version).toBe(newest('visibility'));
     const owners = await sql<{ datname: string; owner: string }>(
       'postgres',
       `SELECT datname, pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname IN ('temporal', 'temporal_visibility') ORDER BY datname`,
     );
     expect(owners).toEqual([{ datname: 'temporal', owner: 'temporal' }, { datname: 'temporal_visibility', owner: 'temporal' }]);
     const shards = await sql<{ n: string }>('temporal', 'SELECT count(*) AS n FROM shards');
-    expect(Number(shards[0]!.n)).toBe(4);
+    expect(Number(shards[0].n)).toBe(4);
 
     // namespace + custom search attributes (SQL visibility maps them onto its KeywordNN columns)
     const ns = JSON.parse(await temporal('operator', 'namespace', 'describe', '--namespace', 'default', '-o', 'json'));
     expect(Object.values(ns.config.customSearchAttributeAliases).sort()).toEqual(searchAttributeDefinitions.map(([name]) => name).sort());
     // the script's own default list (used by docker compose / operators) is the app's list
-    const defaults = /set -- ([^\n]+)/.exec(readFileSync(SETUP_NAMESPACE_SCRIPT, 'utf8'))![1]!.trim().split(/\s+/);
+    const defaults = /set -- ([^\n]+)/.exec(readFileSync(SETUP_NAMESPACE_SCRIPT, 'utf8'))![1].trim().split(/\s+/);
     expect(defaults.sort()).toEqual(searchAttributeDefinitions.map(([n, t]) => `${n}=${t}`).sort());
 
     // its Prometheus endpoint, a production server's usual companion
@@ -157,7 +157,7 @@ describe('production-like mode: a real Temporal server on PostgreSQL', () => {
       [workflowId],
     );
     expect(rows).toHaveLength(1);
-    expect(Object.values(rows[0]!.search_attributes)).toContain(customer.id);
+    expect(Object.values(rows[0].search_attributes)).toContain(customer.id);
 
     const ui = await fetch(`${stack.uiUrl}/api/v1/namespaces/default/workflows?query=${encodeURIComponent(`WorkflowId="${workflowId}"`)}`);
     expect(ui.status).toBe(200);
@@ -245,5 +245,5 @@ function newestVersion(dir: string): string {
   const names = readdirSync(dir).filter((n) => /^v\d+\.\d+$/.test(n));
   const parse = (n: string) => n.slice(1).split('.').map(Number) as [number, number];
   names.sort((a, b) => parse(a)[0] - parse(b)[0] || parse(a)[1] - parse(b)[1]);
-  return names[names.length - 1]!.slice(1);
+  return names[names.length - 1].slice(1);
 }

@@ -646,7 +646,7 @@ describe('fault suite: bad input (real stack, over HTTP)', () => {
       { name: 'webhook: signed 10 minutes ahead', ...webhook({ trackingNumber: 'ZZ000000000000', event: 'delivered' }, CARRIER_SECRET, { signAt: unixNow + 600 }), status: 401, code: 'UNAUTHENTICATED' },
       { name: 'webhook: a signature of another body', ...webhook({ trackingNumber: 'ZZ000000000000', event: 'delivered' }, null, { headers: carrierSignatureHeaders(CARRIER_SECRET, '{}') }), status: 401, code: 'UNAUTHENTICATED' },
       { name: 'webhook: a signature that is not hex', ...webhook({ trackingNumber: 'ZZ000000000000', event: 'delivered' }, null, { headers: { 'x-carrier-timestamp': String(unixNow), 'x-carrier-signature': `v1=${'z'.repeat(64)}` } }), status: 401, code: 'UNAUTHENTICATED' },
-      { name: 'webhook: a timestamp that is not a number', ...webhook({ trackingNumber: 'ZZ000000000000', event: 'delivered' }, null, { headers: { 'x-carrier-timestamp': '1e9', 'x-carrier-signature': carrierSignatureHeaders(CARRIER_SECRET, '', 1e9)['x-carrier-signature']! } }), status: 401, code: 'UNAUTHENTICATED' },
+      { name: 'webhook: a timestamp that is not a number', ...webhook({ trackingNumber: 'ZZ000000000000', event: 'delivered' }, null, { headers: { 'x-carrier-timestamp': '1e9', 'x-carrier-signature': carrierSignatureHeaders(CARRIER_SECRET, '', 1e9)['x-carrier-signature'] } }), status: 401, code: 'UNAUTHENTICATED' },
       { name: 'webhook: a secret as long as the real one, with a non-ASCII character', ...webhook({ trackingNumber: 'ZZ000000000000', event: 'delivered' }, `${CARRIER_SECRET.slice(0, -1)}é`), status: 401, code: 'UNAUTHENTICATED' },
       { name: 'webhook: unknown tracking number', ...webhook({ trackingNumber: 'ZZ000000000000', event: 'delivered' }), status: 404, code: 'NOT_FOUND' },
       { name: 'webhook: SQL as the tracking number', ...webhook({ trackingNumber: "' OR 1=1 --", event: 'delivered' }), status: 404, code: 'NOT_FOUND' },
@@ -719,7 +719,7 @@ describe('fault suite: bad input (real stack, over HTTP)', () => {
     await fuzz(
       fc.tuple(fc.nat(routes().length - 1), body),
       async ([i, b]) => {
-        const { req, required } = routes()[i]!;
+        const { req, required } = routes()[i];
         const r = await send({ ...req, ...('json' in b ? { body: b.json } : { raw: b.text }), headers: { ...JSON_CT, ...req.headers } });
         expectRejected(r, undefined, undefined, `${req.method} ${req.path} with ${JSON.stringify(b).slice(0, 200)}`);
         if (required && 'text' in b) {
@@ -808,13 +808,13 @@ describe('fault suite: bad input (real stack, over HTTP)', () => {
     };
     const n = specs().length;
     const case_ = fc.nat(n - 1).chain((i) => {
-      const fields = specs()[i]!.fields;
-      return fc.tuple(fc.constant(i), fc.uniqueArray(fc.nat(fields.length - 1), { minLength: 1, maxLength: 3 }).chain((picked) => fc.tuple(...picked.map((k) => fc.tuple(fc.constant(fields[k]![0]), fields[k]![1])))));
+      const fields = specs()[i].fields;
+      return fc.tuple(fc.constant(i), fc.uniqueArray(fc.nat(fields.length - 1), { minLength: 1, maxLength: 3 }).chain((picked) => fc.tuple(...picked.map((k) => fc.tuple(fc.constant(fields[k][0]), fields[k][1])))));
     });
     await fuzz(
       case_,
       async ([i, broken]) => {
-        const spec = specs()[i]!;
+        const spec = specs()[i];
         const body = spec.template();
         // a broken parent replaces its children, so children go first
         for (const [path, value] of [...broken].sort((a, b) => b[0].length - a[0].length)) set(body, path, value);
@@ -873,7 +873,7 @@ describe('fault suite: bad input (real stack, over HTTP)', () => {
       req: (s) => ({ method: 'POST', path: '/api/v1/checkout', token: carol.token, headers: { 'idempotency-key': randomUUID() }, body: { ...checkoutBody, ...patch(s) } }),
       ok: [422, 'CART_EMPTY'],
     });
-    const addressField = (k: string, min: number, max: number) => (s: string) => ({ shippingAddress: { ...address, [k]: s } });
+    const addressField = (k: string) => (s: string) => ({ shippingAddress: { ...address, [k]: s } });
     const targets: Target[] = [
       ...(
         [
@@ -883,7 +883,7 @@ describe('fault suite: bad input (real stack, over HTTP)', () => {
           ['city', 1, 100],
           ['postalCode', 1, 20],
         ] as const
-      ).flatMap(([k, min, max]) => [inOrder(`shippingAddress.${k}`, min, max, addressField(k, min, max)), inCheckout(`shippingAddress.${k}`, min, max, addressField(k, min, max))]),
+      ).flatMap(([k, min, max]) => [inOrder(`shippingAddress.${k}`, min, max, addressField(k)), inCheckout(`shippingAddress.${k}`, min, max, addressField(k))]),
       inOrder('paymentMethod.token', 1, 100, (s) => ({ paymentMethod: { token: s } })),
       inCheckout('paymentMethod.token', 1, 100, (s) => ({ paymentMethod: { token: s } })),
       inOrder('items.0.productId', 1, 100, (s) => ({ items: [{ productId: s, quantity: 1 }] })),
@@ -905,7 +905,7 @@ describe('fault suite: bad input (real stack, over HTTP)', () => {
     await fuzz(
       fc.tuple(fc.nat(targets.length - 1), nastyString),
       async ([i, s]) => {
-        const t = targets[i]!;
+        const t = targets[i];
         const req = t.req(s);
         const r = await send(req);
         const what = `${req.method} ${req.path} ${t.field}=${JSON.stringify(s).slice(0, 120)} (${s.length} chars)`;
@@ -966,7 +966,7 @@ describe('fault suite: bad input (real stack, over HTTP)', () => {
         fc.tuple(fc.constantFrom(...cursorRoutes), cursor),
       ),
       async ([i, x]) => {
-        const req = routes[i]!(x);
+        const req = routes[i](x);
         const r = await send(req);
         // reads and removing a line that is not there may answer 200; nothing else may pass
         if (req.method === 'GET' || req.method === 'DELETE') expectAnswered(r, `${req.method} ${req.path.slice(0, 200)}`);
@@ -992,7 +992,7 @@ describe('fault suite: bad input (real stack, over HTTP)', () => {
       }),
       fc.jsonValue({ maxDepth: 2 }),
     );
-    const signature = fc.oneof(fc.constant(''), fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b).toString('base64url')), fc.constant(alice.token.split('.')[2]!));
+    const signature = fc.oneof(fc.constant(''), fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b).toString('base64url')), fc.constant(alice.token.split('.')[2]));
     const jwt = fc.tuple(header, payload, signature).map(([h, p, s]) => `Bearer ${b64(h)}.${b64(p)}.${s}`);
     const junk = fc.oneof(
       fc.string({ unit: 'binary-ascii', maxLength: 200 }).map((s) => `Bearer ${s}`),
@@ -1014,7 +1014,7 @@ describe('fault suite: bad input (real stack, over HTTP)', () => {
           typeof auth === 'string' ? auth : `Bearer ${await sign(Object.fromEntries(Object.entries(claims(auth.over)).filter(([, v]) => v !== undefined)), f.stack.secrets.JWT_SECRET, auth.alg)}`;
         const accidentallyValid = auth === `Bearer ${alice.token}`;
         if (accidentallyValid || (typeof auth !== 'string' && auth.alg === 'HS256' && Object.keys(auth.over).length === 0)) return;
-        const req = gated()[i]!;
+        const req = gated()[i];
         const r = await send({ ...req, headers: { ...req.headers, authorization } });
         expectRejected(r, 401, 'UNAUTHENTICATED', `${req.method} ${req.path} with ${authorization.slice(0, 200)}`);
       },

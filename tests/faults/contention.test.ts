@@ -82,17 +82,17 @@ describe('fault suite: contention and races (real stack)', () => {
     const started = Date.now();
     const product = await f.product(10, 2_500);
     const [customer] = await f.customers(1);
-    expect((await f.api('POST', '/api/v1/cart/items', { token: customer!.token, body: { productId: product, quantity: 3 } })).status).toBe(200);
+    expect((await f.api('POST', '/api/v1/cart/items', { token: customer.token, body: { productId: product, quantity: 3 } })).status).toBe(200);
     const key = randomUUID();
     const body = { shippingAddress: { name: 'B', line1: '2 Main St', city: 'Springfield', postalCode: '12345', country: 'US' }, paymentMethod: { token: 'tok_visa' } };
     const replies = await Promise.all(
-      Array.from({ length: 20 }, () => f.api('POST', '/api/v1/checkout', { token: customer!.token, headers: { 'idempotency-key': key }, body })),
+      Array.from({ length: 20 }, () => f.api('POST', '/api/v1/checkout', { token: customer.token, headers: { 'idempotency-key': key }, body })),
     );
 
     expect(replies[0]).toMatchObject({ status: 201, body: { status: 'CONFIRMED', total: { amount: 7_500, currency: 'USD' } } });
     for (const r of replies) expect(r).toEqual(replies[0]);
-    const orderIds = await orderIdsOf([customer!]);
-    expect(orderIds).toEqual([replies[0]!.body.orderId]);
+    const orderIds = await orderIdsOf([customer]);
+    expect(orderIds).toEqual([replies[0].body.orderId]);
     expect(await f.db.gatewayTransaction.count({ where: { idempotencyKey: { startsWith: `order-${orderIds[0]}` } } })).toBe(1);
     expect(await f.db.stock.findUniqueOrThrow({ where: { productId: product } })).toMatchObject({ available: 7, sold: 3 });
     expect(await f.report('double-submit', orderIds, started)).toEqual([]);

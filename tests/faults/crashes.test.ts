@@ -48,7 +48,7 @@ describe('fault suite: worker crashes (real worker processes, SIGKILL)', () => {
     const started = Date.now();
     const [c] = await f.customers(1);
     await restartWorker('inventory', 'SIGTERM', { FAULT_HOLD_AFTER_ACTIVITIES: 'reserveStock', FAULT_HOLD_MS: '60000' });
-    const { orderId, answer } = await placeWhile(c!, (id) => f.db.reservation.findFirst({ where: { orderId: id, status: 'HELD' } }));
+    const { orderId, answer } = await placeWhile(c, (id) => f.db.reservation.findFirst({ where: { orderId: id, status: 'HELD' } }));
     await restartWorker('inventory', 'SIGKILL');
     await f.settle([orderId], BOUND_MS, (s) => s === 'PROCESSING');
     expect([201, 202]).toContain((await answer).status);
@@ -61,7 +61,7 @@ describe('fault suite: worker crashes (real worker processes, SIGKILL)', () => {
     const started = Date.now();
     const [c] = await f.customers(1);
     await restartWorker('payments', 'SIGTERM', { FAULT_PAYMENT_HOLD_AFTER_CHARGE_MS: '60000' });
-    const { orderId, answer } = await placeWhile(c!, (id) => f.db.gatewayTransaction.findUnique({ where: { idempotencyKey: `order-${id}:charge` } }));
+    const { orderId, answer } = await placeWhile(c, (id) => f.db.gatewayTransaction.findUnique({ where: { idempotencyKey: `order-${id}:charge` } }));
     await restartWorker('payments', 'SIGKILL');
     await f.settle([orderId], BOUND_MS, (s) => s === 'PROCESSING');
     expect([201, 202]).toContain((await answer).status);
@@ -76,7 +76,7 @@ describe('fault suite: worker crashes (real worker processes, SIGKILL)', () => {
     const started = Date.now();
     const [c] = await f.customers(1);
     await restartWorker('orders', 'SIGTERM', { FAULT_HOLD_AFTER_ACTIVITIES: 'recordOrderStatus', FAULT_HOLD_MS: '60000' });
-    const { orderId, answer } = await placeWhile(c!, async (id) => (await f.db.order.findUnique({ where: { id } }))?.status === 'CONFIRMED');
+    const { orderId, answer } = await placeWhile(c, async (id) => (await f.db.order.findUnique({ where: { id } }))?.status === 'CONFIRMED');
     await restartWorker('orders', 'SIGKILL');
     await f.settle([orderId], BOUND_MS, (s) => s === 'PROCESSING');
     expect([201, 202]).toContain((await answer).status);
@@ -88,11 +88,11 @@ describe('fault suite: worker crashes (real worker processes, SIGKILL)', () => {
   it('payments worker killed during the refund of a cancelled order: refunded exactly once', async () => {
     const started = Date.now();
     const [c] = await f.customers(1);
-    const placed = await f.order(c!, [{ productId: product, quantity: 2 }]);
+    const placed = await f.order(c, [{ productId: product, quantity: 2 }]);
     expect(placed).toMatchObject({ status: 201, body: { status: 'CONFIRMED' } });
     const orderId = placed.body.orderId as string;
     await restartWorker('payments', 'SIGTERM', { FAULT_HOLD_AFTER_ACTIVITIES: 'refundPayment', FAULT_HOLD_MS: '60000' });
-    expect(await f.api('POST', `/api/v1/orders/${orderId}/cancel`, { token: c!.token, body: { reason: 'crash test' } })).toMatchObject({ status: 200 });
+    expect(await f.api('POST', `/api/v1/orders/${orderId}/cancel`, { token: c.token, body: { reason: 'crash test' } })).toMatchObject({ status: 200 });
     await until('the refund at the gateway', () => f.db.gatewayTransaction.findUnique({ where: { idempotencyKey: `order-${orderId}:refund` } }), 30_000, 50);
     await restartWorker('payments', 'SIGKILL');
     await f.settle([orderId], BOUND_MS, (s) => s === 'CANCELLED');
@@ -107,7 +107,7 @@ describe('fault suite: worker crashes (real worker processes, SIGKILL)', () => {
     const before = await f.db.stock.findUniqueOrThrow({ where: { productId: product } });
     await restartWorker('inventory', 'SIGTERM', { FAULT_HOLD_AFTER_ACTIVITIES: 'releaseStock', FAULT_HOLD_MS: '60000' });
     const { orderId, answer } = await placeWhile(
-      c!,
+      c,
       (id) => f.db.reservation.findFirst({ where: { orderId: id, status: 'RELEASED' } }),
       { paymentMethod: { token: 'tok_chargeDeclined' } },
     );

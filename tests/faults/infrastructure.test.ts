@@ -57,7 +57,7 @@ async function streamWithFault(durationMs: number, faultAtMs: number, fault: () 
   const faulted = sleep(faultAtMs).then(fault);
   const end = Date.now() + durationMs;
   for (let i = 0; Date.now() < end; i++) {
-    pending.push(submit(customers[i]!));
+    pending.push(submit(customers[i]));
     await sleep(250);
   }
   await faulted;
@@ -68,8 +68,8 @@ async function streamWithFault(durationMs: number, faultAtMs: number, fault: () 
 async function probeWhileDown(what: string, c: Customer): Promise<Reply[]> {
   const probes = await Promise.all([
     f.api('GET', '/health/ready'),
-    f.order(c!, [{ productId: product, quantity: 1 }]),
-    ...(what === 'postgres' ? [f.api('GET', '/api/v1/products'), f.api('GET', '/api/v1/orders', { token: c!.token })] : []),
+    f.order(c, [{ productId: product, quantity: 1 }]),
+    ...(what === 'postgres' ? [f.api('GET', '/api/v1/products'), f.api('GET', '/api/v1/orders', { token: c.token })] : []),
   ]);
   for (const p of probes) {
     expect(p.status, `${what} down: ${JSON.stringify(p.body)}`).toBe(503);
@@ -108,7 +108,7 @@ describe('fault suite: infrastructure restarts (real Temporal dev server and Pos
     const [prober] = await f.customers(1);
     const submitted = await streamWithFault(20_000, 5_000, async () => {
       await f.stack.stopTemporal('SIGKILL');
-      await probeWhileDown('temporal', prober!);
+      await probeWhileDown('temporal', prober);
       await sleep(3_000);
       await f.stack.startTemporal();
     });
@@ -122,7 +122,7 @@ describe('fault suite: infrastructure restarts (real Temporal dev server and Pos
     const [prober] = await f.customers(1);
     const submitted = await streamWithFault(20_000, 5_000, async () => {
       await f.stack.stopPostgres();
-      await probeWhileDown('postgres', prober!);
+      await probeWhileDown('postgres', prober);
       await sleep(3_000);
       await f.stack.startPostgres();
     });

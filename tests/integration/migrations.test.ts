@@ -81,7 +81,7 @@ async function rawMigrations(): Promise<string[]> {
   const snapshot = (f: string) => readFile(path.join(MIGRATIONS_DIR, f, 'schema.prisma'), 'utf8');
   const raw: string[] = [];
   for (let i = 1; i < folders.length; i++) {
-    if ((await snapshot(folders[i]!)) === (await snapshot(folders[i - 1]!))) raw.push(await readFile(path.join(MIGRATIONS_DIR, folders[i]!, 'migration.sql'), 'utf8'));
+    if ((await snapshot(folders[i])) === (await snapshot(folders[i - 1]))) raw.push(await readFile(path.join(MIGRATIONS_DIR, folders[i], 'migration.sql'), 'utf8'));
   }
   return raw;
 }

@@ -51,7 +51,7 @@ beforeAll(async () => {
   stopWorkers = runWorkers(
     await createWorkers(env.nativeConnection, realActivities(db, { latencyMs: 0, slowMs: 1500, declineRate: 0, transientFailures: 0 }), 'default', dataConverter),
   );
-  const app = createCodecApp({ codec: payloadCodecFrom({ PAYLOAD_CODEC_KEYS: KEYS }), namespace: 'default', allowedOrigins: [UI_ORIGIN], verifyToken: tokens.verify });
+  const app = createCodecApp({ codec: payloadCodecFrom({ PAYLOAD_CODEC_KEYS: KEYS }), namespace: 'default', allowedOrigins: [UI_ORIGIN], verifyToken: (token) => tokens.verify(token) });
   codecServer = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }) as Server;
   await new Promise((resolve) => codecServer.once('listening', resolve));
   codecUrl = `http://127.0.0.1:${(codecServer.address() as AddressInfo).port}`;
@@ -90,7 +90,7 @@ const cli = (...args: string[]) => run(inject('temporalCli'), [...args, '--addre
 const text = (b: Uint8Array | null | undefined) => Buffer.from(b ?? new Uint8Array()).toString('utf8');
 const asJson = (payloads: Payload[]) => ({
   payloads: payloads.map((p) => ({
-    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v!).toString('base64')])),
+    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
     data: Buffer.from(p.data!).toString('base64'),
   })),
 });
@@ -107,7 +107,7 @@ describe('the history of an order placed with the codec on', () => {
     for (const value of Object.values(PERSONAL)) expect(bytes).not.toContain(value);
 
     const events = history!.events!;
-    startedInput = events[0]!.workflowExecutionStartedEventAttributes!.input!.payloads! as Payload[];
+    startedInput = events[0].workflowExecutionStartedEventAttributes!.input!.payloads!;
     // every payload of the history but two kinds that are plain by design: search attributes
     // (Temporal indexes them: status, customer id, patch ids) and what Core writes into its markers
     // itself (patch ids; a local activity's seq, type and times) — a local activity's result is ours
@@ -154,13 +154,13 @@ describe('the codec endpoint', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { payloads: { metadata: Record<string, string>; data: string }[] };
     const [payload] = body.payloads;
-    expect(Buffer.from(payload!.metadata.encoding!, 'base64').toString()).toBe('json/plain');
-    expect(JSON.parse(Buffer.from(payload!.data, 'base64').toString())).toEqual(input);
+    expect(Buffer.from(payload.metadata.encoding, 'base64').toString()).toBe('json/plain');
+    expect(JSON.parse(Buffer.from(payload.data, 'base64').toString())).toEqual(input);
 
-    const plain = asJson([defaultPayloadConverter.toPayload({ email: 'zelda@example.com' })!]);
+    const plain = asJson([defaultPayloadConverter.toPayload({ email: 'zelda@example.com' })]);
     const encoded = (await (await codec('/encode', plain, { authorization: `Bearer ${adminToken}` })).json()) as typeof plain;
-    expect(Buffer.from(encoded.payloads[0]!.metadata.encoding!, 'base64').toString()).toBe(ENCRYPTED_ENCODING);
-    expect(Buffer.from(encoded.payloads[0]!.data, 'base64').toString('latin1')).not.toContain('zelda@example.com');
+    expect(Buffer.from(encoded.payloads[0].metadata.encoding, 'base64').toString()).toBe(ENCRYPTED_ENCODING);
+    expect(Buffer.from(encoded.payloads[0].data, 'base64').toString('latin1')).not.toContain('zelda@example.com');
     const back = (await (await codec('/decode', encoded, { authorization: `Bearer ${adminToken}` })).json()) as typeof plain;
     expect(back).toEqual(plain);
   });
@@ -177,7 +177,7 @@ describe('the codec endpoint', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe(UI_ORIGIN);
     const body = (await res.json()) as { payloads: { data: string }[] };
-    expect(JSON.parse(Buffer.from(body.payloads[0]!.data, 'base64').toString())).toEqual(input);
+    expect(JSON.parse(Buffer.from(body.payloads[0].data, 'base64').toString())).toEqual(input);
   });
 
   it.each([
@@ -208,12 +208,12 @@ describe('the codec endpoint', () => {
   });
 
   it('a payload under a key it does not hold: 400 naming the key id (rotation keeps old ids decodable)', async () => {
-    const other = createCodecApp({ codec: payloadCodecFrom({ PAYLOAD_CODEC_KEYS: newPayloadCodecKey('k-2027-01') }), namespace: 'default', allowedOrigins: [], verifyToken: tokens.verify });
+    const other = createCodecApp({ codec: payloadCodecFrom({ PAYLOAD_CODEC_KEYS: newPayloadCodecKey('k-2027-01') }), namespace: 'default', allowedOrigins: [], verifyToken: (token) => tokens.verify(token) });
     const res = await other.request('/decode', { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(asJson(startedInput)) });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ code: 'PAYLOAD_UNDECODABLE', message: expect.stringContaining('key id "k-2026-12"') });
 
-    const rotated = createCodecApp({ codec: payloadCodecFrom({ PAYLOAD_CODEC_KEYS: `${newPayloadCodecKey('k-2027-01')},${KEYS}` }), namespace: 'default', allowedOrigins: [], verifyToken: tokens.verify });
+    const rotated = createCodecApp({ codec: payloadCodecFrom({ PAYLOAD_CODEC_KEYS: `${newPayloadCodecKey('k-2027-01')},${KEYS}` }), namespace: 'default', allowedOrigins: [], verifyToken: (token) => tokens.verify(token) });
     const ok = await rotated.request('/decode', { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(asJson(startedInput)) });
     expect(ok.status).toBe(200);
   });

@@ -76,8 +76,8 @@ describe('PlaceOrder with real activities on PostgreSQL', () => {
     expect(state.status).toBe('CONFIRMED');
 
     const after = await readBooks(db);
-    expect(after.stock.prod_mug).toEqual({ ...before.stock.prod_mug, available: before.stock.prod_mug!.available - 2, sold: before.stock.prod_mug!.sold + 2 });
-    expect(after.stock.prod_tshirt!.available).toBe(before.stock.prod_tshirt!.available - 1);
+    expect(after.stock.prod_mug).toEqual({ ...before.stock.prod_mug, available: before.stock.prod_mug.available - 2, sold: before.stock.prod_mug.sold + 2 });
+    expect(after.stock.prod_tshirt.available).toBe(before.stock.prod_tshirt.available - 1);
     const ledger = await ledgerFor(input.orderId);
     expect(ledger.map((t) => [t.kind, t.amount])).toEqual([['CHARGE', 4499]]);
 
@@ -137,10 +137,10 @@ describe('PlaceOrder with real activities on PostgreSQL', () => {
     const shipments = await db.shipment.findMany({ where: { orderId: input.orderId }, orderBy: { warehouse: 'asc' } });
     expect(shipments.map((x) => [x.warehouse, x.status])).toEqual([['main', 'HANDED_TO_CARRIER'], ['north', 'HANDED_TO_CARRIER']]);
 
-    await handle.signal(markDeliveredSignal, shipments[0]!.trackingNumber);
+    await handle.signal(markDeliveredSignal, shipments[0].trackingNumber);
     await until('first parcel delivered', async () => (await handle.query(getStatusQuery)).shipments?.filter((x) => x.status === 'DELIVERED').length === 1);
     expect((await handle.query(getStatusQuery)).status).toBe('SHIPPED');
-    await handle.signal(markDeliveredSignal, shipments[1]!.trackingNumber);
+    await handle.signal(markDeliveredSignal, shipments[1].trackingNumber);
     await statusIs('DELIVERED');
 
     await env.sleep(3 * 24 * 3600_000);
@@ -151,7 +151,7 @@ describe('PlaceOrder with real activities on PostgreSQL', () => {
     expect((await ledgerFor(input.orderId)).map((t) => t.kind)).toEqual(['CHARGE']);
     expect(await db.payment.count({ where: { orderId: input.orderId, kind: 'REFUND' } })).toBe(0);
     const waiting = await readBooks(db);
-    expect(waiting.stock.prod_mug).toEqual({ ...before.stock.prod_mug, available: before.stock.prod_mug!.available - 1, sold: before.stock.prod_mug!.sold + 1 });
+    expect(waiting.stock.prod_mug).toEqual({ ...before.stock.prod_mug, available: before.stock.prod_mug.available - 1, sold: before.stock.prod_mug.sold + 1 });
     expect(await assertBooksBalance(db, initial)).toEqual([]);
 
     await env.sleep(4 * 24 * 3600_000);
@@ -160,8 +160,8 @@ describe('PlaceOrder with real activities on PostgreSQL', () => {
     expect(final.status).toBe('RETURNED');
 
     const after = await readBooks(db);
-    expect(after.stock.prod_mug).toEqual({ ...before.stock.prod_mug, sold: before.stock.prod_mug!.sold + 1, returned: before.stock.prod_mug!.returned + 1 });
-    expect(after.stock.prod_kettle!.available).toBe(before.stock.prod_kettle!.available);
+    expect(after.stock.prod_mug).toEqual({ ...before.stock.prod_mug, sold: before.stock.prod_mug.sold + 1, returned: before.stock.prod_mug.returned + 1 });
+    expect(after.stock.prod_kettle.available).toBe(before.stock.prod_kettle.available);
     const ledger = await ledgerFor(input.orderId);
     expect(ledger.map((t) => [t.kind, t.idempotencyKey.split(':')[1], t.amount]).sort()).toEqual([['CHARGE', 'charge', 8150], ['REFUND', 'return-refund', 8150]]);
     expect((await db.shipment.findMany({ where: { orderId: input.orderId } })).map((x) => x.status)).toEqual(['DELIVERED', 'DELIVERED']);
@@ -237,7 +237,7 @@ describe('activities are idempotent', () => {
   it('reserving twice for one order reserves once; releasing twice releases once', async () => {
     const inventory = createInventoryActivities(db);
     const orderId = randomUUID();
-    const before = (await readBooks(db)).stock.prod_kettle!;
+    const before = (await readBooks(db)).stock.prod_kettle;
     const req = { orderId, items: [{ productId: 'prod_kettle', quantity: 2 }], expiresAt: new Date(Date.now() + 60_000).toISOString() };
     await Promise.all([inventory.reserveStock(req).catch(() => inventory.reserveStock(req)), inventory.reserveStock(req).catch(() => inventory.reserveStock(req))]);
     await inventory.reserveStock(req);
@@ -250,7 +250,7 @@ describe('activities are idempotent', () => {
   it('a release that lands before a late reserve leaves the stock untouched', async () => {
     const inventory = createInventoryActivities(db);
     const orderId = randomUUID();
-    const before = (await readBooks(db)).stock.prod_kettle!;
+    const before = (await readBooks(db)).stock.prod_kettle;
     await inventory.releaseStock({ orderId, items: [{ productId: 'prod_kettle', quantity: 1 }] });
     await inventory.reserveStock({ orderId, items: [{ productId: 'prod_kettle', quantity: 1 }], expiresAt: new Date().toISOString() });
     expect((await readBooks(db)).stock.prod_kettle).toEqual(before);
@@ -260,7 +260,7 @@ describe('activities are idempotent', () => {
     // found by tests/faults/contention.test.ts: the release read HELD, the commit
     // turned it COMMITTED, the release's conditional update missed and skipped it
     const inventory = createInventoryActivities(db);
-    const before = (await readBooks(db)).stock.prod_mug!;
+    const before = (await readBooks(db)).stock.prod_mug;
     const orderIds = Array.from({ length: 40 }, () => randomUUID());
     for (const orderId of orderIds) {
       await inventory.reserveStock({ orderId, items: [{ productId: 'prod_mug', quantity: 1 }], expiresAt: new Date(Date.now() + 60_000).toISOString() });
@@ -274,7 +274,7 @@ describe('activities are idempotent', () => {
     // found by tests/faults/contention.test.ts: the release saw no rows yet, its
     // tombstones were skipped against the reserve's, and the reserve's hold stayed
     const inventory = createInventoryActivities(db);
-    const before = (await readBooks(db)).stock.prod_mug!;
+    const before = (await readBooks(db)).stock.prod_mug;
     const orderIds = Array.from({ length: 40 }, () => randomUUID());
     const items = [{ productId: 'prod_mug', quantity: 1 }];
     const expiresAt = new Date(Date.now() + 60_000).toISOString();
@@ -314,7 +314,7 @@ describe('activities are idempotent', () => {
       ),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
-    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.type)).toEqual(Array(17).fill('INVENTORY_UNAVAILABLE'));
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r).reason.type)).toEqual(Array(17).fill('INVENTORY_UNAVAILABLE'));
     expect((await readBooks(db)).stock.prod_lamp).toMatchObject({ available: 0, reserved: 3 });
   });
 });

@@ -48,8 +48,8 @@ describe('logger', () => {
       for (const secret of SECRETS) expect(line, line).not.toContain(secret);
     }
     expect(lines.join('\n')).toContain('[redacted]');
-    expect(JSON.parse(lines[1]!).body.email).toBe('a@b.c'); // only the secret fields go
-    expect(JSON.parse(lines[7]!)).toMatchObject({ requestId: 'r1', err: { type: 'Error', message: 'charge of [redacted-card] failed', token: '[redacted]' } });
+    expect(JSON.parse(lines[1]).body.email).toBe('a@b.c'); // only the secret fields go
+    expect(JSON.parse(lines[7])).toMatchObject({ requestId: 'r1', err: { type: 'Error', message: 'charge of [redacted-card] failed', token: '[redacted]' } });
   });
 
   it('never writes an e-mail address: fields, nested values, messages and errors carry a digest instead', async () => {
@@ -70,7 +70,7 @@ describe('logger', () => {
     const digests = lines.map((l) => /\[email:[0-9a-f]{12}\]/.exec(l)?.[0]);
     expect(new Set(digests).size).toBe(1);
     expect(digests[0]).toBeTruthy();
-    expect(JSON.parse(lines[4]!)).toMatchObject({ msg: 'notification sent (simulated)', channel: 'email', recipient: digests[0] });
+    expect(JSON.parse(lines[4])).toMatchObject({ msg: 'notification sent (simulated)', channel: 'email', recipient: digests[0] });
     // not e-mail addresses: a worker identity (pid@host) and a database URL's user@127.0.0.1
     expect(maskEmails('worker 4242@build-host.internal on postgresql://postgres@127.0.0.1:5433/orders')).toBe('worker 4242@build-host.internal on postgresql://postgres@127.0.0.1:5433/orders');
   });
