@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { OrderPageSchema } from '../orders/orders.routes';
+import { OrderPageSchema, orderRequest } from '../orders/orders.routes';
 import { error, errors, json, response } from '../openapi';
-import { OrderIdParam, PageQuery, ProductSchema, RequestAcceptedSchema, StatusSchema, text } from '../schemas';
+import { PageQuery, ProductSchema, RequestAcceptedSchema, StatusSchema, text } from '../schemas';
 
 const PriceInput = z
   .object({ amount: z.number().int().min(0).max(100_000_000), currency: z.string().regex(/^[A-Z]{3}$/, 'ISO-4217 code, e.g. USD') })
@@ -90,18 +90,13 @@ export const listAllOrders = createRoute({
   responses: { 200: response('one page of orders', OrderPageSchema), ...errors() },
 });
 
-export const returnReceived = createRoute({
-  method: 'post',
+export const returnReceived = orderRequest({
   path: '/api/v1/admin/orders/{id}/return-received',
   tags: ['admin'],
   summary: 'The warehouse has the goods of a RETURN_REQUESTED order back: restock and refund follow, then RETURNED',
-  request: {
-    params: OrderIdParam,
-    body: { required: false, content: json(z.object({ note: text(0, 500).optional().openapi({ description: 'what the warehouse noticed, kept on the timeline' }) })) },
-  },
-  responses: {
-    202: response('recorded: the order is restocked and refunded, then RETURNED (follow GET /api/v1/orders/{id} or its event stream)', RequestAcceptedSchema),
-    ...errors(),
+  note: z.object({ note: text(0, 500).optional().openapi({ description: 'what the warehouse noticed, kept on the timeline' }) }),
+  success: { 202: response('recorded: the order is restocked and refunded, then RETURNED (follow GET /api/v1/orders/{id} or its event stream)', RequestAcceptedSchema) },
+  refused: {
     404: error(404, 'ORDER_NOT_FOUND: no such order'),
     409: error(409, 'RETURN_NOT_REQUESTED: no return awaits this order’s goods (details.status: never asked for, received already, or lapsed)'),
   },

@@ -18,7 +18,7 @@ export const OrderSummarySchema = z
 export const OrderPageSchema = page(OrderSummarySchema, 'OrderPage');
 
 /** Why the customer cancels or returns the order (optional). */
-const reasonBody = { required: false, content: json(z.object({ reason: text(0, 500).optional() })) };
+const reason = z.object({ reason: text(0, 500).optional() });
 
 export const placeOrder = createRoute({
   method: 'post',
@@ -55,30 +55,49 @@ export const getOrder = createRoute({
   responses: { 200: response('the order', OrderSchema), ...errors(404) },
 });
 
-/** A customer's request about one order, with an optional reason, that the saga accepts (200) or refuses (409). */
-const orderRequest = <Action extends 'cancel' | 'return'>(action: Action, summary: string, accepted: string, refused: { 404: ReturnType<typeof error>; 409: ReturnType<typeof error> }) =>
+/**
+ * POST about one order, handed to its saga (cancel, return, goods received), with an optional note:
+ * the order's status once the saga took it, or why it was refused.
+ */
+export const orderRequest = <Path extends string, Note extends z.ZodTypeAny, Success extends { [status in 200 | 202]?: ReturnType<typeof response> }>(o: {
+  path: Path;
+  tags: string[];
+  summary: string;
+  note: Note;
+  success: Success;
+  refused: { 404: ReturnType<typeof error>; 409: ReturnType<typeof error> };
+}) =>
   createRoute({
     method: 'post',
-    path: `/api/v1/orders/{id}/${action}` as const,
-    tags: ['orders'],
-    summary,
-    request: { params: OrderIdParam, body: reasonBody },
-    responses: { 200: response(accepted, RequestAcceptedSchema), ...errors(), ...refused },
+    path: o.path,
+    tags: o.tags,
+    summary: o.summary,
+    request: { params: OrderIdParam, body: { required: false, content: json(o.note) } },
+    responses: { ...o.success, ...errors(), ...o.refused },
   });
 
-export const cancelOrder = orderRequest(
-  'cancel',
-  'Cancel one of your orders; 200 when accepted, 409 with the reason when refused',
-  'cancellation accepted; compensations run in the background',
-  { 404: error(404), 409: error(409) },
-);
+export const cancelOrder = orderRequest({
+  path: '/api/v1/orders/{id}/cancel',
+  tags: ['orders'],
+  summary: 'Cancel one of your orders; 200 when accepted, 409 with the reason when refused',
+  note: reason,
+  success: { 200: response('cancellation accepted; compensations run in the background', RequestAcceptedSchema) },
+  refused: { 404: error(404), 409: error(409) },
+});
 
-export const returnOrder = orderRequest(
-  'return',
-  'Ask to return a delivered order within the return window: RETURN_REQUESTED; refunded and restocked once the warehouse receives the goods',
-  'return requested: the order is RETURN_REQUESTED (nothing refunded yet); an order placed before refund-on-receipt answers DELIVERED and is refunded at once',
-  { 404: error(404, 'ORDER_NOT_FOUND: no such order of yours'), 409: error(409, 'ORDER_NOT_RETURNABLE (not delivered) or RETURN_WINDOW_CLOSED') },
-);
+export const returnOrder = orderRequest({
+  path: '/api/v1/orders/{id}/return',
+  tags: ['orders'],
+  summary: 'Ask to return a delivered order within the return window: RETURN_REQUESTED; refunded and restocked once the warehouse receives the goods',
+  note: reason,
+  success: {
+    200: response(
+      'return requested: the order is RETURN_REQUESTED (nothing refunded yet); an order placed before refund-on-receipt answers DELIVERED and is refunded at once',
+      RequestAcceptedSchema,
+    ),
+  },
+  refused: { 404: error(404, 'ORDER_NOT_FOUND: no such order of yours'), 409: error(409, 'ORDER_NOT_RETURNABLE (not delivered) or RETURN_WINDOW_CLOSED') },
+});
 
 export const orderEvents = createRoute({
   method: 'get',

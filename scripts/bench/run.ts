@@ -31,6 +31,7 @@ import { chart, markdown, verdicts, type BenchResults, type LevelFigures, type P
 import { seedCustomers, seedProducts } from './seed';
 import { persistenceCounts, persistenceDelta, stateTransitions } from './temporal-cost';
 import { VARIANTS, type Variant } from './variants';
+import { orderWorkflowId } from '../../temporal-config/place-order';
 
 const run = promisify(execFile);
 const env = process.env;
@@ -125,7 +126,7 @@ async function measureLevel(t: Target, customers: BenchCustomer[], products: str
   let stateTransitionsPerOrder: number | undefined;
   let commitsPerOrder: number | undefined;
   if (t.temporal) {
-    const sample = samples.filter((s) => s.code === 'CONFIRMED').slice(0, 10).map((s) => `order-${s.orderId}`);
+    const sample = samples.filter((s) => s.code === 'CONFIRMED').slice(0, 10).map((s) => orderWorkflowId(s.orderId));
     stateTransitionsPerOrder = await stateTransitions(t.temporal.client, sample).catch(() => undefined);
     if (before && t.temporal.metricsUrl) {
       await sleep(1500); // the server's queues finish the level's last tasks
