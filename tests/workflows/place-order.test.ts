@@ -121,6 +121,23 @@ describe('placeOrder saga', () => {
     expect(shop.order).toMatchObject({ status: 'FAILED', failureCode: ErrorCodes.INVENTORY_UNAVAILABLE });
   });
 
+  it('m. an order id another saga placed (reused after Temporal forgot that run): FAILED ORDER_ALREADY_EXISTS before any effect, nothing compensated, nobody told', async () => {
+    const shop = new FakeShop({ stock: initialStock(), placedByAnotherSaga: true });
+    const { result, status } = await h.finish(await h.startOrder(shop, standardOrder()), 'm-order-placed-by-another-saga');
+
+    expect(result.status).toBe('FAILED');
+    expect(status).toEqual(result);
+    expect(result.failure?.code).toBe(ErrorCodes.ORDER_ALREADY_EXISTS);
+    expect(result.completedSteps).toEqual([]);
+    expect(result.compensations).toEqual([]);
+    expect(shop.calls.createOrder).toBe(1); // non-retryable: asked once
+    expect(shop.calls.reserveStock + shop.calls.releaseStock + shop.calls.chargePayment + shop.calls.refundPayment).toBe(0);
+    expect(shop.calls.recordOrderStatus).toBe(0); // the row is the other saga's: not even its status is written
+    expect(shop.charges).toEqual([]);
+    expect(shop.stockOf(MUG)).toEqual({ available: 5, reserved: 0, sold: 0, returned: 0 });
+    expect(shop.notifications.size).toBe(0);
+  });
+
   it('c. payment declined: fails with PAYMENT_DECLINED, releases the stock, moves no money, tells the customer', async () => {
     const shop = new FakeShop({ stock: initialStock() });
     const input = standardOrder({ paymentMethod: { token: TestTokens.insufficientFunds } });

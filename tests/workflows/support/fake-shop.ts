@@ -57,6 +57,8 @@ export interface ShopOptions {
    * Infinity = forever), judged by the shop's clock when an attempt runs.
    */
   notificationsDownUntil?: number;
+  /** the order row exists, stamped by another saga (an id reused after Temporal forgot that run): createOrder refuses it */
+  placedByAnotherSaga?: boolean;
 }
 
 export const DEFAULT_WAREHOUSE = 'WH-BERLIN';
@@ -262,8 +264,11 @@ export class FakeShop {
 
   readonly activities: ContextActivities = {
     orders: {
-      createOrder: async () => {
+      createOrder: async (input) => {
         this.calls.createOrder += 1;
+        if (this.options.placedByAnotherSaga) {
+          throw ApplicationFailure.create({ type: ErrorCodes.ORDER_ALREADY_EXISTS, message: `order ${input.orderId} was placed by another saga`, nonRetryable: true });
+        }
         this.order ??= { status: 'PENDING' };
       },
       recordOrderStatus: async (input) => {
