@@ -7,7 +7,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { createDb } from '../prisma/client';
@@ -18,7 +17,10 @@ import { developmentSecrets, SECRET_NAMES, type SecretName } from '../platform/s
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../platform/embedded-postgres';
 import { STOP_GRACE_MS, stopChild } from '../platform/child-process';
 import { devServerFlags } from '../temporal-config/dev-server';
+import { freePort } from './ports';
 import { ensureTemporalCli } from './tools/provision';
+
+export { freePort };
 
 export interface Stack {
   apiUrl: string;
@@ -150,16 +152,6 @@ export async function isolatedStackConfig(dir: string, env: Record<string, unkno
 /** Where a browser or the CLI on this machine reaches the API's codec endpoint (CODEC_PORT). */
 export const codecEndpoint = (config: Pick<Config, 'HOST' | 'CODEC_PORT'>): string =>
   `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.CODEC_PORT}`;
-
-/** A TCP port nothing listens on right now. */
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const srv = net.createServer().once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 
 export async function startStack({ config, log = console.log, output, env = {}, workerMetrics: withWorkerMetrics = false, nodeArgs = [], entries = {}, signal }: StackOptions): Promise<Stack> {
   const children: { name: string; child: ChildProcess }[] = [];
@@ -306,13 +298,13 @@ export async function startStack({ config, log = console.log, output, env = {}, 
       workers.set(context, child);
       return child;
     };
+    // the API's metrics are not on its public port: a port of their own, like the workers' (chosen before any child starts)
+    const apiMetricsPort = config.API_METRICS_PORT || (withWorkerMetrics ? await freePort() : 0);
     interrupted(signal);
     for (const context of contexts) startWorker(context);
 
     // 4. HTTP API
     const [cmd, args] = tsx(entries.api ?? 'api/server.ts', [], nodeArgs);
-    // the API's metrics are not on its public port: a port of their own, like the workers'
-    const apiMetricsPort = config.API_METRICS_PORT || (withWorkerMetrics ? await freePort() : 0);
     const api = launch('api', cmd, args, { ...childEnv, PORT: String(config.PORT), HOST: config.HOST, API_METRICS_PORT: String(apiMetricsPort), CODEC_PORT: String(config.CODEC_PORT), TEMPORAL_UI_PORT: String(config.TEMPORAL_UI_PORT) });
     const apiUrl = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`;
     await waitForHttp(`${apiUrl}/health/live`, api, 60_000, signal);

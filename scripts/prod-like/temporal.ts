@@ -5,7 +5,6 @@
  * temporal-config/server/prod-like.yaml through environment variables.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -45,27 +44,6 @@ export interface TemporalServerPorts {
   workerMembership: number;
   /** Prometheus /metrics; 0 = off */
   metrics: number;
-}
-
-/**
- * Membership ports end up in cluster_membership.rpc_port, a SMALLINT in the
- * SQL schemas: above 32767 the server dies at start ("value out of range for
- * type smallint"). Linux hands out ephemeral ports from 32768 up, so a free
- * port for membership has to be picked by hand from below that.
- */
-export const MAX_MEMBERSHIP_PORT = 32_767;
-
-/** A TCP port below MAX_MEMBERSHIP_PORT that nothing listens on right now. */
-export async function freeMembershipPort(from = 20_000, to = MAX_MEMBERSHIP_PORT): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const port = from + Math.floor(Math.random() * (to - from + 1));
-    const free = await new Promise<boolean>((resolve) => {
-      const srv = net.createServer().once('error', () => resolve(false));
-      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  throw new Error(`no free port between ${from} and ${to}`);
 }
 
 /** Temporal's usual layout around a frontend port (7233 → 7234, 7235, 7239, 7243, 6933...). */

@@ -8,7 +8,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { isolatedStackConfig } from '../../scripts/stack';
 import type { ProdLikeOptions } from '../../scripts/prod-like/stack';
-import { freeMembershipPort } from '../../scripts/prod-like/temporal';
 import { freePort } from './ports';
 
 export async function prodLikeTestOptions(prefix: string): Promise<{ dir: string; options: ProdLikeOptions }> {
@@ -22,10 +21,10 @@ export async function prodLikeTestOptions(prefix: string): Promise<{ dir: string
     matching: await freePort(),
     worker: await freePort(),
     // cluster_membership.rpc_port is a SMALLINT: ephemeral ports (32768+) do not fit
-    frontendMembership: await freeMembershipPort(),
-    historyMembership: await freeMembershipPort(),
-    matchingMembership: await freeMembershipPort(),
-    workerMembership: await freeMembershipPort(),
+    frontendMembership: await freePort(),
+    historyMembership: await freePort(),
+    matchingMembership: await freePort(),
+    workerMembership: await freePort(),
     metrics: await freePort(),
   };
   return { dir, options: { config, dataDir: dir, temporalPorts } };
