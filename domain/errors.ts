@@ -53,6 +53,19 @@ export const ErrorStatuses = {
   CARRIER_EVENT_LIMIT_REACHED: 409,
   // password change: the current password given is not the account's
   WRONG_PASSWORD: 422,
+  // per-shipment payments (the gateway's refusals hold the order in NEEDS_ATTENTION; an operator sees the code)
+  CAPTURE_REFUSED: 502,
+  REFUND_REFUSED: 502,
+  AUTHORISATION_EXPIRED: 409,
+  // cancelShipments: none of the shipments named can still be cancelled (handed over, being handed over, cancelled, unknown)
+  SHIPMENT_NOT_CANCELLABLE: 409,
+  // a line return asks for more than was delivered and not yet returned, or for a product the order does not have
+  RETURN_QUANTITY_EXCEEDED: 422,
+  RETURN_NOT_FOUND: 404,
+  // inspect: the return is not RECEIVED (not yet, or inspected already)
+  RETURN_NOT_INSPECTABLE: 409,
+  // retryPayment: the order waits on no payment step
+  NOTHING_TO_RETRY: 409,
 } as const;
 
 export type ErrorCode = keyof typeof ErrorStatuses;

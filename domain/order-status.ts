@@ -14,24 +14,33 @@ export const OrderStatuses = [
   'FAILED',
   'NEEDS_ATTENTION',
   'RETURN_REQUESTED',
+  // authorise-and-capture orders: some shipments handed over, others still in the warehouse; some lines returned
+  'PARTIALLY_SHIPPED',
+  'PARTIALLY_RETURNED',
 ] as const;
 export type OrderStatus = (typeof OrderStatuses)[number];
 
+// Orders that capture per shipment (PlaceOrderInput.payments = per-shipment, the default) move
+// by what their shipments and returns are doing; any of those moves may stop in NEEDS_ATTENTION
+// (a capture, a re-authorisation or a refund the gateway refused) and come back once repaired.
+const afterShipping = ['DELIVERED', 'DELIVERY_OVERDUE', 'RETURN_REQUESTED', 'PARTIALLY_RETURNED', 'RETURNED', 'NEEDS_ATTENTION'] as const;
 const transitions: Record<OrderStatus, readonly OrderStatus[]> = {
   PENDING: ['CONFIRMED', 'CANCELLED', 'FAILED', 'NEEDS_ATTENTION'],
   CONFIRMED: ['PROCESSING', 'CANCELLED', 'NEEDS_ATTENTION'],
-  PROCESSING: ['SHIPPED', 'CANCELLED', 'NEEDS_ATTENTION'],
-  SHIPPED: ['DELIVERED', 'DELIVERY_OVERDUE'],
-  DELIVERY_OVERDUE: ['DELIVERED'],
+  PROCESSING: ['PARTIALLY_SHIPPED', 'SHIPPED', 'CANCELLED', 'NEEDS_ATTENTION'],
+  PARTIALLY_SHIPPED: ['SHIPPED', ...afterShipping],
+  SHIPPED: afterShipping,
+  DELIVERY_OVERDUE: afterShipping,
   // A return is refunded when the goods are back; runs started before that rule go straight to RETURNED.
-  DELIVERED: ['RETURN_REQUESTED', 'RETURNED'],
+  DELIVERED: ['RETURN_REQUESTED', 'RETURNED', 'PARTIALLY_RETURNED', 'NEEDS_ATTENTION'],
   // Goods never received within the return shipping time: the return lapses and the customer keeps them (and the charge stands).
-  RETURN_REQUESTED: ['RETURNED', 'DELIVERED'],
+  RETURN_REQUESTED: ['RETURNED', 'DELIVERED', 'PARTIALLY_RETURNED', 'NEEDS_ATTENTION'],
+  PARTIALLY_RETURNED: ['RETURN_REQUESTED', 'RETURNED', 'NEEDS_ATTENTION'],
   RETURNED: [],
   CANCELLED: [],
   FAILED: [],
-  // An operator may retry the compensations that could not finish.
-  NEEDS_ATTENTION: ['CANCELLED', 'FAILED'],
+  // An operator may retry the compensations that could not finish, or repair a payment step and let the order go on.
+  NEEDS_ATTENTION: ['CANCELLED', 'FAILED', 'PROCESSING', 'PARTIALLY_SHIPPED', 'SHIPPED', ...afterShipping.filter((s) => s !== 'NEEDS_ATTENTION')],
 };
 
 export const canTransition = (from: OrderStatus, to: OrderStatus): boolean =>
@@ -40,9 +49,9 @@ export const canTransition = (from: OrderStatus, to: OrderStatus): boolean =>
 /** Statuses from which nothing more happens: no transition leaves them. */
 export const isTerminal = (s: OrderStatus): boolean => transitions[s].length === 0;
 
-/** Before the carrier has the parcel, a customer may still cancel. */
+/** Before the carrier has every parcel, a customer may still cancel (what it does not have yet). */
 export const isCancellable = (s: OrderStatus): boolean =>
-  s === 'PENDING' || s === 'CONFIRMED' || s === 'PROCESSING';
+  s === 'PENDING' || s === 'CONFIRMED' || s === 'PROCESSING' || s === 'PARTIALLY_SHIPPED';
 
 /**
  * What is known of an order when a cancel arrives. The API knows only the

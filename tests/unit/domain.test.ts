@@ -53,8 +53,8 @@ describe('order lifecycle', () => {
     expect(canTransition('RETURN_REQUESTED', 'CANCELLED')).toBe(false);
     expect(isCancellable('RETURN_REQUESTED')).toBe(false);
   });
-  it('can be cancelled only before the carrier has it', () => {
-    expect(OrderStatuses.filter(isCancellable)).toEqual(['PENDING', 'CONFIRMED', 'PROCESSING']);
+  it('can be cancelled only before the carrier has every parcel (then what is left in the warehouse)', () => {
+    expect(OrderStatuses.filter(isCancellable)).toEqual(['PENDING', 'CONFIRMED', 'PROCESSING', 'PARTIALLY_SHIPPED']);
   });
 });
 
