@@ -22,6 +22,8 @@ export interface ShipmentPlan {
   carrier: string;
   trackingNumber: string;
   estimatedDeliveryDays: number;
+  /** the order lines it carries (whole lines: each product ships from one warehouse) */
+  items: { productId: string; quantity: number }[];
 }
 
 export type NotificationKind = 'ORDER_CONFIRMED' | 'PAYMENT_FAILED' | 'ORDER_FAILED' | 'ORDER_CANCELLED' | 'ORDER_SHIPPED' | 'ORDER_DELIVERED' | 'ORDER_REFUNDED' | 'DELIVERY_OVERDUE';

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parsePayloadCodecKeys } from './payload-codec';
 import { PlaceOrderDefaults } from '../temporal-config/place-order';
+import { AuthorisationLifetimes } from '../domain/payment';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -111,6 +112,10 @@ export const workerConfig = sharedConfig.extend({
   PAYMENT_TRANSIENT_FAILURES: int(2),
   /** the gateway client's own request timeout (ms) */
   PAYMENT_TIMEOUT_MS: int(5_000),
+  /** how long the simulated provider keeps an authorisation (ms); a capture after that is refused */
+  PAYMENT_AUTH_LIFETIME_MS: int(AuthorisationLifetimes.usualMs),
+  /** the authorisation lifetime of tok_authExpiresEarly and tok_reauthDeclined (ms) */
+  PAYMENT_SHORT_AUTH_LIFETIME_MS: int(AuthorisationLifetimes.shortMs),
 });
 
 /** `npm start` (scripts/stack.ts): the embedded database and dev server it runs, which workers, plus what it hands the API and the workers. */

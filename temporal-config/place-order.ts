@@ -60,6 +60,8 @@ export const PlaceOrderDefaults = {
   returnWindowDays: 30,
   /** 14 days to send the goods back (the EU withdrawal rule) plus 7 for the slowest carrier's transit (domain/shipping.ts) */
   returnShippingDays: 21,
+  /** the authorisation guard re-authorises what is still uncaptured this long before the authorisation expires */
+  authorisationRenewBeforeMs: 60 * 60_000,
 } as const;
 export const daysToMs = (days: number): number => days * DAY_MS;
 
@@ -68,6 +70,15 @@ export const chargeKey = (workflowId: string): string => `${workflowId}:charge`;
 export const refundKey = (workflowId: string): string => `${workflowId}:refund`;
 export const returnRefundKey = (workflowId: string): string => `${workflowId}:return-refund`;
 export const notificationKey = (workflowId: string, kind: NotificationKind): string => `${workflowId}:${kind}`;
+/** the n-th authorisation of an order (0 = at checkout, then one per renewal) */
+export const authorisationKey = (workflowId: string, n: number): string => (n === 0 ? `${workflowId}:authorise` : `${workflowId}:authorise:${n}`);
+/** a shipment's capture; attempt > 1 after an operator retried a refused one */
+export const captureKey = (workflowId: string, trackingNumber: string, attempt: number): string => `${workflowId}:capture:${trackingNumber}:${attempt}`;
+/** a void of (part of) an authorisation: what = a tracking number, `auth-<n>` (renewed) or `rest` (compensation) */
+export const voidKey = (workflowId: string, what: string): string => `${workflowId}:void:${what}`;
+/** a return's refund of one capture (one shipment's lines); attempt > 1 after an operator retried a refused one */
+export const returnLineRefundKey = (workflowId: string, returnId: string, trackingNumber: string, attempt: number): string =>
+  `${workflowId}:refund:${returnId}:${trackingNumber}:${attempt}`;
 
 // ---- input and state ----
 export interface PlaceOrderInput {
@@ -90,6 +101,43 @@ export interface PlaceOrderInput {
   orderWrites?: OrderWrites;
   /** hash of the POST /api/v1/orders body that placed it, kept on the order: the same orderId with another body is refused */
   requestHash?: string;
+  /** how the order takes its money (default per-shipment) */
+  payments?: PaymentFlow;
+}
+
+/** What one gateway operation covers, per order line: amounts summing to the operation's amount. */
+export interface LineAmount {
+  productId: string;
+  amount: number;
+}
+export interface ReturnLine {
+  productId: string;
+  quantity: number;
+}
+/** The warehouse's verdict on one returned line: back on the shelf, written off (still refunded), or rejected (not refunded, with a reason). */
+export type InspectionOutcome = 'RESTOCK' | 'WRITE_OFF' | 'REJECT';
+export interface InspectedLine extends ReturnLine {
+  outcome: InspectionOutcome;
+  /** required for REJECT */
+  reason?: string;
+}
+export type ReturnStatus = 'REQUESTED' | 'RECEIVED' | 'INSPECTED' | 'REFUNDED' | 'REJECTED' | 'LAPSED';
+
+/** One return of some delivered lines (per-shipment orders; several per order). */
+export interface ReturnState {
+  returnId: string;
+  status: ReturnStatus;
+  reason: string;
+  /** the parcel's tracking number on its way back */
+  trackingNumber: string;
+  lines: (ReturnLine & { outcome?: InspectionOutcome; rejectReason?: string; refundAmount?: number })[];
+  requestedAt: string;
+  /** the goods must reach the warehouse by then, or the return lapses */
+  receiveBy: string;
+  refundAmount: number;
+  /** why it waits for an operator (a refund the gateway refused) */
+  attention?: string;
+  timeline: { type: string; occurredAt: string; detail?: Record<string, unknown> }[];
 }
 
 export type OrderWrites = 'local' | 'task-queue';
@@ -109,13 +157,14 @@ export type SagaStep =
   | 'ORDER_CREATED'
   | 'STOCK_RESERVED'
   | 'PAYMENT_CHARGED'
+  | 'PAYMENT_AUTHORISED'
   | 'STOCK_COMMITTED'
   | 'ORDER_CONFIRMED'
   | 'SHIPMENTS_PLANNED'
   | 'HANDED_TO_CARRIER'
   | 'DELIVERED'
   | 'RETURNED';
-export type Compensation = 'releaseStock' | 'refundPayment' | 'cancelShipments';
+export type Compensation = 'releaseStock' | 'refundPayment' | 'cancelShipments' | 'voidPayment';
 
 export interface ShipmentState {
   trackingNumber: string;
@@ -123,6 +172,17 @@ export interface ShipmentState {
   warehouse: string;
   estimatedDeliveryDays: number;
   status: 'CREATED' | 'CANCELLED' | 'HANDED_TO_CARRIER' | 'OVERDUE' | 'DELIVERED';
+  /** per-shipment orders: its lines and its share of the order's amount (captured when it is handed over) */
+  items?: ReturnLine[];
+  amount?: number;
+  /** ISO time it is due to leave the warehouse */
+  handOverAt?: string;
+  /** why it is held (a capture the gateway refused): an operator retries (retryPayment) or cancels it */
+  held?: string;
+  /** ISO time until which its lines may be returned (from its delivery) */
+  returnDeadline?: string;
+  /** the idempotency key of the capture that took its amount (refunds of its lines draw on it) */
+  captureKey?: string;
 }
 
 export interface TimelineEvent {
@@ -149,6 +209,24 @@ export interface OrderState {
   returnDeadline?: string;
   /** the return asked for, while and after the goods travel back (runs that refunded on request have none) */
   returnRequest?: ReturnRequestState;
+  /** per-shipment orders: how the payment is secured, and the returns of some lines */
+  payment?: PaymentState;
+  returns?: ReturnState[];
+  /** per-shipment orders: why the order waits for an operator (NEEDS_ATTENTION) while it is not unwinding */
+  attention?: { reason: string; code: string; since: string };
+}
+
+export interface PaymentState {
+  /** the idempotency key of the authorisation now in force */
+  authorisationKey: string;
+  /** how many authorisations this order has had (1 + renewals) */
+  authorisations: number;
+  authorisedAmount: number;
+  capturedAmount: number;
+  voidedAmount: number;
+  refundedAmount: number;
+  /** ISO expiry of the authorisation in force */
+  expiresAt: string;
 }
 
 export interface ReturnRequestState {
@@ -215,4 +293,52 @@ export const requestReturnUpdate = defineUpdate<OrderState, [reason: string]>('r
  * RETURN_RECEIPT_IGNORED. Not received within the return shipping time
  * (RETURN_SHIPPING_DAYS), the return lapses: RETURN_LAPSED, back to DELIVERED.
  */
-export const returnReceivedSignal = defineSignal<[note?: string]>('returnReceived');
+export const returnReceivedSignal = defineSignal<[receipt?: string | ReturnReceipt]>('returnReceived');
+
+/** What the warehouse (or the carrier) says when a return's parcel arrives; returnId may be left out while only one return awaits its goods. */
+export interface ReturnReceipt {
+  returnId?: string;
+  note?: string;
+  /** the inspection, when the warehouse did it on receipt; without one the return waits RECEIVED for inspectReturn */
+  inspection?: InspectedLine[];
+}
+
+// ---- per-shipment orders (authorise at checkout, capture per shipment) ----
+/**
+ * How an order takes its money. per-shipment (the default): authorise at
+ * checkout, capture each shipment's share as it is handed to the carrier, void
+ * what is cancelled, refund returned lines once received. charge-at-checkout:
+ * the whole amount charged at checkout, cancelled and returned only as a whole
+ * (every run started before per-shipment payments, and any started with it).
+ */
+export type PaymentFlow = 'per-shipment' | 'charge-at-checkout';
+
+/**
+ * Update: cancel some shipments not yet handed to the carrier (no tracking
+ * numbers = every one left). Their stock is released and their amount voided;
+ * shipments the carrier has are unaffected. Refused when none of them can still
+ * be cancelled. Before any shipment is handed over, cancelling all of them
+ * cancels the whole order.
+ */
+export const cancelShipmentsUpdate = defineUpdate<OrderState, [request: { trackingNumbers?: string[]; reason?: string }]>('cancelShipments');
+/**
+ * Signal: the same from the CLI, fire-and-forget:
+ *   temporal workflow signal --workflow-id order-<id> --name cancelShipment --input '"SS0123ABCD"'
+ */
+export const cancelShipmentSignal = defineSignal<[trackingNumber: string, reason?: string]>('cancelShipment');
+
+/**
+ * Signal: an operator retries the payment step an order waits on in
+ * NEEDS_ATTENTION (a refused capture, a declined re-authorisation, a refused refund).
+ *   temporal workflow signal --workflow-id order-<id> --name retryPayment
+ */
+export const retryPaymentSignal = defineSignal('retryPayment');
+
+/**
+ * Update: return some delivered lines (quantity ≤ delivered − already returned),
+ * each within its shipment's return window. Answers the new return, REQUESTED.
+ */
+export const requestLineReturnUpdate = defineUpdate<ReturnState, [request: { lines: ReturnLine[]; reason: string }]>('requestLineReturn');
+
+/** Update: the warehouse's inspection of a received return, line by line; then the refund. */
+export const inspectReturnUpdate = defineUpdate<ReturnState, [request: { returnId: string; lines: InspectedLine[] }]>('inspectReturn');

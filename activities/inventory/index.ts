@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db, Prisma } from '../../prisma/client';
 import { ErrorCodes } from '../../domain/errors';
+import type { ReturnLine } from '../../temporal-config/place-order';
 
 export interface ReserveStockInput {
   orderId: string;
@@ -15,6 +16,13 @@ export interface ReservedItem {
 }
 
 type ReservationStatus = Prisma.ReservationModel['status'];
+
+export interface RestockLinesInput {
+  orderId: string;
+  /** the return the units come back with: each (return, product) is restocked once */
+  returnId: string;
+  lines: ReturnLine[];
+}
 
 /**
  * Each of the order's reservations in `from` goes to `to`, and its units move
@@ -39,6 +47,89 @@ async function moveReservations(
     }
     return moved;
   });
+}
+
+type Tx = Prisma.TransactionClient;
+
+/** One line per product (quantities of a product named twice added up), in product-id order so concurrent writers lock stock rows alike. */
+function linesByProduct(lines: ReturnLine[]): ReturnLine[] {
+  const byProduct = new Map<string, number>();
+  for (const l of lines) {
+    if (!Number.isInteger(l.quantity) || l.quantity <= 0) {
+      throw ApplicationFailure.create({
+        type: ErrorCodes.VALIDATION_FAILED,
+        message: `a returned quantity must be a positive whole number: ${l.productId} x ${l.quantity}`,
+        nonRetryable: true,
+      });
+    }
+    byProduct.set(l.productId, (byProduct.get(l.productId) ?? 0) + l.quantity);
+  }
+  return [...byProduct].sort(([a], [b]) => (a < b ? -1 : 1)).map(([productId, quantity]) => ({ productId, quantity }));
+}
+
+/**
+ * Restocks one line of a return, once: the stock_returns row and the stock
+ * change commit together. The order's reservation of the product is locked
+ * first, so concurrent returns of the same product queue and cannot together
+ * put back more than was sold. Returns the units this return has back of it.
+ */
+async function restockLine(tx: Tx, orderId: string, returnId: string, line: ReturnLine): Promise<number> {
+  const [reservation] = await tx.$queryRaw<{ status: ReservationStatus; quantity: number }[]>`
+    SELECT status, quantity FROM reservations WHERE order_id = ${orderId}::uuid AND product_id = ${line.productId} FOR UPDATE`;
+  const { count } = await tx.stockReturn.createMany({ data: [{ returnId, orderId, productId: line.productId, quantity: line.quantity }], skipDuplicates: true });
+  if (count === 0) {
+    // a retry: this return's units of it are back already
+    const done = await tx.stockReturn.findUniqueOrThrow({ where: { returnId_productId: { returnId, productId: line.productId } } });
+    return done.quantity;
+  }
+  const sold = reservation?.status === 'COMMITTED' ? reservation.quantity : 0;
+  const { _sum } = await tx.stockReturn.aggregate({ where: { orderId, productId: line.productId }, _sum: { quantity: true } });
+  const returned = _sum.quantity ?? 0;
+  if (returned > sold) {
+    const returnable = sold - (returned - line.quantity);
+    throw ApplicationFailure.create({
+      type: ErrorCodes.RETURN_QUANTITY_EXCEEDED,
+      message: `order ${orderId} can take back ${returnable} more of ${line.productId}, not ${line.quantity}`,
+      nonRetryable: true,
+      details: [{ productId: line.productId, requested: line.quantity, returnable }],
+    });
+  }
+  await tx.stock.update({ where: { productId: line.productId }, data: { available: { increment: line.quantity }, returned: { increment: line.quantity } } });
+  return line.quantity;
+}
+
+/**
+ * Puts the units of these reservations back on the shelf: each HELD or
+ * COMMITTED one becomes RELEASED by a conditional status change, so a retry
+ * (or a concurrent release) moves nothing twice. Returns the units moved.
+ */
+async function releaseReservations(tx: Tx, rows: Prisma.ReservationModel[]): Promise<number> {
+  let released = 0;
+  for (const r of rows) {
+    // A commitStock still in flight (its cancel not yet delivered) may turn
+    // HELD into COMMITTED under our feet: then release what it is now.
+    let status = r.status;
+    for (;;) {
+      const { count } = await tx.reservation.updateMany({ where: { id: r.id, status }, data: { status: 'RELEASED' } });
+      if (count === 1) break;
+      const now = await tx.reservation.findUnique({ where: { id: r.id }, select: { status: true } });
+      if (now?.status !== 'HELD' && now?.status !== 'COMMITTED') {
+        status = 'RELEASED';
+        break;
+      }
+      status = now.status;
+    }
+    if (status === 'RELEASED') continue;
+    await tx.stock.update({
+      where: { productId: r.productId },
+      data:
+        status === 'HELD'
+          ? { reserved: { decrement: r.quantity }, available: { increment: r.quantity } }
+          : { sold: { decrement: r.quantity }, available: { increment: r.quantity } },
+    });
+    released += r.quantity;
+  }
+  return released;
 }
 
 /**
@@ -113,32 +204,42 @@ export function createInventoryActivities(db: Db) {
           });
         }
         const rows = await tx.reservation.findMany({ where: { orderId: input.orderId, status: { in: ['HELD', 'COMMITTED'] } } });
-        let released = 0;
-        for (const r of rows) {
-          // A commitStock still in flight (its cancel not yet delivered) may turn
-          // HELD into COMMITTED under our feet: then release what it is now.
-          let status = r.status;
-          for (;;) {
-            const { count } = await tx.reservation.updateMany({ where: { id: r.id, status }, data: { status: 'RELEASED' } });
-            if (count === 1) break;
-            const now = await tx.reservation.findUnique({ where: { id: r.id }, select: { status: true } });
-            if (now?.status !== 'HELD' && now?.status !== 'COMMITTED') {
-              status = 'RELEASED';
-              break;
-            }
-            status = now.status;
-          }
-          if (status === 'RELEASED') continue;
-          await tx.stock.update({
-            where: { productId: r.productId },
-            data:
-              status === 'HELD'
-                ? { reserved: { decrement: r.quantity }, available: { increment: r.quantity } }
-                : { sold: { decrement: r.quantity }, available: { increment: r.quantity } },
-          });
-          released += r.quantity;
-        }
+        const released = await releaseReservations(tx, rows);
         return { released };
+      });
+    },
+
+    /**
+     * Partial cancel: puts back these products' units of the order (held or
+     * sold, not yet shipped), leaving its other lines as they are. A retry
+     * finds them RELEASED and moves nothing; `released` counts this call's units.
+     */
+    async releaseLines(input: { orderId: string; productIds: string[] }): Promise<{ released: number }> {
+      if (input.productIds.length === 0) return { released: 0 };
+      return db.$transaction(async (tx) => {
+        const rows = await tx.reservation.findMany({
+          where: { orderId: input.orderId, productId: { in: input.productIds }, status: { in: ['HELD', 'COMMITTED'] } },
+          orderBy: { productId: 'asc' },
+        });
+        return { released: await releaseReservations(tx, rows) };
+      });
+    },
+
+    /**
+     * Returned lines back on the shelf (available and counted as returned), all
+     * or none, once per (return, product): a retry restocks nothing again and
+     * answers the same `restocked` (this return's units back, for its lines).
+     * Refused (RETURN_QUANTITY_EXCEEDED) beyond what the order bought and has
+     * not yet sent back. The reservation stays COMMITTED: the rest of the line
+     * is still sold.
+     */
+    async restockLines(input: RestockLinesInput): Promise<{ restocked: number }> {
+      const lines = linesByProduct(input.lines);
+      if (lines.length === 0) return { restocked: 0 };
+      return db.$transaction(async (tx) => {
+        let restocked = 0;
+        for (const line of lines) restocked += await restockLine(tx, input.orderId, input.returnId, line);
+        return { restocked };
       });
     },
   };

@@ -3,10 +3,12 @@ import { ErrorCodes } from '../../domain/errors';
 import { Prisma, type Db } from '../../prisma/client';
 import { canTransition, type OrderStatus } from '../../domain/order-status';
 import { lineTotal } from '../../domain/order';
-import { orderWorkflowId, type OrderState, type PlaceOrderInput, type TimelineEvent } from '../../temporal-config/place-order';
+import { orderWorkflowId, type OrderState, type PlaceOrderInput, type ReturnState, type ReturnStatus, type TimelineEvent } from '../../temporal-config/place-order';
 
 /** A timeline event's detail as a JSON column takes it (it came through Temporal as JSON, so it is JSON). */
 const toJson = (detail: Record<string, unknown>): Prisma.InputJsonObject => detail as Prisma.InputJsonObject;
+/** A list of plain records as a JSON column takes it (the same: it came through Temporal as JSON). */
+const toJsonArray = (items: readonly object[]): Prisma.InputJsonArray => items;
 
 /** Which saga places an order: the workflow chain's first run id (kept across retries, resets and continue-as-new). */
 export interface OrderPlacement {
@@ -19,6 +21,47 @@ export interface RecordOrderStatusInput {
   events: TimelineEvent[];
   failure?: OrderState['failure'];
   cancelReason?: string;
+}
+
+export interface RecordReturnInput {
+  orderId: string;
+  currency: string;
+  /** the return as the saga now knows it */
+  ret: ReturnState;
+  /** timeline events of the order to write with it */
+  events?: TimelineEvent[];
+}
+
+/** How far a return has come: REFUNDED, REJECTED and LAPSED are where it ends. */
+const returnProgress: Record<ReturnStatus, number> = { REQUESTED: 0, RECEIVED: 1, INSPECTED: 2, REFUNDED: 3, REJECTED: 3, LAPSED: 3 };
+
+/**
+ * Whether a write of a return takes it forwards (or keeps it where it is with
+ * at least the timeline it has: the saga only ever appends to it), so a retried
+ * older write never undoes a newer one. A return that ended stays as it ended.
+ */
+export function isReturnForward(stored: { status: ReturnStatus; timelineLength: number }, next: { status: ReturnStatus; timelineLength: number }): boolean {
+  if (returnProgress[stored.status] === 3 && next.status !== stored.status) return false;
+  if (returnProgress[next.status] !== returnProgress[stored.status]) return returnProgress[next.status] > returnProgress[stored.status];
+  return next.timelineLength >= stored.timelineLength;
+}
+
+type Tx = Prisma.TransactionClient;
+
+/** Writes the order's timeline events; (orderId, key) is unique, so a retried write adds nothing. */
+async function writeEvents(tx: Tx, orderId: string, events: TimelineEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await tx.orderEvent.createMany({
+    data: events.map((e): Prisma.OrderEventCreateManyInput => ({
+      orderId,
+      key: e.key,
+      type: e.type,
+      status: e.status ?? null,
+      detail: toJson(e.detail ?? {}),
+      occurredAt: new Date(e.occurredAt),
+    })),
+    skipDuplicates: true,
+  });
 }
 
 /** A new order as PENDING: the price snapshot as its lines, ORDER_PLACED as its first timeline event. */
@@ -104,19 +147,50 @@ export function createOrdersActivities(db: Db) {
             ...(input.cancelReason ? { cancelReason: input.cancelReason } : {}),
           },
         });
-        if (input.events.length > 0) {
-          await tx.orderEvent.createMany({
-            data: input.events.map((e): Prisma.OrderEventCreateManyInput => ({
-              orderId: input.orderId,
-              key: e.key,
-              type: e.type,
-              status: e.status ?? null,
-              detail: toJson(e.detail ?? {}),
-              occurredAt: new Date(e.occurredAt),
-            })),
-            skipDuplicates: true,
+        await writeEvents(tx, input.orderId, input.events);
+      });
+    },
+
+    /**
+     * Upserts one return of the order as the saga last knew it, with timeline
+     * events of the order in the same transaction. A write that would take the
+     * return backwards (an older write retried after a newer one) is ignored:
+     * `recorded` is false; its events are still written (they are keyed).
+     */
+    async recordReturn(input: RecordReturnInput): Promise<{ recorded: boolean }> {
+      const { ret } = input;
+      const fields = {
+        status: ret.status,
+        reason: ret.reason,
+        trackingNumber: ret.trackingNumber,
+        lines: toJsonArray(ret.lines),
+        timeline: toJsonArray(ret.timeline),
+        refundAmount: ret.refundAmount,
+        requestedAt: new Date(ret.requestedAt),
+      };
+      return db.$transaction(async (tx) => {
+        await writeEvents(tx, input.orderId, input.events ?? []);
+        const { count } = await tx.orderReturn.createMany({
+          data: [{ id: ret.returnId, orderId: input.orderId, currency: input.currency, ...fields }],
+          skipDuplicates: true,
+        });
+        if (count === 1) return { recorded: true };
+        // concurrent writes of the same return queue on its row
+        const [stored] = await tx.$queryRaw<{ status: ReturnStatus; timeline_length: number }[]>`
+          SELECT status, jsonb_array_length(timeline) AS timeline_length FROM order_returns WHERE id = ${ret.returnId} FOR UPDATE`;
+        if (!stored) {
+          // not inserted, yet no row with its id: another return has its tracking number
+          throw ApplicationFailure.create({
+            type: ErrorCodes.INTERNAL,
+            message: `return ${ret.returnId} of order ${input.orderId}: tracking number ${ret.trackingNumber} belongs to another return`,
+            nonRetryable: true,
           });
         }
+        if (!isReturnForward({ status: stored.status, timelineLength: stored.timeline_length }, { status: ret.status, timelineLength: ret.timeline.length })) {
+          return { recorded: false };
+        }
+        await tx.orderReturn.update({ where: { id: ret.returnId }, data: fields });
+        return { recorded: true };
       });
     },
   };

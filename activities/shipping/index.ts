@@ -44,23 +44,42 @@ export function createShippingActivities(db: Db) {
           },
           update: {},
         });
-        plans.push({ shipmentId: row.id, warehouse, carrier: row.carrier, trackingNumber: row.trackingNumber, estimatedDeliveryDays: row.estimatedDeliveryDays });
+        plans.push({
+          shipmentId: row.id,
+          warehouse,
+          carrier: row.carrier,
+          trackingNumber: row.trackingNumber,
+          estimatedDeliveryDays: row.estimatedDeliveryDays,
+          // what the row carries: on a retry, the lines planned the first time
+          items: row.items as ShipmentPlan['items'],
+        });
       }
       return plans;
     },
 
-    /** The point of no return: the parcels leave our hands. */
-    async handToCarrier(input: { orderId: string }): Promise<{ handedOver: number }> {
+    /**
+     * The point of no return: the parcel with this tracking number leaves our
+     * hands (without one, every parcel of the order not yet cancelled: orders
+     * that ship all at once). Only a CREATED shipment moves, so a retry moves nothing.
+     */
+    async handToCarrier(input: { orderId: string; trackingNumber?: string }): Promise<{ handedOver: number }> {
       const { count } = await db.shipment.updateMany({
-        where: { orderId: input.orderId, status: 'CREATED' },
+        where: { orderId: input.orderId, status: 'CREATED', ...(input.trackingNumber !== undefined ? { trackingNumber: input.trackingNumber } : {}) },
         data: { status: 'HANDED_TO_CARRIER', handedOverAt: new Date() },
       });
       return { handedOver: count };
     },
 
-    /** Compensation before hand-over. */
-    async cancelShipments(input: { orderId: string }): Promise<{ cancelled: number }> {
-      const { count } = await db.shipment.updateMany({ where: { orderId: input.orderId, status: 'CREATED' }, data: { status: 'CANCELLED' } });
+    /**
+     * Compensation before hand-over, or a partial cancel: the shipments with
+     * these tracking numbers (an empty list cancels none; none given, every
+     * one of the order) that the carrier does not have yet.
+     */
+    async cancelShipments(input: { orderId: string; trackingNumbers?: string[] }): Promise<{ cancelled: number }> {
+      const { count } = await db.shipment.updateMany({
+        where: { orderId: input.orderId, status: 'CREATED', ...(input.trackingNumbers ? { trackingNumber: { in: input.trackingNumbers } } : {}) },
+        data: { status: 'CANCELLED' },
+      });
       return { cancelled: count };
     },
 
