@@ -52,6 +52,8 @@ const order = (items: { productId: string; quantity: number; unitPriceAmount: nu
     totalAmount: lines.reduce((s, l) => s + l.quantity * l.unitPriceAmount, 0),
     shippingAddress: { name: 'Ada', line1: '1 Main St', city: 'Springfield', postalCode: '12345', country: 'US' },
     paymentMethod: { token },
+    // the charge-at-checkout flow (orders started before per-shipment payments); per-shipment orders: per-shipment.test.ts
+    payments: 'charge-at-checkout',
   };
 };
 

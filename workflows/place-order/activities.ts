@@ -62,3 +62,12 @@ export function chooseOrderWrites(input: PlaceOrderInput): { local: boolean; wri
   const local = patched(Patches.orderWritesLocal) && input.orderWrites !== 'task-queue';
   return { local, writes: local ? ordersLocal : orders };
 }
+
+/**
+ * Whether this run authorises at checkout and captures per shipment. Asks
+ * patched() (histories from before it charge at checkout), so it is called once,
+ * right after chooseOrderWrites, before any command.
+ */
+export function choosePaymentFlow(input: PlaceOrderInput): boolean {
+  return input.payments !== 'charge-at-checkout' && patched(Patches.perShipmentPayments);
+}

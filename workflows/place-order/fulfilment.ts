@@ -7,6 +7,18 @@ import { moveTo, record, step, type OrderRun } from './run';
 
 /** Carrier confirmations may arrive at any time; they are queued here and acted on by deliver(). */
 export function acceptDeliveries(run: OrderRun): void {
+  const perShipment = run.perShipment;
+  if (perShipment) {
+    // per-shipment orders: only a parcel the carrier has can be delivered (no argument = every one in transit)
+    setHandler(markDeliveredSignal, (trackingNumber) => {
+      const wanted = trackingNumber?.trim() || undefined;
+      const inTransit = (run.state.shipments ?? []).filter((s) => s.status === 'HANDED_TO_CARRIER' || s.status === 'OVERDUE');
+      const targets = wanted ? inTransit.filter((s) => s.trackingNumber === wanted) : inTransit;
+      if (targets.length === 0) record(run, 'DELIVERY_IGNORED', { trackingNumber: wanted, reason: 'unknown, not handed to the carrier, or already delivered' });
+      for (const s of targets) perShipment.deliveredMarks.add(s.trackingNumber);
+    });
+    return;
+  }
   setHandler(markDeliveredSignal, (trackingNumber) => {
     run.deliveries.push(trackingNumber?.trim() || undefined);
   });

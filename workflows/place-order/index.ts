@@ -5,6 +5,8 @@ import { compensate, startUnwinding } from './compensation';
 import { classify, type Outcome } from './failures';
 import { acceptDeliveries, deliver } from './fulfilment';
 import { settleNotifications } from './notifications';
+import { takeLineReturns } from './line-returns';
+import { acceptPaymentRetries } from './per-shipment';
 import { acceptReturns, takeReturn } from './returns';
 import { count, startRun } from './run';
 import { endIfAnotherSagasOrder, runSaga, stampsPlacement } from './saga';
@@ -46,6 +48,7 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
   acceptCancellations(run);
   acceptDeliveries(run);
   acceptReturns(run);
+  acceptPaymentRetries(run);
 
   const stampedPlacement = stampsPlacement();
   let outcome: Outcome | undefined;
@@ -60,6 +63,9 @@ export async function placeOrder(input: PlaceOrderInput): Promise<OrderState> {
 
   if (outcome) {
     await compensate(run, outcome);
+  } else if (run.perShipment) {
+    // every shipment delivered or cancelled (per-shipment.ts); returns of some lines may follow
+    if (state.status !== 'CANCELLED') await takeLineReturns(run);
   } else {
     await deliver(run);
     await takeReturn(run);

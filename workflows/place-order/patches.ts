@@ -12,4 +12,6 @@ export const Patches = {
   cancelAcceptedAtHandOver: 'cancel-accepted-at-hand-over',
   /** returns are refunded and restocked when the goods are received, not when asked for (before: at once) */
   refundOnReceipt: 'return-refund-on-receipt',
+  /** authorise at checkout, capture per shipment, partial cancel, line returns (before: charge at checkout, whole-order cancel and return) */
+  perShipmentPayments: 'per-shipment-payments',
 } as const;

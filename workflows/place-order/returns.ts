@@ -2,6 +2,7 @@ import { ApplicationFailure, condition, patched, setHandler } from '@temporalio/
 import { ErrorCodes } from '../../domain/errors';
 import { chargeKey, requestReturnUpdate, returnReceivedSignal, returnRefundKey } from '../../temporal-config/place-order';
 import { inventory, payments } from './activities';
+import { acceptLineReturns } from './line-returns';
 import { notify } from './notifications';
 import { Patches } from './patches';
 import { moveTo, now, record, step, type OrderRun } from './run';
@@ -11,6 +12,10 @@ import { moveTo, now, record, step, type OrderRun } from './run';
  * they are refused or queued here and acted on by takeReturn().
  */
 export function acceptReturns(run: OrderRun): void {
+  if (run.perShipment) {
+    acceptLineReturns(run);
+    return;
+  }
   const { state } = run;
   setHandler(
     requestReturnUpdate,
@@ -37,7 +42,7 @@ export function acceptReturns(run: OrderRun): void {
 
   // The warehouse has the goods back: acted on only while a return awaits them.
   setHandler(returnReceivedSignal, (note) => {
-    const trimmed = note?.trim() || undefined;
+    const trimmed = (typeof note === 'string' ? note : note?.note)?.trim() || undefined;
     if (run.awaitingReturn && !run.returnReceipt) run.returnReceipt = { note: trimmed, at: now() };
     else record(run, 'RETURN_RECEIPT_IGNORED', { note: trimmed, reason: run.returnReceipt ? 'already received' : `order is ${state.status}; no return awaits the goods` });
   });

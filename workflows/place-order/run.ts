@@ -1,8 +1,19 @@
 import { CancellationScope, log, metricMeter, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { OrderStatus } from '../../domain/order-status';
 import { OrderCounters, orderCounterHelp } from '../metrics';
-import { OrderStatusKey, PlaceOrderDefaults, daysToMs, type Compensation, type OrderState, type PlaceOrderInput, type SagaStep, type TimelineEvent } from '../../temporal-config/place-order';
-import { chooseOrderWrites, type OrdersActivities } from './activities';
+import {
+  OrderStatusKey,
+  PlaceOrderDefaults,
+  daysToMs,
+  type Compensation,
+  type InspectedLine,
+  type OrderState,
+  type PlaceOrderInput,
+  type ReturnState,
+  type SagaStep,
+  type TimelineEvent,
+} from '../../temporal-config/place-order';
+import { chooseOrderWrites, choosePaymentFlow, type OrdersActivities } from './activities';
 
 export interface RegisteredCompensation {
   name: Compensation;
@@ -49,6 +60,42 @@ export interface OrderRun {
 
   /** notifications in flight beside the order (notifications.ts) */
   readonly notificationsSent: Promise<void>[];
+
+  /** authorise at checkout and capture per shipment (per-shipment.ts); undefined in runs that charge at checkout */
+  readonly perShipment?: PerShipmentRun;
+}
+
+/** What the per-shipment flow's handlers and stages share. */
+export interface PerShipmentRun {
+  /** shipments a cancel asked for (tracking number → reason), acted on by their stage */
+  readonly cancelRequested: Map<string, string>;
+  /** shipments being captured and handed over now: a cancel can no longer take them */
+  readonly handing: Set<string>;
+  /** parcels the carrier says it delivered */
+  readonly deliveredMarks: Set<string>;
+  /** why the order waits for an operator, by what waits (NEEDS_ATTENTION while not empty) */
+  readonly attention: Map<string, { code: string; reason: string }>;
+  /** retryPayment signals received so far */
+  retries: number;
+  /** one gateway call at a time, so a capture never races a renewal of its authorisation */
+  paymentBusy: boolean;
+  readonly returns: ReturnRun[];
+  /** status writes, one after another in the order they were asked for */
+  statusWrites: Promise<void>;
+  /** renewals of the authorisation tried so far (each under its own key) */
+  renewals: number;
+  /** notification kinds already sent */
+  readonly announced: Set<string>;
+  /** the returns' stages, awaited before the order ends */
+  readonly returnStages: Promise<void>[];
+}
+
+export interface ReturnRun {
+  readonly state: ReturnState;
+  receipt?: { note?: string; at: string };
+  inspection?: InspectedLine[];
+  /** its REQUESTED row is in PostgreSQL */
+  recorded: boolean;
 }
 
 export interface Timings {
@@ -65,6 +112,7 @@ export const now = (): string => new Date(Date.now()).toISOString();
 export function startRun(input: PlaceOrderInput): OrderRun {
   const { workflowId } = workflowInfo();
   const { local, writes } = chooseOrderWrites(input);
+  const perShipment = choosePaymentFlow(input);
   return {
     input,
     workflowId,
@@ -88,6 +136,9 @@ export function startRun(input: PlaceOrderInput): OrderRun {
     returnWindowOpen: false,
     awaitingReturn: false,
     notificationsSent: [],
+    perShipment: perShipment
+      ? { cancelRequested: new Map(), handing: new Set(), deliveredMarks: new Set(), attention: new Map(), retries: 0, paymentBusy: false, returns: [], statusWrites: Promise.resolve(), renewals: 0, announced: new Set(), returnStages: [] }
+      : undefined,
   };
 }
 

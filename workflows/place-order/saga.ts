@@ -1,10 +1,11 @@
 import { ApplicationFailure, CancellationScope, log, patched, sleep, workflowInfo } from '@temporalio/workflow';
 import { ErrorCodes } from '../../domain/errors';
-import { chargeKey, refundKey } from '../../temporal-config/place-order';
+import { authorisationKey, chargeKey, refundKey, voidKey } from '../../temporal-config/place-order';
 import { inventory, inventoryCompensation, payments, paymentsCompensation, shipping, shippingCompensation } from './activities';
 import type { Outcome } from './failures';
 import { notify } from './notifications';
 import { Patches } from './patches';
+import { lineAmounts, shipEach, sumAmounts } from './per-shipment';
 import { count, moveTo, step, type OrderRun } from './run';
 
 /**
@@ -46,25 +47,29 @@ export async function runSaga(run: OrderRun, stampedPlacement: boolean): Promise
   });
   step(run, 'STOCK_RESERVED', { items: reserved.items, expiresAt: new Date(expiresAt).toISOString() });
 
-  run.compensations.push({
-    name: 'refundPayment',
-    run: () =>
-      paymentsCompensation.refundPayment({
+  if (run.perShipment) {
+    await authorise(run, expiresAt);
+  } else {
+    run.compensations.push({
+      name: 'refundPayment',
+      run: () =>
+        paymentsCompensation.refundPayment({
+          orderId: input.orderId,
+          chargeKey: chargeIdempotencyKey,
+          refundKey: refundKey(run.workflowId),
+        }),
+    });
+    const charge = await chargeBefore(expiresAt, () =>
+      payments.chargePayment({
         orderId: input.orderId,
-        chargeKey: chargeIdempotencyKey,
-        refundKey: refundKey(run.workflowId),
+        idempotencyKey: chargeIdempotencyKey,
+        amount: input.totalAmount,
+        currency: input.currency,
+        token: input.paymentMethod.token,
       }),
-  });
-  const charge = await chargeBefore(expiresAt, () =>
-    payments.chargePayment({
-      orderId: input.orderId,
-      idempotencyKey: chargeIdempotencyKey,
-      amount: input.totalAmount,
-      currency: input.currency,
-      token: input.paymentMethod.token,
-    }),
-  );
-  step(run, 'PAYMENT_CHARGED', { paymentId: charge.paymentId, amount: input.totalAmount, currency: input.currency });
+    );
+    step(run, 'PAYMENT_CHARGED', { paymentId: charge.paymentId, amount: input.totalAmount, currency: input.currency });
+  }
 
   await inventory.commitStock({ orderId: input.orderId });
   step(run, 'STOCK_COMMITTED');
@@ -88,9 +93,15 @@ export async function runSaga(run: OrderRun, stampedPlacement: boolean): Promise
     warehouse: p.warehouse,
     estimatedDeliveryDays: p.estimatedDeliveryDays,
     status: 'CREATED',
+    ...(run.perShipment ? { items: p.items, amount: sumAmounts(lineAmounts(input, p.items)) } : {}),
   }));
   step(run, 'SHIPMENTS_PLANNED', { shipments: plans });
   await moveTo(run, 'PROCESSING');
+  if (run.perShipment) {
+    // each shipment is captured and handed over on its own (per-shipment.ts)
+    await shipEach(run);
+    return;
+  }
   await sleep(run.timings.handlingMs);
   // A cancel accepted in the same activation as the timer firing must win:
   // it was told "accepted", so the parcels may not go. (Histories recorded
@@ -106,7 +117,53 @@ export async function runSaga(run: OrderRun, stampedPlacement: boolean): Promise
   step(run, 'HANDED_TO_CARRIER');
 }
 
-/** Runs the charge, but gives up (and cancels it) when the reservation expires. */
+/**
+ * Per-shipment payments: authorise the whole amount (the void of what is left
+ * is registered first), before the reservation expires.
+ */
+async function authorise(run: OrderRun, expiresAt: number): Promise<void> {
+  const { input, workflowId } = run;
+  const firstKey = authorisationKey(workflowId, 0);
+  run.compensations.push({
+    name: 'voidPayment',
+    run: async () => {
+      const payment = run.state.payment;
+      const result = await paymentsCompensation.voidPayment({
+        orderId: input.orderId,
+        authorisationKey: payment?.authorisationKey ?? firstKey,
+        idempotencyKey: voidKey(workflowId, 'rest'),
+        currency: input.currency,
+        reference: 'rest',
+      });
+      if (payment) payment.voidedAmount += result.voided;
+      return result;
+    },
+  });
+  const lines = lineAmounts(input, input.items);
+  const auth = await chargeBefore(expiresAt, () =>
+    payments.authorisePayment({
+      orderId: input.orderId,
+      idempotencyKey: firstKey,
+      amount: input.totalAmount,
+      currency: input.currency,
+      token: input.paymentMethod.token,
+      lines,
+    }),
+  );
+  run.state.payment = {
+    authorisationKey: auth.authorisationKey,
+    authorisations: 1,
+    authorisedAmount: auth.amount,
+    capturedAmount: 0,
+    voidedAmount: 0,
+    refundedAmount: 0,
+    // counted on the workflow's clock from how long the provider says it lasts
+    expiresAt: new Date(Date.now() + auth.validForMs).toISOString(),
+  };
+  step(run, 'PAYMENT_AUTHORISED', { amount: auth.amount, currency: input.currency, expiresAt: run.state.payment.expiresAt });
+}
+
+/** Runs the payment step, but gives up (and cancels it) when the reservation expires. */
 async function chargeBefore<T>(expiresAt: number, charge: () => Promise<T>): Promise<T> {
   const chargeScope = new CancellationScope();
   const timerScope = new CancellationScope();

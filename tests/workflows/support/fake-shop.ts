@@ -121,6 +121,11 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
 }
 
 
+/** Per-shipment activities: the fake shop models charge-at-checkout orders only (harness.ts). */
+const chargeAtCheckoutOnly = (name: string) => (): never => {
+  throw ApplicationFailure.create({ message: `${name}: the fake shop models charge-at-checkout orders only`, nonRetryable: true });
+};
+
 export class FakeShop {
   readonly stock = new Map<string, StockLevel>();
   reservation?: { items: ReservedItem[]; status: 'HELD' | 'COMMITTED' | 'RELEASED' | 'RETURNED' };
@@ -292,8 +297,11 @@ export class FakeShop {
           cancelReason: input.cancelReason ?? this.order.cancelReason,
         };
       },
+      recordReturn: chargeAtCheckoutOnly('recordReturn'),
     },
     inventory: {
+      releaseLines: chargeAtCheckoutOnly('releaseLines'),
+      restockLines: chargeAtCheckoutOnly('restockLines'),
       reserveStock: async (input) => {
         this.calls.reserveStock += 1;
         if (this.reservation) return { items: this.reservation.items };
@@ -367,6 +375,10 @@ export class FakeShop {
       },
     },
     payments: {
+      authorisePayment: chargeAtCheckoutOnly('authorisePayment'),
+      capturePayment: chargeAtCheckoutOnly('capturePayment'),
+      voidPayment: chargeAtCheckoutOnly('voidPayment'),
+      refundCapture: chargeAtCheckoutOnly('refundCapture'),
       chargePayment: async (input) => {
         this.calls.chargePayment += 1;
         await this.pass('chargePayment');
@@ -436,7 +448,7 @@ export class FakeShop {
             this.shipments.push(row);
           }
           const { shipmentId, carrier, trackingNumber, estimatedDeliveryDays } = row;
-          plans.push({ shipmentId, warehouse, carrier, trackingNumber, estimatedDeliveryDays });
+          plans.push({ shipmentId, warehouse, carrier, trackingNumber, estimatedDeliveryDays, items: row.items });
         }
         return plans;
       },
@@ -507,14 +519,21 @@ export function routeByOrder(shops: Map<string, FakeShop>): ContextActivities {
     orders: {
       createOrder: (input) => shop(input.orderId).orders.createOrder(input),
       recordOrderStatus: (input) => shop(input.orderId).orders.recordOrderStatus(input),
+      recordReturn: (input) => shop(input.orderId).orders.recordReturn(input),
     },
     inventory: {
       reserveStock: (input) => shop(input.orderId).inventory.reserveStock(input),
       commitStock: (input) => shop(input.orderId).inventory.commitStock(input),
       restockReturn: (input) => shop(input.orderId).inventory.restockReturn(input),
       releaseStock: (input) => shop(input.orderId).inventory.releaseStock(input),
+      releaseLines: (input) => shop(input.orderId).inventory.releaseLines(input),
+      restockLines: (input) => shop(input.orderId).inventory.restockLines(input),
     },
     payments: {
+      authorisePayment: (input) => shop(input.orderId).payments.authorisePayment(input),
+      capturePayment: (input) => shop(input.orderId).payments.capturePayment(input),
+      voidPayment: (input) => shop(input.orderId).payments.voidPayment(input),
+      refundCapture: (input) => shop(input.orderId).payments.refundCapture(input),
       chargePayment: (input) => shop(input.orderId).payments.chargePayment(input),
       refundPayment: (input) => shop(input.orderId).payments.refundPayment(input),
     },

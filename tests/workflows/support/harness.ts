@@ -43,6 +43,14 @@ const historyToJson = (history: temporal.api.history.v1.IHistory) =>
 
 export type OrderHandle = WorkflowHandle<typeof placeOrder>;
 
+/** With RECORD_HISTORIES=1, writes the workflow's history as <scenario>.json for replay.test.ts. */
+export async function recordHistory(handle: WorkflowHandle, scenario: string): Promise<void> {
+  if (!RECORD) return;
+  await mkdir(HISTORIES_DIR, { recursive: true });
+  const history = historyToJson(await handle.fetchHistory());
+  await writeFile(path.join(HISTORIES_DIR, `${scenario}.json`), `${JSON.stringify(history, null, 2)}\n`);
+}
+
 export interface Harness {
   readonly env: TestWorkflowEnvironment;
   /** Starts the saga the way a duplicate can never slip in: FAIL while running, REJECT_DUPLICATE after. */
@@ -102,11 +110,7 @@ export function useHarness(): Harness {
     async finish(handle, scenario) {
       const result = await handle.result();
       const status = await handle.query(getStatusQuery);
-      if (RECORD) {
-        await mkdir(HISTORIES_DIR, { recursive: true });
-        const history = historyToJson(await handle.fetchHistory());
-        await writeFile(path.join(HISTORIES_DIR, `${scenario}.json`), `${JSON.stringify(history, null, 2)}\n`);
-      }
+      await recordHistory(handle, scenario);
       return { result, status };
     },
     async advanceUntil(done, what, stepMs = 10_000, maxSteps = 60) {
@@ -170,6 +174,9 @@ export function orderFor(items: { productId: string; quantity: number; unitPrice
     totalAmount: lines.reduce((sum, l) => sum + l.unitPriceAmount * l.quantity, 0),
     shippingAddress: GERMANY,
     paymentMethod: { token: TestTokens.success },
+    // The fake shops model the charge-at-checkout flow, which orders started before per-shipment
+    // payments still run; per-shipment orders run on the real activities in tests/integration/per-shipment.test.ts.
+    payments: 'charge-at-checkout',
     ...extra,
   };
 }
