@@ -131,6 +131,8 @@ export function registerDocument(app: OpenAPIHono<AppEnv>): void {
       { name: 'orders' },
       { name: 'admin' },
       { name: 'fulfilment' },
+      { name: 'returns' },
+      { name: 'payments' },
       { name: 'health' },
     ],
   });

@@ -3,8 +3,9 @@ import type { RouteHandler } from '@hono/zod-openapi';
 import { ErrorCodes } from '../../domain/errors';
 import { Prisma, type Db } from '../../prisma/client';
 import { toProduct, withStock } from '../catalog/products';
-import { ApiError } from '../errors';
-import { orderPage, type SagaClient } from '../orders';
+import { ApiError, isUnavailable } from '../errors';
+import { findReturn, orderPage, returnFromState, type SagaClient } from '../orders';
+import type { InspectedLine, ReturnLine, ReturnReceipt } from '../../temporal-config/place-order';
 import type { AppEnv } from '../types';
 import type * as routes from './admin.routes';
 
@@ -86,9 +87,99 @@ export function createAdminHandlers(db: Db, saga: SagaClient) {
     if (!order) throw new ApiError(ErrorCodes.ORDER_NOT_FOUND, 'order not found');
     const notAwaited = () => new ApiError(ErrorCodes.RETURN_NOT_REQUESTED, `order is ${order.status}; no return awaits its goods`, { status: order.status });
     if (order.status !== 'RETURN_REQUESTED') throw notAwaited();
-    await saga.returnReceived(id, note, notAwaited);
+    await saga.returnReceived(id, await wholeOrderReceipt(id, note, notAwaited), notAwaited);
     return c.json({ orderId: id, accepted: true as const, status: order.status }, 202);
   };
 
-  return { createProduct, updateProduct, setInventory, listAllOrders, returnReceived };
+  /**
+   * What "the order's goods are back" says to the saga: the note, for an order
+   * returned as a whole (charged at checkout); for an order returned by lines,
+   * a receipt of the one return awaiting its goods, every line restocked, so
+   * restock and refund follow as they always did on this route.
+   */
+  const wholeOrderReceipt = async (orderId: string, note: string | undefined, notAwaited: () => ApiError): Promise<string | ReturnReceipt | undefined> => {
+    const returns = await db.orderReturn.findMany({ where: { orderId }, select: { id: true, status: true, lines: true } });
+    if (returns.length === 0) return note;
+    const awaiting = returns.filter((r) => r.status === 'REQUESTED');
+    if (awaiting.length === 0) throw notAwaited();
+    if (awaiting.length > 1) {
+      const message = `${awaiting.length} returns await their goods: name one (POST /api/v1/admin/orders/${orderId}/returns/{returnId}/received)`;
+      throw new ApiError(ErrorCodes.VALIDATION_FAILED, `invalid request: ${message}`, { fields: [{ path: 'returnId', message }], returnIds: awaiting.map((r) => r.id) });
+    }
+    const [ret] = awaiting;
+    const lines = ret.lines as unknown as ReturnLine[];
+    return { returnId: ret.id, ...(note ? { note } : {}), inspection: lines.map(({ productId, quantity }) => ({ productId, quantity, outcome: 'RESTOCK' as const })) };
+  };
+
+  const orderOf = async (id: string) => {
+    const order = await db.order.findUnique({ where: { id }, select: { status: true, currency: true } });
+    if (!order) throw new ApiError(ErrorCodes.ORDER_NOT_FOUND, 'order not found');
+    return order;
+  };
+
+  /**
+   * Tells the saga to retry the payment step it waits on. A signal cannot be
+   * refused, so the saga's own state says first whether one is waiting.
+   */
+  const retryPayment: RouteHandler<typeof routes.retryPayment, AppEnv> = async (c) => {
+    const { id } = c.req.valid('param');
+    const order = await orderOf(id);
+    const nothing = () => new ApiError(ErrorCodes.NOTHING_TO_RETRY, `order is ${order.status}; it waits on no payment step`, { status: order.status });
+    const state = await saga.status(id).catch((err: unknown) => {
+      if (isUnavailable(err)) throw err;
+      throw nothing();
+    });
+    const waiting = !!state.attention || !!state.shipments?.some((s) => s.held) || !!state.returns?.some((r) => r.attention);
+    if (!waiting) throw nothing();
+    await saga.retryPayment(id, nothing);
+    return c.json({ orderId: id, accepted: true as const, status: state.status }, 202);
+  };
+
+  /**
+   * An inspection accounts for every unit the return holds, per product, and
+   * for nothing else (the saga's rule): checked here against order_returns, as a
+   * receipt is a signal, which the saga cannot refuse.
+   */
+  const checkInspection = (ret: { id: string; lines: { productId: string; quantity: number }[] }, inspection: InspectedLine[], field: string) => {
+    const inspected = new Map<string, number>();
+    for (const l of inspection) inspected.set(l.productId, (inspected.get(l.productId) ?? 0) + l.quantity);
+    const returned = new Map(ret.lines.map((l) => [l.productId, l.quantity]));
+    const wrong = [...new Set([...returned.keys(), ...inspected.keys()])]
+      .filter((productId) => inspected.get(productId) !== returned.get(productId))
+      .map((productId) => `${returned.get(productId) ?? 0} × ${productId} came back; the inspection covers ${inspected.get(productId) ?? 0}`);
+    if (wrong.length) {
+      throw new ApiError(ErrorCodes.VALIDATION_FAILED, `invalid request: ${field} does not match return ${ret.id}`, { fields: wrong.map((message) => ({ path: field, message })) });
+    }
+  };
+
+  /** The goods of one return are back (order_returns says whether it awaits them); with an inspection, that too. */
+  const receiveReturn: RouteHandler<typeof routes.receiveReturn, AppEnv> = async (c) => {
+    const { id, returnId } = c.req.valid('param');
+    const { note, inspection } = c.req.valid('json');
+    await orderOf(id);
+    const ret = await findReturn(db, id, returnId);
+    const notAwaited = () =>
+      new ApiError(ErrorCodes.RETURN_NOT_REQUESTED, `return ${returnId} is ${ret.status}; it does not await its goods`, { status: ret.status });
+    if (ret.status !== 'REQUESTED') throw notAwaited();
+    if (inspection) checkInspection(ret, inspection, 'inspection');
+    await saga.returnReceived(id, { returnId, ...(note ? { note } : {}), ...(inspection ? { inspection } : {}) }, notAwaited);
+    return c.json({ orderId: id, returnId, accepted: true as const, status: ret.status }, 202);
+  };
+
+  /** The warehouse's verdict per line; the saga refuses a return that is not RECEIVED. */
+  const inspectReturn: RouteHandler<typeof routes.inspectReturn, AppEnv> = async (c) => {
+    const { id, returnId } = c.req.valid('param');
+    const { lines } = c.req.valid('json');
+    const order = await orderOf(id);
+    const ret = await findReturn(db, id, returnId);
+    const notInspectable = () =>
+      new ApiError(ErrorCodes.RETURN_NOT_INSPECTABLE, `return ${returnId} is ${ret.status}; only a RECEIVED return is inspected`, { status: ret.status });
+    // past inspection for good; REQUESTED may be RECEIVED in the saga already (order_returns follows it), so the saga decides that
+    if (!['REQUESTED', 'RECEIVED'].includes(ret.status)) throw notInspectable();
+    checkInspection(ret, lines, 'lines');
+    const inspected = await saga.inspectReturn(id, { returnId, lines }, notInspectable);
+    return c.json(returnFromState(id, order.currency, inspected), 200);
+  };
+
+  return { createProduct, updateProduct, setInventory, listAllOrders, returnReceived, retryPayment, receiveReturn, inspectReturn };
 }

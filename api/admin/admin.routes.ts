@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { OrderPageSchema, orderRequest } from '../orders/orders.routes';
 import { error, errors, json, response } from '../openapi';
-import { PageQuery, ProductSchema, RequestAcceptedSchema, StatusSchema, text } from '../schemas';
+import { InspectionSchema, OrderIdParam, PageQuery, ProductSchema, RequestAcceptedSchema, ReturnSchema, ReturnStatusSchema, StatusSchema, text } from '../schemas';
 
 const PriceInput = z
   .object({ amount: z.number().int().min(0).max(100_000_000), currency: z.string().regex(/^[A-Z]{3}$/, 'ISO-4217 code, e.g. USD') })
@@ -94,10 +94,64 @@ export const returnReceived = orderRequest({
   path: '/api/v1/admin/orders/{id}/return-received',
   tags: ['admin'],
   summary: 'The warehouse has the goods of a RETURN_REQUESTED order back: restock and refund follow, then RETURNED',
+  description:
+    'For an order returned by lines: the one return awaiting its goods is received with every line restocked (with several awaiting, 400: ' +
+    'name one at POST /api/v1/admin/orders/{id}/returns/{returnId}/received).',
   note: z.object({ note: text(0, 500).optional().openapi({ description: 'what the warehouse noticed, kept on the timeline' }) }),
   success: { 202: response('recorded: the order is restocked and refunded, then RETURNED (follow GET /api/v1/orders/{id} or its event stream)', RequestAcceptedSchema) },
   refused: {
     404: error(404, 'ORDER_NOT_FOUND: no such order'),
     409: error(409, 'RETURN_NOT_REQUESTED: no return awaits this order’s goods (details.status: never asked for, received already, or lapsed)'),
   },
+});
+
+export const retryPayment = orderRequest({
+  path: '/api/v1/admin/orders/{id}/retry-payment',
+  tags: ['payments'],
+  summary: 'Retry the payment step an order waits on in NEEDS_ATTENTION: a refused capture, a declined re-authorisation, a refused refund',
+  note: z.object({}),
+  success: { 202: response('the saga is told; follow GET /api/v1/orders/{id} or its event stream for the outcome', RequestAcceptedSchema) },
+  refused: {
+    404: error(404, 'ORDER_NOT_FOUND: no such order'),
+    409: error(409, 'NOTHING_TO_RETRY: the order waits on no payment step (details.status)'),
+  },
+});
+
+const ReturnParams = OrderIdParam.extend({ returnId: text(1, 100).openapi({ param: { name: 'returnId', in: 'path' } }) });
+
+export const ReturnAcceptedSchema = z
+  .object({ orderId: z.string().uuid(), returnId: z.string(), accepted: z.literal(true), status: ReturnStatusSchema })
+  .openapi('ReturnAccepted', { description: 'the saga is told; status is the return\'s as recorded when it was' });
+
+const returnRefused = (conflict: string) => ({
+  400: error(400, 'VALIDATION_FAILED (details.fields): a bad field, or an inspection that does not account for exactly the units the return holds; or INVALID_JSON'),
+  404: error(404, 'ORDER_NOT_FOUND or RETURN_NOT_FOUND (the order has no such return)'),
+  409: error(409, conflict),
+});
+
+export const receiveReturn = orderRequest({
+  path: '/api/v1/admin/orders/{id}/returns/{returnId}/received',
+  tags: ['returns'],
+  summary: 'The warehouse has a return\'s parcel: inspected now (inspection) or later (…/inspect); then refunded, restocked lines back on sale',
+  params: ReturnParams,
+  note: z
+    .object({
+      note: text(0, 500).optional().openapi({ description: 'what the warehouse noticed, kept on the return\'s timeline' }),
+      // inspected on receipt; without it, later (…/inspect)
+      inspection: InspectionSchema.optional(),
+    })
+    .openapi('ReturnReceipt'),
+  success: { 202: response('recorded: the return is RECEIVED (and INSPECTED, then REFUNDED, when inspection came with it)', ReturnAcceptedSchema) },
+  refused: returnRefused('RETURN_NOT_REQUESTED: the return does not await its goods (details.status: received already, or lapsed)'),
+});
+
+export const inspectReturn = orderRequest({
+  path: '/api/v1/admin/orders/{id}/returns/{returnId}/inspect',
+  tags: ['returns'],
+  summary: 'The warehouse\'s inspection of a RECEIVED return, per line: RESTOCK, WRITE_OFF (refunded, not restocked) or REJECT (not refunded, with a reason)',
+  params: ReturnParams,
+  note: z.object({ lines: InspectionSchema }).openapi('ReturnInspection'),
+  required: true,
+  success: { 200: response('the return, INSPECTED: the refund of its lines not rejected follows', ReturnSchema) },
+  refused: returnRefused('RETURN_NOT_INSPECTABLE: the return is not RECEIVED (not yet, or inspected already; details.status)'),
 });

@@ -7,7 +7,7 @@ import { createOrderHandlers } from './orders.handlers';
 import * as routes from './orders.routes';
 
 export { priceLines, sagaInput, type OrderDeps } from './new-order';
-export { orderPage } from './orders.repo';
+export { findReturn, orderPage, returnFromState } from './orders.repo';
 export { createSagaClient, type SagaClient } from './saga-client';
 
 export function registerOrderRoutes(app: OpenAPIHono<AppEnv>, deps: OrderDeps, events: EventStreamOptions): void {

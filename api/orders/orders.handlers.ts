@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { RouteHandler } from '@hono/zod-openapi';
 import { ErrorCodes } from '../../domain/errors';
-import { cancelRefusal } from '../../domain/order-status';
+import { cancelRefusal, isCancellable } from '../../domain/order-status';
 import { ApiError, errorResponse, isUnavailable } from '../errors';
 import { hashBody } from '../checkout/idempotency';
 import type { AppEnv } from '../types';
 import type * as routes from './orders.routes';
-import { findOwnedOrder, loadOrder, orderPage } from './orders.repo';
+import { findOwnedOrder, loadOrder, orderPage, returnFromState } from './orders.repo';
 import { priceLines, sagaInput, type OrderDeps } from './new-order';
-import type { OrderState } from '../../temporal-config/place-order';
+import type { OrderState, ReturnLine } from '../../temporal-config/place-order';
+import type { WhenEnded } from './saga-client';
 
 export function createOrderHandlers(deps: OrderDeps) {
   const { db, saga } = deps;
@@ -111,14 +112,63 @@ export function createOrderHandlers(deps: OrderDeps) {
     return c.json({ orderId: order.id, accepted: true as const, status: state.status }, 200);
   };
 
+  const returnEnded = (order: { status: string }) => () => new ApiError(ErrorCodes.RETURN_WINDOW_CLOSED, `order is ${order.status}; it can no longer be returned`);
+
+  /**
+   * A return of some lines ([] = every delivered unit not yet returned), or
+   * 'unsupported' for an order charged in full at checkout (every run before
+   * per-shipment payments), which is returned only as a whole. Its CHARGE row
+   * says so without asking the saga; the saga's answer (no such handler) backs that up.
+   */
+  const lineReturn = async (orderId: string, request: { lines: ReturnLine[]; reason: string }, ended: WhenEnded) =>
+    (await db.payment.count({ where: { orderId, kind: 'CHARGE' } })) > 0 ? ('unsupported' as const) : saga.requestLineReturn(orderId, request, ended);
+
+  /** The whole order: a charged-at-checkout order's return as before, or a return of every delivered line. */
   const returnOrder: RouteHandler<typeof routes.returnOrder, AppEnv> = async (c) => {
     const order = await findOwnedOrder(db, c.req.valid('param').id, c.get('user')!);
-    const { reason } = c.req.valid('json');
-    const state = await saga.requestReturn(order.id, reason ?? 'returned by customer', () =>
-      new ApiError(ErrorCodes.RETURN_WINDOW_CLOSED, `order is ${order.status}; it can no longer be returned`),
-    );
+    const reason = c.req.valid('json').reason || 'returned by customer';
+    const ended = returnEnded(order);
+    const ret = await lineReturn(order.id, { lines: [], reason }, ended);
+    const state = ret === 'unsupported' ? await saga.requestReturn(order.id, reason, ended) : await saga.status(order.id);
     return c.json({ orderId: order.id, accepted: true as const, status: state.status }, 200);
   };
 
-  return { placeOrder, listOrders, getOrder, cancelOrder, returnOrder };
+  const requestLineReturn: RouteHandler<typeof routes.requestLineReturn, AppEnv> = async (c) => {
+    const order = await findOwnedOrder(db, c.req.valid('param').id, c.get('user')!);
+    const { reason, lines } = c.req.valid('json');
+    const ended = returnEnded(order);
+    const ret = await lineReturn(order.id, { lines: lines ?? [], reason }, ended);
+    if (ret !== 'unsupported') {
+      c.header('Location', `/api/v1/orders/${order.id}`);
+      return c.json(returnFromState(order.id, order.currency, ret), 202);
+    }
+    if (lines) throw new ApiError(ErrorCodes.ORDER_NOT_RETURNABLE, 'this order can only be returned as a whole; leave out lines to return it all');
+    const state = await saga.requestReturn(order.id, reason, ended);
+    return c.json({ orderId: order.id, accepted: true as const, status: state.status }, 200);
+  };
+
+  const cancelShipments: RouteHandler<typeof routes.cancelShipments, AppEnv> = async (c) => {
+    const order = await findOwnedOrder(db, c.req.valid('param').id, c.get('user')!);
+    const { trackingNumbers, reason } = c.req.valid('json');
+    const notCancellable = () =>
+      new ApiError(ErrorCodes.SHIPMENT_NOT_CANCELLABLE, `order is ${order.status}; none of its shipments can still be cancelled`, { status: order.status });
+    // the carrier has every parcel, or the order is over: nothing to ask the saga (an order held for an operator may still drop a held shipment)
+    if (!isCancellable(order.status) && order.status !== 'NEEDS_ATTENTION') throw notCancellable();
+    const state = await saga.cancelShipments(order.id, { ...(trackingNumbers ? { trackingNumbers } : {}), ...(reason ? { reason } : {}) }, notCancellable);
+    if (state === 'unsupported') {
+      throw new ApiError(ErrorCodes.SHIPMENT_NOT_CANCELLABLE, `this order is cancelled only as a whole: POST /api/v1/orders/${order.id}/cancel`, { status: order.status });
+    }
+    const shipments = (state.shipments ?? []).map(({ trackingNumber, warehouse, carrier, status, items, amount, held }) => ({
+      trackingNumber,
+      warehouse,
+      carrier,
+      status,
+      ...(items ? { items } : {}),
+      ...(amount === undefined ? {} : { amount }),
+      ...(held ? { held } : {}),
+    }));
+    return c.json({ orderId: order.id, accepted: true as const, status: state.status, shipments }, 202);
+  };
+
+  return { placeOrder, listOrders, getOrder, cancelOrder, returnOrder, requestLineReturn, cancelShipments };
 }

@@ -8,14 +8,22 @@ import {
   OrderStatusKey,
   TaskQueues,
   awaitOutcomeUpdate,
+  cancelShipmentsUpdate,
   getStatusQuery,
+  inspectReturnUpdate,
   markDeliveredSignal,
   orderWorkflowId,
   requestCancelUpdate,
+  requestLineReturnUpdate,
   requestReturnUpdate,
+  retryPaymentSignal,
   returnReceivedSignal,
+  type InspectedLine,
   type OrderState,
   type PlaceOrderInput,
+  type ReturnLine,
+  type ReturnReceipt,
+  type ReturnState,
 } from '../../temporal-config/place-order';
 
 /** How long Temporal gets to start a saga before the request answers 503. */
@@ -56,6 +64,21 @@ async function told<T>(sent: Promise<T>, ended: WhenEnded): Promise<T> {
     throw err;
   }
 }
+
+/**
+ * Did the run refuse the update because its code has no handler of that name
+ * (a run that started before the update existed)? The SDK answers that with an
+ * untyped ApplicationFailure naming the update.
+ */
+const noHandler = (err: unknown, update: string) =>
+  err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.message === `No registered handler for update: ${update}`;
+
+/** The update's answer, or 'unsupported' when the run has no handler for it. */
+const unlessUnsupported = <T>(sent: Promise<T>, update: string): Promise<T | 'unsupported'> =>
+  sent.catch((err: unknown) => {
+    if (noHandler(err, update)) return 'unsupported' as const;
+    throw err;
+  });
 
 /**
  * The API's one way to talk to an order's PlaceOrder saga: start it and wait
@@ -150,12 +173,31 @@ export function createSagaClient(temporal: Client, { outcomeWaitMs }: SagaClient
     /** The customer's return; the saga refuses it outside the return window. */
     requestReturn: (orderId: string, reason: string, ended: WhenEnded): Promise<OrderState> =>
       told(handle(orderId).executeUpdate(requestReturnUpdate, { args: [reason] }), ended),
+    /**
+     * The customer's return of some delivered lines ([] = every delivered line
+     * not yet returned): the new return, or 'unsupported' when the run has no
+     * line returns (it started before per-shipment payments).
+     */
+    requestLineReturn: (orderId: string, request: { lines: ReturnLine[]; reason: string }, ended: WhenEnded): Promise<ReturnState | 'unsupported'> =>
+      told(unlessUnsupported(handle(orderId).executeUpdate(requestLineReturnUpdate, { args: [request] }), requestLineReturnUpdate.name), ended),
+    /**
+     * Cancels shipments not yet handed to the carrier (none named = every one
+     * left); the saga refuses when it cannot. 'unsupported': the run cancels only
+     * as a whole (it started before per-shipment payments).
+     */
+    cancelShipments: (orderId: string, request: { trackingNumbers?: string[]; reason?: string }, ended: WhenEnded): Promise<OrderState | 'unsupported'> =>
+      told(unlessUnsupported(handle(orderId).executeUpdate(cancelShipmentsUpdate, { args: [request] }), cancelShipmentsUpdate.name), ended),
+    /** An operator retries the payment step the order waits on. */
+    retryPayment: (orderId: string, ended: WhenEnded): Promise<void> => told(handle(orderId).signal(retryPaymentSignal), ended),
+    /** The warehouse's inspection of a received return; answers the return once inspected. */
+    inspectReturn: (orderId: string, request: { returnId: string; lines: InspectedLine[] }, ended: WhenEnded): Promise<ReturnState> =>
+      told(handle(orderId).executeUpdate(inspectReturnUpdate, { args: [request] }), ended),
     /** The carrier delivered this parcel. */
     deliver: (orderId: string, trackingNumber: string, ended: WhenEnded): Promise<void> =>
       told(handle(orderId).signal(markDeliveredSignal, trackingNumber), ended),
-    /** The warehouse has the returned goods. */
-    returnReceived: (orderId: string, note: string | undefined, ended: WhenEnded): Promise<void> =>
-      told(handle(orderId).signal(returnReceivedSignal, note), ended),
+    /** The warehouse (or the carrier) has the returned goods: a note for a whole-order return, a receipt naming a line return. */
+    returnReceived: (orderId: string, receipt: string | ReturnReceipt | undefined, ended: WhenEnded): Promise<void> =>
+      told(handle(orderId).signal(returnReceivedSignal, receipt), ended),
   };
 }
 export type SagaClient = ReturnType<typeof createSagaClient>;

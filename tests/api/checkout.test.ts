@@ -1,8 +1,10 @@
 /**
  * Checkout and orders over HTTP, in-process against a real PostgreSQL and a
  * real Temporal (the CLI's dev server) with the real activities: what a
- * customer sees, and what the books say afterwards (orders, charges at the
- * provider, stock, the cart).
+ * customer sees, and what the books say afterwards (orders, the payment at
+ * the provider, stock, the cart). Checkout authorises the total; nothing is
+ * captured until a shipment is handed over, which here (the default handling
+ * time of a minute) is after every test.
  */
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -39,11 +41,32 @@ async function shopper(items: Record<string, number>) {
 const checkout = (client: ApiClient, token: string, key: string | undefined, body: unknown = checkoutBody()) =>
   client.call('POST', '/api/v1/checkout', { token, body, headers: key ? { 'idempotency-key': key } : {} });
 
-const chargesOf = (orderId: string) => backend.db.gatewayTransaction.findMany({ where: { idempotencyKey: `order-${orderId}:charge` } });
+/** the provider's rows of an order, oldest first: [kind, amount] */
+const ledgerOf = async (orderId: string) =>
+  (await backend.db.gatewayTransaction.findMany({ where: { idempotencyKey: { startsWith: `order-${orderId}:` } }, orderBy: { createdAt: 'asc' } })).map((t) => [t.kind, t.amount]);
+/** what GET /orders/:id says the order's money went through: the order's totals and each line's, by product */
+async function moneyOf(token: string, orderId: string) {
+  const read = await api.call('GET', `/api/v1/orders/${orderId}`, { token });
+  expect(read.status).toBe(200);
+  const { currency, authorised, captured, voided, refunded, lines } = read.body.money as {
+    currency: string;
+    authorised: number;
+    captured: number;
+    voided: number;
+    refunded: number;
+    lines: { productId: string; amount: number; authorised: number; captured: number; voided: number; refunded: number }[];
+  };
+  return {
+    order: { currency, authorised, captured, voided, refunded },
+    lines: Object.fromEntries(lines.map((l) => [l.productId, { amount: l.amount, authorised: l.authorised, captured: l.captured, voided: l.voided, refunded: l.refunded }])),
+  };
+}
+/** authorised in full, nothing taken yet */
+const authorisedOnly = (amount: number) => ({ amount, authorised: amount, captured: 0, voided: 0, refunded: 0 });
 const cartOf = async (customerId: string) => (await backend.db.cartItem.findMany({ where: { customerId }, orderBy: { productId: 'asc' } })).map((i) => [i.productId, i.quantity]);
 
 describe('POST /checkout', () => {
-  it('CONFIRMED → 201 {orderId, status, total} with Location; one order with the cart lines, one charge; the cart is emptied', async () => {
+  it('CONFIRMED → 201 {orderId, status, total} with Location; one order with the cart lines, one authorisation for the total and nothing captured before hand-over; the cart is emptied', async () => {
     const ada = await shopper({ prod_mug: 2, prod_tshirt: 1 });
     const res = await checkout(api, ada.token, 'k-confirm');
     expect(res.status).toBe(201);
@@ -53,30 +76,34 @@ describe('POST /checkout', () => {
     const order = await backend.db.order.findUniqueOrThrow({ where: { id: res.body.orderId }, include: { items: { orderBy: { productId: 'asc' } } } });
     expect(order).toMatchObject({ customerId: ada.id, status: 'CONFIRMED', totalAmount: 4499 });
     expect(order.items.map((i) => [i.productId, i.quantity, i.unitPriceAmount])).toEqual([['prod_mug', 2, 1250], ['prod_tshirt', 1, 1999]]);
-    expect((await chargesOf(res.body.orderId)).map((t) => [t.kind, t.amount])).toEqual([['CHARGE', 4499]]);
+    expect(await ledgerOf(res.body.orderId)).toEqual([['AUTHORISATION', 4499]]);
     expect(await cartOf(ada.id)).toEqual([]);
     const read = await api.call('GET', `/api/v1/orders/${res.body.orderId}`, { token: ada.token });
     expect(read.body).toMatchObject({
       status: 'CONFIRMED',
       total: { amount: 4499, currency: 'USD' },
-      payments: [{ kind: 'CHARGE', status: 'SUCCEEDED', amount: { amount: 4499, currency: 'USD' } }],
+      payments: [{ kind: 'AUTHORISATION', status: 'SUCCEEDED', amount: { amount: 4499, currency: 'USD' } }],
       shippingAddress: address,
+    });
+    expect(await moneyOf(ada.token, res.body.orderId)).toEqual({
+      order: { currency: 'USD', authorised: 4499, captured: 0, voided: 0, refunded: 0 },
+      lines: { prod_mug: authorisedOnly(2500), prod_tshirt: authorisedOnly(1999) },
     });
 
     const again = await checkout(api, ada.token, 'k-confirm');
     expect({ status: again.status, body: again.body, location: again.headers.get('location') }).toEqual({ status: 201, body: res.body, location: res.headers.get('location') });
     expect(await backend.db.order.count({ where: { customerId: ada.id } })).toBe(1);
-    expect(await chargesOf(res.body.orderId)).toHaveLength(1);
+    expect(await ledgerOf(res.body.orderId)).toEqual([['AUTHORISATION', 4499]]);
   });
 
-  it('two concurrent checkouts with one key: identical answers, exactly one order and one charge', async () => {
+  it('two concurrent checkouts with one key: identical answers, exactly one order and one authorisation', async () => {
     const bob = await shopper({ prod_hoodie: 1 });
     const [a, b] = await Promise.all([checkout(api, bob.token, 'k-race'), checkout(api, bob.token, 'k-race')]);
     expect(a.status).toBe(201);
     expect({ status: b.status, body: b.body }).toEqual({ status: a.status, body: a.body });
     expect(await backend.db.order.count({ where: { customerId: bob.id } })).toBe(1);
     expect(await backend.db.checkoutRequest.count({ where: { customerId: bob.id } })).toBe(1);
-    expect((await chargesOf(a.body.orderId)).map((t) => t.kind)).toEqual(['CHARGE']);
+    expect(await ledgerOf(a.body.orderId)).toEqual([['AUTHORISATION', a.body.total.amount]]);
     expect(await cartOf(bob.id)).toEqual([]);
   });
 
@@ -132,18 +159,19 @@ describe('POST /checkout', () => {
     expect(await cartOf(fay.id)).toEqual([['prod_backpack', 1]]);
     const again = await checkout(api, fay.token, 'k-decline', checkoutBody(TestTokens.insufficientFunds));
     expect({ status: again.status, body: again.body }).toEqual({ status: 402, body: res.body });
-    expect((await chargesOf(body.details.orderId)).map((t) => t.kind)).toEqual(['DECLINE']);
+    expect((await ledgerOf(body.details.orderId)).map(([kind]) => kind)).toEqual(['DECLINE']);
+    expect((await moneyOf(fay.token, body.details.orderId)).order).toEqual({ currency: 'USD', authorised: 0, captured: 0, voided: 0, refunded: 0 });
   });
 
-  it('out of stock → 409 INVENTORY_UNAVAILABLE; nothing charged, the cart is kept', async () => {
+  it('out of stock → 409 INVENTORY_UNAVAILABLE; nothing authorised, the cart is kept', async () => {
     const gus = await shopper({ prod_lamp: 4 });
     const body = expectError(await checkout(api, gus.token, 'k-stock'), 409, 'INVENTORY_UNAVAILABLE');
     expect(body.details).toMatchObject({ productId: 'prod_lamp', requested: 4, available: 3 });
-    expect(await chargesOf(body.details.orderId)).toEqual([]);
+    expect(await ledgerOf(body.details.orderId)).toEqual([]);
     expect(await cartOf(gus.id)).toEqual([['prod_lamp', 4]]);
   });
 
-  it('a slow payment → 202 with Location; a repeat waits for the same saga and gets the 201; one charge', async () => {
+  it('a slow payment → 202 with Location; a repeat waits for the same saga and gets the 201; one authorisation', async () => {
     const hal = await shopper({ prod_mug: 1 });
     const started = Date.now();
     const res = await checkout(impatient, hal.token, 'k-slow', checkoutBody(TestTokens.slow));
@@ -156,7 +184,8 @@ describe('POST /checkout', () => {
     const repeat = await checkout(api, hal.token, 'k-slow', checkoutBody(TestTokens.slow));
     expect(repeat.status).toBe(201);
     expect(repeat.body).toEqual({ orderId: res.body.orderId, status: 'CONFIRMED', total: { amount: 1250, currency: 'USD' } });
-    expect(await chargesOf(res.body.orderId)).toHaveLength(1);
+    expect(await ledgerOf(res.body.orderId)).toEqual([['AUTHORISATION', 1250]]);
+    expect((await moneyOf(hal.token, res.body.orderId)).lines).toEqual({ prod_mug: authorisedOnly(1250) });
     expect(await cartOf(hal.id)).toEqual([]);
   });
 
@@ -197,12 +226,12 @@ describe('orders of a real saga', () => {
     const first = sseReader(await api.raw('GET', `/api/v1/orders/${body.orderId}/events`, { token: lee.token }));
     const seen = await first.events((e) => e.status === 'CONFIRMED');
     await first.close();
-    expect(seen.events.map((e) => e.type)).toEqual(['ORDER_PLACED', 'ORDER_CREATED', 'STOCK_RESERVED', 'PAYMENT_CHARGED', 'STOCK_COMMITTED', 'ORDER_CONFIRMED', 'STATUS_CHANGED']);
+    expect(seen.events.map((e) => e.type)).toEqual(['ORDER_PLACED', 'ORDER_CREATED', 'STOCK_RESERVED', 'PAYMENT_AUTHORISED', 'STOCK_COMMITTED', 'ORDER_CONFIRMED', 'STATUS_CHANGED']);
     const ids = seen.events.map((e) => BigInt(e.id));
     expect(ids).toEqual([...ids].sort((x, y) => (x < y ? -1 : 1)));
 
-    const charged = seen.events.find((e) => e.type === 'PAYMENT_CHARGED')!;
-    const resumed = sseReader(await api.raw('GET', `/api/v1/orders/${body.orderId}/events`, { token: lee.token, headers: { 'last-event-id': charged.id } }));
+    const authorised = seen.events.find((e) => e.type === 'PAYMENT_AUTHORISED')!;
+    const resumed = sseReader(await api.raw('GET', `/api/v1/orders/${body.orderId}/events`, { token: lee.token, headers: { 'last-event-id': authorised.id } }));
     const rest = await resumed.events((e) => e.status === 'CONFIRMED');
     await resumed.close();
     expect(rest.events.map((e) => e.type)).toEqual(['STOCK_COMMITTED', 'ORDER_CONFIRMED', 'STATUS_CHANGED']);
@@ -229,6 +258,12 @@ describe('orders of a real saga', () => {
     expect(rest.events.filter((e) => e.status === 'CANCELLED').map((e) => e.type)).toEqual(['STATUS_CHANGED']);
     expect(rest.events.map((e) => e.type)).toContain('COMPENSATED');
     expect((await backend.db.order.findUniqueOrThrow({ where: { id: orderId } })).cancelReason).toBe('changed my mind');
+    // the authorisation is voided (or, still in flight, refused for good): nothing captured, nothing to refund
+    const compensated = await backend.db.orderEvent.findMany({ where: { orderId, type: 'COMPENSATED' } });
+    expect(compensated.map((e) => (e.detail as { compensation?: string }).compensation)).toContain('voidPayment');
+    const { order: money } = await moneyOf(mo.token, orderId);
+    expect(money).toEqual({ currency: 'USD', authorised: money.authorised, captured: 0, voided: money.authorised, refunded: 0 });
+    expect((await ledgerOf(orderId)).filter(([kind]) => kind === 'CAPTURE' || kind === 'REFUND')).toEqual([]);
 
     // the checkout's answer becomes the cancellation; the cart was never emptied
     const repeat = await checkout(api, mo.token, 'k-cancel', checkoutBody(TestTokens.slow));
@@ -238,7 +273,7 @@ describe('orders of a real saga', () => {
     expect(again.details).toEqual({ status: 'CANCELLED' });
   });
 
-  it('the books balance: stock, charges and refunds agree with every order', async () => {
+  it('the books balance: stock, authorisations, captures, voids and refunds agree with every order', async () => {
     expect(await assertBooksBalance(backend.db, backend.initial)).toEqual([]);
   });
 });

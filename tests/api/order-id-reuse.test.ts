@@ -74,7 +74,7 @@ async function snapshot(orderId: string) {
 
 
 describe('an orderId whose run Temporal has forgotten', () => {
-  it('POST /orders again: the same body gets the stored DELIVERED order, another body or customer 422 ORDER_ID_REUSED; no saga, no refund, stock unchanged', async () => {
+  it('POST /orders again: the same body gets the stored DELIVERED order, another body or customer 422 ORDER_ID_REUSED; no saga, no void or refund, stock unchanged', async () => {
     const ada = await newCustomer(api, 'ada');
     const orderId = randomUUID();
     const first = await api.call('POST', '/api/v1/orders', { token: ada.token, body: orderBody(orderId) });
@@ -94,11 +94,18 @@ describe('an orderId whose run Temporal has forgotten', () => {
 
     expect(await runIsGone(orderId)).toBe(true); // no saga was started
     expect(await snapshot(orderId)).toEqual(before);
-    expect(before.ledger.map((t) => t.kind)).toEqual(['CHARGE']);
+    // authorised at checkout, captured at hand-over, and nothing since
+    expect(before.ledger.map((t) => [t.kind, t.amount])).toEqual([['AUTHORISATION', 1250], ['CAPTURE', 1250]]);
+    const { money } = (await api.call('GET', `/api/v1/orders/${orderId}`, { token: ada.token })).body;
+    expect(money).toMatchObject({ authorised: 1250, captured: 1250, voided: 0, refunded: 0, lines: [{ productId: 'prod_mug', amount: 1250, authorised: 1250, captured: 1250, voided: 0, refunded: 0 }] });
     expect(await assertBooksBalance(backend.db, backend.initial)).toEqual([]);
   });
 
-  it('a saga started directly for it (a new run) ends FAILED ORDER_ALREADY_EXISTS without any compensation: no refund, stock and order untouched', async () => {
+  // the new run must not void (per-shipment) nor refund (charge-at-checkout, how runs before it were started) the first run's money
+  it.each([
+    { payments: 'per-shipment', ledger: [['AUTHORISATION', 3998], ['CAPTURE', 3998]] },
+    { payments: 'charge-at-checkout', ledger: [['CHARGE', 3998]] },
+  ] as const)('a saga started directly for it (a new run, $payments) ends FAILED ORDER_ALREADY_EXISTS without any compensation: no void or refund, stock and order untouched', async ({ payments, ledger }) => {
     const customer = await newCustomer(api, 'cy');
     const input: PlaceOrderInput = {
       orderId: randomUUID(),
@@ -109,6 +116,7 @@ describe('an orderId whose run Temporal has forgotten', () => {
       shippingAddress: address,
       paymentMethod: { token: TestTokens.success },
       fulfilment,
+      payments,
     };
     // A new run for a closed one is what a start after retention gets; ALLOW_DUPLICATE gets it without waiting for a deletion.
     const start = () =>
@@ -127,7 +135,7 @@ describe('an orderId whose run Temporal has forgotten', () => {
     const state = await again.result();
     expect(state).toMatchObject({ status: 'FAILED', failure: { code: 'ORDER_ALREADY_EXISTS' }, completedSteps: [], compensations: [] });
     expect(await snapshot(input.orderId)).toEqual(before);
-    expect(before.ledger.map((t) => t.kind)).toEqual(['CHARGE']);
+    expect(before.ledger.map((t) => [t.kind, t.amount])).toEqual(ledger);
     expect(await assertBooksBalance(backend.db, backend.initial)).toEqual([]);
   });
 });
