@@ -9,10 +9,13 @@ import { moveTo, record, step, type OrderRun } from './run';
 export function acceptDeliveries(run: OrderRun): void {
   const perShipment = run.perShipment;
   if (perShipment) {
-    // per-shipment orders: only a parcel the carrier has can be delivered (no argument = every one in transit)
+    // per-shipment orders: only a parcel the carrier has can be delivered (no argument = every one in transit).
+    // One captured and being handed over counts: its row may already say HANDED_TO_CARRIER, so the carrier webhook accepts it.
     setHandler(markDeliveredSignal, (trackingNumber) => {
       const wanted = trackingNumber?.trim() || undefined;
-      const inTransit = (run.state.shipments ?? []).filter((s) => s.status === 'HANDED_TO_CARRIER' || s.status === 'OVERDUE');
+      const inTransit = (run.state.shipments ?? []).filter(
+        (s) => s.status === 'HANDED_TO_CARRIER' || s.status === 'OVERDUE' || (s.status === 'CREATED' && s.captureKey !== undefined && perShipment.handing.has(s.trackingNumber)),
+      );
       const targets = wanted ? inTransit.filter((s) => s.trackingNumber === wanted) : inTransit;
       if (targets.length === 0) record(run, 'DELIVERY_IGNORED', { trackingNumber: wanted, reason: 'unknown, not handed to the carrier, or already delivered' });
       for (const s of targets) perShipment.deliveredMarks.add(s.trackingNumber);
