@@ -65,7 +65,13 @@ export interface VoidRequest {
   amount?: number;
 }
 /** amount 0 when nothing was left, or when no authorisation existed (its key is then void: a later authorise with it is refused) */
-export type VoidResult = { status: 'voided'; voidId: string; amount: number };
+export type VoidResult = {
+  status: 'voided';
+  voidId: string;
+  amount: number;
+  /** what the void found under the authorisation key: the authorisation granted (its id and expiry), or none (declined, or tombstoned by this void) */
+  authorisation?: { id: string; expiresAt: Date | null } | null;
+};
 
 export interface CaptureRefundRequest {
   /** a capture's key, or a legacy charge's */
@@ -339,23 +345,27 @@ export class SimulatedGateway implements PaymentGateway {
   private async voidNow(req: VoidRequest): Promise<VoidResult> {
     await sleep(this.options.latencyMs);
     const done = await this.db.gatewayTransaction.findUnique({ where: { idempotencyKey: req.idempotencyKey } });
-    if (done) return voided(done, req.idempotencyKey);
+    if (done) {
+      const found = await this.db.gatewayTransaction.findUnique({ where: { idempotencyKey: req.authorisationKey } });
+      return { ...voided(done, req.idempotencyKey), authorisation: found?.kind === 'AUTHORISATION' ? { id: found.id, expiresAt: found.expiresAt } : null };
+    }
 
     const auth = await this.authorisationOrTombstone(req.authorisationKey);
     // declined, or voided before it was made: nothing is held, and the key is void already
-    if (auth.kind !== 'AUTHORISATION') return { status: 'voided', voidId: auth.id, amount: 0 };
+    if (auth.kind !== 'AUTHORISATION') return { status: 'voided', voidId: auth.id, amount: 0, authorisation: null };
+    const found = { id: auth.id, expiresAt: auth.expiresAt };
     if (req.amount !== undefined && !(Number.isInteger(req.amount) && req.amount >= 0)) throw new Error(`void of ${req.amount}: not a whole number of minor units`);
     return this.db.$transaction(
       async (tx) => {
         await lock(tx, auth.id);
         const raced = await tx.gatewayTransaction.findUnique({ where: { idempotencyKey: req.idempotencyKey } });
-        if (raced) return voided(raced, req.idempotencyKey);
+        if (raced) return { ...voided(raced, req.idempotencyKey), authorisation: found };
         const taken = await totals(tx, [auth.id]);
         const left = auth.amount - taken.CAPTURE.amount - taken.VOID.amount;
         const row = await tx.gatewayTransaction.create({
           data: { id: `vo_${randomUUID()}`, idempotencyKey: req.idempotencyKey, kind: 'VOID', amount: Math.min(req.amount ?? left, left), currency: auth.currency, chargeId: auth.id },
         });
-        return voided(row, req.idempotencyKey);
+        return { ...voided(row, req.idempotencyKey), authorisation: found };
       },
       TX_OPTIONS,
     );

@@ -2,7 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db, Prisma } from '../../prisma/client';
 import { ErrorCodes, type ErrorCode } from '../../domain/errors';
 import type { LineAmount } from '../../temporal-config/place-order';
-import { ChargeVoidedError, type PaymentGateway } from './gateway';
+import { ChargeVoidedError, type PaymentGateway, type VoidResult } from './gateway';
 
 export interface ChargePaymentInput {
   orderId: string;
@@ -110,6 +110,21 @@ function begin(
 
 const succeeded = (db: Db, row: PaymentRow, data: { providerRef: string; amount?: number; lines?: LineAmount[]; expiresAt?: Date }) =>
   db.payment.update({ where: { id: row.id }, data: { ...data, lines: data.lines && jsonLines(data.lines), status: 'SUCCEEDED' } });
+
+/**
+ * A void is the last word on an authorisation a cancel overtook: if our row of
+ * it is still PENDING (the authorise activity was abandoned, or its worker died
+ * before recording the answer), it takes what the provider says now — granted
+ * (SUCCEEDED: the void gives it back), or never made (FAILED, key voided) — so
+ * the books balance as soon as the order is CANCELLED.
+ */
+async function settleAuthorisation(db: Db, authorisationKey: string, found: VoidResult['authorisation']): Promise<void> {
+  if (found === undefined) return;
+  await db.payment.updateMany({
+    where: { idempotencyKey: authorisationKey, kind: 'AUTHORISATION', status: 'PENDING' },
+    data: found ? { status: 'SUCCEEDED', providerRef: found.id, expiresAt: found.expiresAt } : { status: 'FAILED', declineCode: 'voided' },
+  });
+}
 
 /** Marks our row FAILED with the provider's reason and fails the activity for good: retrying would get the same answer. */
 async function refused(db: Db, row: PaymentRow, code: ErrorCode, reason: string, message: string): Promise<never> {
@@ -299,6 +314,7 @@ export function createPaymentsActivities(db: Db, gateway: PaymentGateway) {
 
       const wholeRest = input.amount === undefined && input.lines === undefined;
       const result = await heartbeating(() => gateway.void({ authorisationKey: input.authorisationKey, idempotencyKey: input.idempotencyKey, amount: wholeRest ? undefined : amount }));
+      await settleAuthorisation(db, input.authorisationKey, result.authorisation);
       // the provider had another amount left than our books said (a capture or the authorisation in flight meanwhile): put it on the lines that have it now
       const now = result.amount === amount ? [] : await uncaptured(db, input.authorisationKey);
       const lines = result.amount === amount ? asked : allocate(result.amount, clip(asked, now), asked, now);

@@ -195,11 +195,13 @@ describe('authorise, capture per shipment, void the rest, refund per line', () =
   it('replays answer the first answer and write nothing twice, one after another and all at once', async () => {
     const payments = paymentsWith();
     const o = anOrder([mug(1000), kettle(2000)]);
-    const twice = async <T>(call: () => Promise<T>): Promise<T> => {
+    // an authorisation's validForMs is how long it has left when asked: the one part that changes
+    const same = (x: object) => ('validForMs' in x ? { ...x, validForMs: expect.any(Number) as number } : x);
+    const twice = async <T extends object>(call: () => Promise<T>): Promise<T> => {
       const [a, b, c] = await Promise.all([call(), call(), call()]);
-      expect(b).toEqual(a);
-      expect(c).toEqual(a);
-      expect(await call()).toEqual(a);
+      expect(b).toEqual(same(a));
+      expect(c).toEqual(same(a));
+      expect(await call()).toEqual(same(a));
       return a;
     };
     const auth = await twice(() => payments.authorisePayment(o.authorisation));
