@@ -234,7 +234,7 @@ describe('traces', () => {
       const id = traceOf(orderId);
       const t = id ? byTrace(id) : [];
       const names = t.map((s) => s.name);
-      return ['POST /api/v1/orders', 'StartWorkflow:placeOrder', 'RunWorkflow:placeOrder', 'StartActivity:reserveStock', 'RunActivity:reserveStock', 'RunActivity:chargePayment', 'RunActivity:releaseStock'].every((n) => names.includes(n)) ? t : undefined;
+      return ['POST /api/v1/orders', 'StartWorkflow:placeOrder', 'RunWorkflow:placeOrder', 'StartActivity:reserveStock', 'RunActivity:reserveStock', 'RunActivity:authorisePayment', 'RunActivity:releaseStock'].every((n) => names.includes(n)) ? t : undefined;
     }, 30_000, 250);
 
     const one = (name: string) => trace.find((s) => s.name === name)!;
@@ -246,7 +246,7 @@ describe('traces', () => {
     expect(one('StartWorkflow:placeOrder')).toMatchObject({ service: 'order-fulfilment-api', parentSpanId: http.spanId });
     expect(one('RunWorkflow:placeOrder').service).toBe('order-fulfilment-worker-orders');
     expect(one('RunActivity:reserveStock').service).toBe('order-fulfilment-worker-inventory');
-    expect(one('RunActivity:chargePayment').service).toBe('order-fulfilment-worker-payments');
+    expect(one('RunActivity:authorisePayment').service).toBe('order-fulfilment-worker-payments');
 
     // every activity span's ancestry reaches the API's span
     const byId = new Map(trace.map((s) => [s.spanId, s]));
@@ -268,7 +268,7 @@ describe('traces', () => {
       const id = traceOf(orderId);
       const t = id ? byTrace(id) : [];
       const names = t.map((s) => s.name);
-      return ['POST /api/v1/orders', 'StartWorkflow:placeOrder', 'RunActivity:createOrder', 'RunActivity:reserveStock', 'RunActivity:chargePayment', 'RunActivity:commitStock'].every((n) => names.includes(n)) ? t : undefined;
+      return ['POST /api/v1/orders', 'StartWorkflow:placeOrder', 'RunActivity:createOrder', 'RunActivity:reserveStock', 'RunActivity:authorisePayment', 'RunActivity:commitStock'].every((n) => names.includes(n)) ? t : undefined;
     }, 30_000, 250);
     expect([...new Set(trace.map((s) => s.service))]).toEqual(
       expect.arrayContaining(['order-fulfilment-api', 'order-fulfilment-worker-orders', 'order-fulfilment-worker-inventory', 'order-fulfilment-worker-payments']),
@@ -294,7 +294,7 @@ describe('logs', () => {
       expect(json!.runId).toMatch(/^[0-9a-f-]{36}$/);
       expect(json!.trace_id).toMatch(/^[0-9a-f]{32}$/); // tracing is on: log lines join their trace
     }
-    expect(activities.map((l) => l.json!.activity)).toEqual(expect.arrayContaining(['createOrder', 'reserveStock', 'chargePayment', 'commitStock']));
+    expect(activities.map((l) => l.json!.activity)).toEqual(expect.arrayContaining(['createOrder', 'reserveStock', 'authorisePayment', 'commitStock']));
 
     const workflow = all.filter((l) => l.json?.msg === 'order status changed' && l.json.orderId === orderId);
     expect(workflow.map((l) => l.json!.status)).toContain('CONFIRMED');

@@ -166,17 +166,18 @@ describe('production-like mode: a real Temporal server on PostgreSQL', () => {
     expect((await fetch(`${stack.uiUrl}/`)).status).toBe(200);
   });
 
-  it('`temporal workflow signal --name cancelOrder` during fulfilment refunds the charge and restores the stock', async () => {
+  it('`temporal workflow signal --name cancelOrder` during fulfilment voids the authorisation and restores the stock', async () => {
     const before = await db.stock.findUniqueOrThrow({ where: { productId: 'prod_hoodie' } });
     const { orderId, workflowId, total } = await placeOrder('prod_hoodie');
-    await statusInDb(orderId, 'PROCESSING'); // charged, in the warehouse window
+    await statusInDb(orderId, 'PROCESSING'); // authorised, in the warehouse window: nothing captured yet
 
     await temporal('workflow', 'signal', '--workflow-id', workflowId, '--name', 'cancelOrder', '--input', '"changed my mind"');
 
     await statusInDb(orderId, 'CANCELLED');
     expect((await db.order.findUniqueOrThrow({ where: { id: orderId } })).cancelReason).toBe('changed my mind');
     const ledger = await db.gatewayTransaction.findMany({ where: { idempotencyKey: { startsWith: workflowId } } });
-    expect(ledger.map((t) => [t.kind, t.amount]).sort()).toEqual([['CHARGE', total.amount], ['REFUND', total.amount]]);
+    expect(ledger.map((t) => [t.kind, t.amount]).sort()).toEqual([['AUTHORISATION', total.amount], ['VOID', total.amount]]);
+    expect(await db.payment.count({ where: { orderId, kind: { in: ['CAPTURE', 'REFUND'] } } })).toBe(0);
     expect(await db.stock.findUniqueOrThrow({ where: { productId: 'prod_hoodie' } })).toMatchObject({ available: before.available, reserved: before.reserved, sold: before.sold });
     const listed = await until('CANCELLED in visibility', async () => {
       const out = await temporal('workflow', 'list', '--query', `WorkflowId="${workflowId}" AND OrderStatus="CANCELLED"`, '-o', 'json');
@@ -219,7 +220,7 @@ describe('production-like mode: a real Temporal server on PostgreSQL', () => {
   });
 
   it('survives a restart of the Temporal server mid-order: schema and namespace setup are no-ops, the order ships', async () => {
-    const { orderId, workflowId } = await placeOrder('prod_lamp');
+    const { orderId, workflowId, total } = await placeOrder('prod_lamp');
     await statusInDb(orderId, 'PROCESSING'); // its warehouse timer is running in Temporal
 
     const restarted = await stack.restartTemporal();
@@ -228,6 +229,8 @@ describe('production-like mode: a real Temporal server on PostgreSQL', () => {
     await statusInDb(orderId, 'SHIPPED', 60_000);
     const q = JSON.parse(await temporal('workflow', 'query', '--workflow-id', workflowId, '--name', 'getStatus', '-o', 'json')).queryResult[0];
     expect(q.status).toBe('SHIPPED');
+    // its share captured once at hand-over, after the restart
+    expect(await db.payment.findMany({ where: { orderId, kind: 'CAPTURE' }, select: { status: true, amount: true } })).toEqual([{ status: 'SUCCEEDED', amount: total.amount }]);
   });
 
   it('health says ready, and the books balance after everything above', async () => {

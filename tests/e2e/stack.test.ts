@@ -17,6 +17,7 @@ import { registerAndLogin, startE2eStack, type E2eStack } from '../support/e2e-s
 import { sseReader } from '../api/support/sse';
 import { until } from '../support/until';
 import { FAULT_WORKER } from '../faults/support/fault-stack';
+import { authorisationKey } from '../../temporal-config/place-order';
 
 const exec = promisify(execFile);
 let stack: Stack;
@@ -61,7 +62,22 @@ async function replacePaymentsWorker(env: NodeJS.ProcessEnv = {}, signal: NodeJS
   stack.startWorker('payments', env);
 }
 
+/** the fault worker holds back the gateway's answer to a payment that went through (an authorisation or a capture) */
 const HOLD = { FAULT_PAYMENT_HOLD_AFTER_CHARGE_MS: '4000' };
+
+/** An order's money as its customer reads it from the API: totals in minor units. */
+async function moneyOf(orderId: string) {
+  const res = await fetch(`${stack.apiUrl}/api/v1/orders/${orderId}`, { headers: { authorization: `Bearer ${customer.token}` } });
+  expect(res.status).toBe(200);
+  const { money } = (await res.json()) as { money: { authorised: number; captured: number; voided: number; refunded: number } };
+  return { authorised: money.authorised, captured: money.captured, voided: money.voided, refunded: money.refunded };
+}
+
+/** The provider's ledger rows of one workflow, as [kind, amount] pairs in a stable order. */
+async function ledgerOf(workflowId: string) {
+  const rows = await db.gatewayTransaction.findMany({ where: { idempotencyKey: { startsWith: `${workflowId}:` } } });
+  return rows.map((t) => [t.kind, t.amount]).sort();
+}
 
 describe('the stack end to end', () => {
   it('an order placed over HTTP is CONFIRMED in PostgreSQL, in Temporal and in the Web UI', async () => {
@@ -88,9 +104,11 @@ describe('the stack end to end', () => {
       return q.status === 'SHIPPED' ? q : undefined;
     });
     expect(shipped.completedSteps).toEqual([
-      'ORDER_CREATED', 'STOCK_RESERVED', 'PAYMENT_CHARGED', 'STOCK_COMMITTED', 'ORDER_CONFIRMED', 'SHIPMENTS_PLANNED', 'HANDED_TO_CARRIER',
+      'ORDER_CREATED', 'STOCK_RESERVED', 'PAYMENT_AUTHORISED', 'STOCK_COMMITTED', 'ORDER_CONFIRMED', 'SHIPMENTS_PLANNED', 'HANDED_TO_CARRIER',
     ]);
     expect(shipped.shipments).toMatchObject([{ carrier: 'GlobalPost', status: 'HANDED_TO_CARRIER' }]); // GB address: international carrier
+    // authorised at checkout, the shipment's share captured as it was handed over
+    expect(await moneyOf(body.orderId)).toEqual({ authorised: 2500, captured: 2500, voided: 0, refunded: 0 });
 
     const listed = await until('the order in visibility', async () => {
       const out = await temporal('workflow', 'list', '--query', `OrderStatus="SHIPPED" AND CustomerId="${customer.id}"`, '-o', 'json');
@@ -106,12 +124,12 @@ describe('the stack end to end', () => {
     expect((await fetch(`${stack.uiUrl}/`)).status).toBe(200);
   });
 
-  it('`temporal workflow signal ... cancelOrder` cancels a charged order: refunded once, stock restored', async () => {
+  it('`temporal workflow signal ... cancelOrder` cancels an authorised order: voided, nothing captured or refunded, stock restored', async () => {
     await replacePaymentsWorker(HOLD);
     const orderId = randomUUID();
     const before = await db.stock.findUniqueOrThrow({ where: { productId: 'prod_hoodie' } });
     const pending = placeOrder({ orderId, items: [{ productId: 'prod_hoodie', quantity: 1 }] });
-    await until('the charge at the provider', () => db.gatewayTransaction.findUnique({ where: { idempotencyKey: `order-${orderId}:charge` } }));
+    await until('the authorisation at the provider', () => db.gatewayTransaction.findUnique({ where: { idempotencyKey: authorisationKey(`order-${orderId}`, 0) } }));
 
     await temporal('workflow', 'signal', '--workflow-id', `order-${orderId}`, '--name', 'cancelOrder', '--input', '"changed my mind"');
 
@@ -123,31 +141,36 @@ describe('the stack end to end', () => {
       return o.status === 'CANCELLED' ? o : undefined;
     });
     expect(order.cancelReason).toBe('changed my mind');
-    const ledger = await db.gatewayTransaction.findMany({ where: { idempotencyKey: { startsWith: `order-${orderId}` } } });
-    expect(ledger.map((t) => [t.kind, t.amount]).sort()).toEqual([['CHARGE', 4950], ['REFUND', 4950]]);
+    expect(await ledgerOf(`order-${orderId}`)).toEqual([['AUTHORISATION', 4950], ['VOID', 4950]]);
+    // the authorisation's answer is still held back by the fault hook: the void settled our row of it, so the
+    // books balance as soon as the order reads CANCELLED
+    expect(await moneyOf(orderId)).toEqual({ authorised: 4950, captured: 0, voided: 4950, refunded: 0 });
+    expect(await db.payment.count({ where: { orderId, kind: { in: ['CAPTURE', 'REFUND', 'CHARGE'] } } })).toBe(0);
     expect(await db.stock.findUniqueOrThrow({ where: { productId: 'prod_hoodie' } })).toMatchObject({ available: before.available, sold: before.sold, reserved: before.reserved });
     await replacePaymentsWorker();
   });
 
-  it('a payments worker killed after the charge, before it reports: the order completes with exactly one charge', async () => {
+  it('a payments worker killed after the gateway authorised, before it reports: the order completes with exactly one authorisation', async () => {
     await replacePaymentsWorker(HOLD);
     const orderId = randomUUID();
     const pending = placeOrder({ orderId, items: [{ productId: 'prod_tshirt', quantity: 3 }] });
-    await until('the charge at the provider', () => db.gatewayTransaction.findUnique({ where: { idempotencyKey: `order-${orderId}:charge` } }));
+    await until('the authorisation at the provider', () => db.gatewayTransaction.findUnique({ where: { idempotencyKey: authorisationKey(`order-${orderId}`, 0) } }));
 
     await replacePaymentsWorker({}, 'SIGKILL');
 
     const res = await pending;
     expect(res.status).toBe(201);
     expect(await res.json()).toMatchObject({ orderId, status: 'CONFIRMED', total: { amount: 5997 } });
-    const ledger = await db.gatewayTransaction.findMany({ where: { idempotencyKey: { startsWith: `order-${orderId}` } } });
-    expect(ledger.map((t) => t.kind)).toEqual(['CHARGE']);
-    const payment = await db.payment.findFirstOrThrow({ where: { orderId, kind: 'CHARGE' } });
+    const payment = await db.payment.findFirstOrThrow({ where: { orderId, kind: 'AUTHORISATION' } });
     expect(payment).toMatchObject({ status: 'SUCCEEDED', amount: 5997 });
     expect(payment.attempts).toBeGreaterThanOrEqual(2);
+    // it ships as usual: its share captured once at hand-over, under that one authorisation
+    await until('SHIPPED', async () => (await db.order.findUniqueOrThrow({ where: { id: orderId } })).status === 'SHIPPED');
+    expect(await ledgerOf(`order-${orderId}`)).toEqual([['AUTHORISATION', 5997], ['CAPTURE', 5997]]);
+    expect(await moneyOf(orderId)).toEqual({ authorised: 5997, captured: 5997, voided: 0, refunded: 0 });
   });
 
-  it('walks SHIPPED → DELIVERED → RETURN_REQUESTED → RETURNED from the command line, watched live on the event stream', async () => {
+  it('walks SHIPPED → DELIVERED → RETURN_REQUESTED → received, inspected → RETURNED from the command line, watched live on the event stream', async () => {
     const res = await placeOrder({ items: [{ productId: 'prod_backpack', quantity: 1 }] });
     expect(res.status).toBe(201);
     const { orderId } = (await res.json()) as { orderId: string };
@@ -162,22 +185,34 @@ describe('the stack end to end', () => {
     await statusInDb('SHIPPED');
     await temporal('workflow', 'signal', '--workflow-id', workflowId, '--name', 'markDelivered');
     await statusInDb('DELIVERED');
-    const returned = JSON.parse(await temporal('workflow', 'update', 'execute', '--workflow-id', workflowId, '--name', 'requestReturn', '--input', '"too small"', '-o', 'json'));
-    expect(JSON.stringify(returned)).toContain('"status":"RETURN_REQUESTED"'); // it answers once the order is RETURN_REQUESTED
+    expect(await moneyOf(orderId)).toEqual({ authorised: 8900, captured: 8900, voided: 0, refunded: 0 });
+    // no lines named: every delivered unit; it answers once the return (and the order's RETURN_REQUESTED) is in PostgreSQL
+    const update = (name: string, input: unknown) =>
+      temporal('workflow', 'update', 'execute', '--workflow-id', workflowId, '--name', name, '--input', JSON.stringify(input), '-o', 'json');
+    const requested = JSON.stringify(JSON.parse(await update('requestLineReturn', { reason: 'too small', lines: [] })));
+    expect(requested).toContain('"status":"REQUESTED"');
+    expect(requested).toContain('{"productId":"prod_backpack","quantity":1}');
+    const ret = await db.orderReturn.findFirstOrThrow({ where: { orderId } });
+    expect(requested).toContain(`"returnId":"${ret.id}"`);
     expect(await db.order.findUniqueOrThrow({ where: { id: orderId } })).toMatchObject({ status: 'RETURN_REQUESTED' });
     // asked for, not back: nothing refunded, nothing restocked
-    expect((await db.gatewayTransaction.findMany({ where: { idempotencyKey: { startsWith: workflowId } } })).map((t) => t.kind)).toEqual(['CHARGE']);
+    expect(await ledgerOf(workflowId)).toEqual([['AUTHORISATION', 8900], ['CAPTURE', 8900]]);
     expect(await db.stock.findUniqueOrThrow({ where: { productId: 'prod_backpack' } })).toMatchObject({ available: before.available, returned: before.returned });
-    // the warehouse has it back
+    // the warehouse has it back (the only return awaiting its goods) ...
     await temporal('workflow', 'signal', '--workflow-id', workflowId, '--name', 'returnReceived', '--input', '"strap frayed, otherwise fine"');
+    await until('the return RECEIVED', async () => (await db.orderReturn.findUniqueOrThrow({ where: { id: ret.id } })).status === 'RECEIVED');
+    expect(await ledgerOf(workflowId)).toEqual([['AUTHORISATION', 8900], ['CAPTURE', 8900]]); // received, not yet inspected: no refund
+    // ... and inspects it: back on the shelf
+    await update('inspectReturn', { returnId: ret.id, lines: [{ productId: 'prod_backpack', quantity: 1, outcome: 'RESTOCK' }] });
     await statusInDb('RETURNED');
 
     const seen = await stream.events((e) => e.status === 'RETURNED');
     await stream.close();
     expect(seen.events.map((e) => e.status).filter(Boolean)).toEqual(['PENDING', 'CONFIRMED', 'PROCESSING', 'SHIPPED', 'DELIVERED', 'RETURN_REQUESTED', 'RETURNED']);
 
-    const ledger = await db.gatewayTransaction.findMany({ where: { idempotencyKey: { startsWith: workflowId } } });
-    expect(ledger.map((t) => [t.kind, t.idempotencyKey.slice(workflowId.length), t.amount]).sort()).toEqual([['CHARGE', ':charge', 8900], ['REFUND', ':return-refund', 8900]]);
+    expect(await ledgerOf(workflowId)).toEqual([['AUTHORISATION', 8900], ['CAPTURE', 8900], ['REFUND', 8900]]);
+    expect(await moneyOf(orderId)).toEqual({ authorised: 8900, captured: 8900, voided: 0, refunded: 8900 });
+    expect(await db.orderReturn.findUniqueOrThrow({ where: { id: ret.id } })).toMatchObject({ status: 'REFUNDED', refundAmount: 8900 });
     expect(await db.stock.findUniqueOrThrow({ where: { productId: 'prod_backpack' } })).toMatchObject({
       available: before.available + 1,
       sold: before.sold,
@@ -193,6 +228,7 @@ describe('the stack end to end', () => {
   it('delivery through the carrier webhook, a return through the API, received by the warehouse through the admin API', async () => {
     const res = await placeOrder({ items: [{ productId: 'prod_lamp', quantity: 1 }] });
     expect(res.status).toBe(201);
+    const lampBefore = await db.stock.findUniqueOrThrow({ where: { productId: 'prod_lamp' } });
     const { orderId } = (await res.json()) as { orderId: string };
     const auth = { authorization: `Bearer ${customer.token}`, 'content-type': 'application/json' };
     const returnIt = () => fetch(`${stack.apiUrl}/api/v1/orders/${orderId}/return`, { method: 'POST', headers: auth, body: '{"reason":"broken"}' });
@@ -230,6 +266,8 @@ describe('the stack end to end', () => {
     expect((await receive(accessToken)).status).toBe(202);
     await until('RETURNED', async () => (await db.order.findUniqueOrThrow({ where: { id: orderId } })).status === 'RETURNED');
     expect(await db.payment.findFirstOrThrow({ where: { orderId, kind: 'REFUND' } })).toMatchObject({ status: 'SUCCEEDED', amount: 3499 });
+    expect(await moneyOf(orderId)).toEqual({ authorised: 3499, captured: 3499, voided: 0, refunded: 3499 });
+    expect(await db.stock.findUniqueOrThrow({ where: { productId: 'prod_lamp' } })).toMatchObject({ available: lampBefore.available + 1, returned: lampBefore.returned + 1 });
     const again = await returnIt();
     expect(again.status).toBe(409);
     const twice = await receive(accessToken);

@@ -1,8 +1,8 @@
 /**
  * The legacy `tctl`, as operators still run it, against a whole stack (embedded
  * PostgreSQL, Temporal CLI dev server, worker processes, HTTP API): an order
- * placed over HTTP is found, queried and cancelled from the command line, and
- * the money and stock come back.
+ * placed over HTTP is found, queried and cancelled from the command line: its
+ * authorisation is voided (nothing was captured) and the stock comes back.
  *
  * A stack of its own rather than a case in stack.test.ts: the order must still
  * be cancellable (CONFIRMED/PROCESSING) when tctl signals it, which takes a long
@@ -51,7 +51,7 @@ describe('tctl against the running stack', () => {
     expect(stdout.trim()).toBe('tctl version 1.13.1');
   });
 
-  it('describes, queries and cancels (signal cancelOrder) a PROCESSING order: refunded in full, stock back, books balance', async () => {
+  it('describes, queries and cancels (signal cancelOrder) a PROCESSING order: authorisation voided, nothing captured, stock back, books balance', async () => {
     const stockOf = () => db.stock.findUniqueOrThrow({ where: { productId: 'prod_kettle' } });
     const before = await stockOf();
     const res = await fetch(`${stack.apiUrl}/api/v1/orders`, {
@@ -70,10 +70,13 @@ describe('tctl against the running stack', () => {
     await until('PROCESSING in the database', async () => (await db.order.findUniqueOrThrow({ where: { id: orderId } })).status === 'PROCESSING');
     expect((await stockOf()).available).toBe(before.available - 2);
 
-    const described = await tctl('workflow', 'describe', '--workflow_id', workflowId);
+    // PostgreSQL is written first; the search attribute follows when that workflow task completes
+    const described = await until('PROCESSING in tctl workflow describe', async () => {
+      const out = await tctl('workflow', 'describe', '--workflow_id', workflowId);
+      return /"OrderStatus":\s*"PROCESSING"/.test(out) ? out : undefined;
+    });
     expect(described).toContain(workflowId);
     expect(described).toMatch(/"status":\s*"Running"/);
-    expect(described).toMatch(/"OrderStatus":\s*"PROCESSING"/);
 
     const queried = await tctl('workflow', 'query', '--workflow_id', workflowId, '--query_type', getStatusQuery.name);
     expect(queried).toMatch(/"status":\s*"PROCESSING"/);
@@ -86,9 +89,13 @@ describe('tctl against the running stack', () => {
       return o.status === 'CANCELLED' ? o : undefined;
     });
     expect(order.cancelReason).toBe('customer phoned: cancel');
-    const ledger = await db.gatewayTransaction.findMany({ where: { idempotencyKey: { startsWith: workflowId } } });
-    expect(ledger.map((t) => [t.kind, t.amount]).sort()).toEqual([['CHARGE', total.amount], ['REFUND', total.amount]]);
-    expect(await db.payment.findFirstOrThrow({ where: { orderId, kind: 'REFUND' } })).toMatchObject({ status: 'SUCCEEDED', amount: total.amount });
+    // nothing had been handed over: the authorisation is voided whole, nothing captured, nothing to refund
+    const ledger = await db.gatewayTransaction.findMany({ where: { idempotencyKey: { startsWith: `${workflowId}:` } } });
+    expect(ledger.map((t) => [t.kind, t.amount]).sort()).toEqual([['AUTHORISATION', total.amount], ['VOID', total.amount]]);
+    expect(await db.payment.findFirstOrThrow({ where: { orderId, kind: 'VOID' } })).toMatchObject({ status: 'SUCCEEDED', amount: total.amount });
+    expect(await db.payment.count({ where: { orderId, kind: { in: ['CAPTURE', 'REFUND'] } } })).toBe(0);
+    const shown = await fetch(`${stack.apiUrl}/api/v1/orders/${orderId}`, { headers: { authorization: `Bearer ${customer.token}` } });
+    expect(((await shown.json()) as { money: unknown }).money).toMatchObject({ authorised: total.amount, captured: 0, voided: total.amount, refunded: 0 });
     const after = await until('the stock back', async () => {
       const s = await stockOf();
       return s.available === before.available ? s : undefined;

@@ -87,7 +87,7 @@ describe('the attack run', () => {
     expect((await f.db.order.findUniqueOrThrow({ where: { id } })).status).toBe('CONFIRMED');
   });
 
-  it('an order id replayed: the same body gets the same order, another body or customer 422, one charge', async () => {
+  it('an order id replayed: the same body gets the same order, another body or customer 422, one authorisation', async () => {
     const orderId = randomUUID();
     orderIds.push(orderId);
     const first = await f.order(alice, [{ productId: product, quantity: 2 }], { orderId });
@@ -104,7 +104,7 @@ describe('the attack run', () => {
     expect(taken.status).toBe(422);
     const lines = await f.db.orderItem.findMany({ where: { orderId } });
     expect(lines.map((l) => l.quantity)).toEqual([2]);
-    expect(await f.db.payment.count({ where: { orderId, kind: 'CHARGE', status: 'SUCCEEDED' } })).toBe(1);
+    expect(await f.db.payment.count({ where: { orderId, kind: 'AUTHORISATION', status: 'SUCCEEDED' } })).toBe(1);
   });
 
   it('carrier deliveries: unsigned, signed with the old default, for a parcel in the warehouse and for a finished order are refused', async () => {

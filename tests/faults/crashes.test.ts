@@ -1,11 +1,13 @@
 /**
  * Fault suite, scenarios 3 and 5: worker processes SIGKILLed at each saga
- * step (the effect is written, Temporal has not heard of it), and a payment
- * gateway that fails, hangs, loses answers or crawls for a while. Real stack,
- * over HTTP; the workers are real processes restarted the way an operator would.
+ * step (the effect is written, Temporal has not heard of it) — including a
+ * shipment's capture at hand-over — and a payment gateway that fails, hangs,
+ * loses answers or crawls for a while. Real stack, over HTTP; the workers are
+ * real processes restarted the way an operator would.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { authorisationKey, captureKey, orderWorkflowId, voidKey } from '../../temporal-config/place-order';
 import { bootFaultStack, until, type Customer, type FaultStack } from './support/fault-stack';
 
 const TTL_MS = 25_000;
@@ -27,10 +29,31 @@ afterAll(async () => {
   await f?.stop();
 });
 
+/** Contexts whose worker runs with fault injection now, per stack. */
+const faulty = new Map<FaultStack, Set<string>>();
+
 /** Replaces a context's worker process: `signal` says how the old one goes, `env` what the new one does. */
-async function restartWorker(context: string, signal: NodeJS.Signals, env: NodeJS.ProcessEnv = {}) {
-  await f.stack.stopWorker(context, signal);
-  f.stack.startWorker(context, env);
+async function restartWorker(context: string, signal: NodeJS.Signals, env: NodeJS.ProcessEnv = {}, on: FaultStack = f) {
+  await on.stack.stopWorker(context, signal);
+  on.stack.startWorker(context, env);
+  const set = faulty.get(on) ?? new Set<string>();
+  if (Object.keys(env).length > 0) set.add(context);
+  else set.delete(context);
+  faulty.set(on, set);
+}
+
+// A scenario that failed halfway leaves its fault armed (a worker that holds
+// every result for a minute): put plain workers back, so the next scenario
+// does not fail for it.
+afterEach(async () => {
+  for (const [on, contexts] of faulty) for (const context of [...contexts]) await restartWorker(context, 'SIGKILL', {}, on);
+});
+
+/** The money per order and per line, as its customer reads it (GET /api/v1/orders/:id). */
+async function moneyOf(customer: Customer, orderId: string, on: FaultStack = f) {
+  const res = await on.api('GET', `/api/v1/orders/${orderId}`, { token: customer.token });
+  expect(res.status).toBe(200);
+  return res.body.money;
 }
 
 const charges = (orderId: string) => f.db.gatewayTransaction.findMany({ where: { idempotencyKey: { startsWith: `order-${orderId}` } }, orderBy: { createdAt: 'asc' } });
@@ -53,23 +76,23 @@ describe('fault suite: worker crashes (real worker processes, SIGKILL)', () => {
     await f.settle([orderId], BOUND_MS, (s) => s === 'PROCESSING');
     expect([201, 202]).toContain((await answer).status);
     expect(await f.db.reservation.findMany({ where: { orderId } })).toMatchObject([{ status: 'COMMITTED', quantity: 1 }]);
-    expect((await charges(orderId)).map((t) => t.kind)).toEqual(['CHARGE']);
+    expect((await charges(orderId)).map((t) => t.kind)).toEqual(['AUTHORISATION']);
     expect(await f.report('crash-inventory-after-reserve', [orderId], started)).toEqual([]);
   });
 
-  it('payments worker killed after the gateway charged, before it reports: exactly one charge, the order confirms', async () => {
+  it('payments worker killed after the gateway authorised, before it reports: exactly one authorisation, the order confirms', async () => {
     const started = Date.now();
     const [c] = await f.customers(1);
     await restartWorker('payments', 'SIGTERM', { FAULT_PAYMENT_HOLD_AFTER_CHARGE_MS: '60000' });
-    const { orderId, answer } = await placeWhile(c, (id) => f.db.gatewayTransaction.findUnique({ where: { idempotencyKey: `order-${id}:charge` } }));
+    const { orderId, answer } = await placeWhile(c, (id) => f.db.gatewayTransaction.findUnique({ where: { idempotencyKey: authorisationKey(orderWorkflowId(id), 0) } }));
     await restartWorker('payments', 'SIGKILL');
     await f.settle([orderId], BOUND_MS, (s) => s === 'PROCESSING');
     expect([201, 202]).toContain((await answer).status);
-    expect((await charges(orderId)).map((t) => t.kind)).toEqual(['CHARGE']);
-    const payment = await f.db.payment.findFirstOrThrow({ where: { orderId, kind: 'CHARGE' } });
+    expect((await charges(orderId)).map((t) => t.kind)).toEqual(['AUTHORISATION']);
+    const payment = await f.db.payment.findFirstOrThrow({ where: { orderId, kind: 'AUTHORISATION' } });
     expect(payment).toMatchObject({ status: 'SUCCEEDED', amount: 1_200 });
     expect(payment.attempts).toBeGreaterThanOrEqual(2);
-    expect(await f.report('crash-payments-after-charge', [orderId], started)).toEqual([]);
+    expect(await f.report('crash-payments-after-authorise', [orderId], started)).toEqual([]);
   });
 
   it('orders worker (it also runs the workflows) killed after writing CONFIRMED, before reporting: the saga resumes on the new process', async () => {
@@ -80,25 +103,26 @@ describe('fault suite: worker crashes (real worker processes, SIGKILL)', () => {
     await restartWorker('orders', 'SIGKILL');
     await f.settle([orderId], BOUND_MS, (s) => s === 'PROCESSING');
     expect([201, 202]).toContain((await answer).status);
-    expect((await charges(orderId)).map((t) => t.kind)).toEqual(['CHARGE']);
+    expect((await charges(orderId)).map((t) => t.kind)).toEqual(['AUTHORISATION']);
     expect(await f.db.stock.findUniqueOrThrow({ where: { productId: product } })).toMatchObject({ reserved: 0 });
     expect(await f.report('crash-orders-after-confirm', [orderId], started)).toEqual([]);
   });
 
-  it('payments worker killed during the refund of a cancelled order: refunded exactly once', async () => {
+  it('payments worker killed while voiding the authorisation of a cancelled order: voided exactly once', async () => {
     const started = Date.now();
     const [c] = await f.customers(1);
     const placed = await f.order(c, [{ productId: product, quantity: 2 }]);
     expect(placed).toMatchObject({ status: 201, body: { status: 'CONFIRMED' } });
     const orderId = placed.body.orderId as string;
-    await restartWorker('payments', 'SIGTERM', { FAULT_HOLD_AFTER_ACTIVITIES: 'refundPayment', FAULT_HOLD_MS: '60000' });
+    await restartWorker('payments', 'SIGTERM', { FAULT_HOLD_AFTER_ACTIVITIES: 'voidPayment', FAULT_HOLD_MS: '60000' });
     expect(await f.api('POST', `/api/v1/orders/${orderId}/cancel`, { token: c.token, body: { reason: 'crash test' } })).toMatchObject({ status: 200 });
-    await until('the refund at the gateway', () => f.db.gatewayTransaction.findUnique({ where: { idempotencyKey: `order-${orderId}:refund` } }), 30_000, 50);
+    await until('the void at the gateway', () => f.db.gatewayTransaction.findUnique({ where: { idempotencyKey: voidKey(orderWorkflowId(orderId), 'rest') } }), 30_000, 50);
     await restartWorker('payments', 'SIGKILL');
     await f.settle([orderId], BOUND_MS, (s) => s === 'CANCELLED');
-    expect((await charges(orderId)).map((t) => [t.kind, t.amount])).toEqual([['CHARGE', 2_400], ['REFUND', 2_400]]);
-    expect(await f.db.payment.count({ where: { orderId, kind: 'REFUND' } })).toBe(1);
-    expect(await f.report('crash-payments-during-refund', [orderId], started)).toEqual([]);
+    expect((await charges(orderId)).map((t) => [t.kind, t.amount])).toEqual([['AUTHORISATION', 2_400], ['VOID', 2_400]]);
+    expect(await f.db.payment.findMany({ where: { orderId, kind: 'VOID' } })).toMatchObject([{ status: 'SUCCEEDED', amount: 2_400 }]);
+    expect(await moneyOf(c, orderId)).toMatchObject({ authorised: 2_400, captured: 0, voided: 2_400, refunded: 0 });
+    expect(await f.report('crash-payments-during-void', [orderId], started)).toEqual([]);
   });
 
   it('inventory worker killed while releasing the stock of a declined order: released exactly once', async () => {
@@ -129,7 +153,7 @@ describe('fault suite: payment gateway trouble (simulated provider, real workers
   const outage = (mode: string, forMs: number) => restartWorker('payments', 'SIGTERM', { PAYMENT_FAULT: mode, PAYMENT_FAULT_FOR_MS: String(forMs) });
 
   for (const mode of ['error', 'timeout', 'lost_response'] as const) {
-    it(`gateway ${mode === 'error' ? 'answering 5xx' : mode === 'timeout' ? 'not answering' : 'losing its answers'} for 6 s: charges retry with backoff, every order confirms, charged once`, async () => {
+    it(`gateway ${mode === 'error' ? 'answering 5xx' : mode === 'timeout' ? 'not answering' : 'losing its answers'} for 6 s: authorisations retry with backoff, every order confirms, authorised once`, async () => {
       const started = Date.now();
       const customers = await f.customers(4);
       await outage(mode, 6_000);
@@ -137,8 +161,8 @@ describe('fault suite: payment gateway trouble (simulated provider, real workers
       for (const r of replies) expect(r).toMatchObject({ status: 201, body: { status: 'CONFIRMED' } });
       const orderIds = replies.map((r) => r.body.orderId as string);
       for (const id of orderIds) {
-        expect((await charges(id)).map((t) => t.kind)).toEqual(['CHARGE']);
-        const payment = await f.db.payment.findFirstOrThrow({ where: { orderId: id, kind: 'CHARGE' } });
+        expect((await charges(id)).map((t) => t.kind)).toEqual(['AUTHORISATION']);
+        const payment = await f.db.payment.findFirstOrThrow({ where: { orderId: id, kind: 'AUTHORISATION' } });
         expect(payment.attempts).toBeGreaterThanOrEqual(2); // it did have to retry
       }
       expect(await f.report(`gateway-${mode}`, orderIds, started)).toEqual([]);
@@ -153,11 +177,11 @@ describe('fault suite: payment gateway trouble (simulated provider, real workers
     for (const r of replies) expect(r).toMatchObject({ status: 201, body: { status: 'CONFIRMED' } });
     expect(Date.now() - started).toBeGreaterThanOrEqual(3_000);
     const orderIds = replies.map((r) => r.body.orderId as string);
-    for (const id of orderIds) expect((await charges(id)).map((t) => t.kind)).toEqual(['CHARGE']);
+    for (const id of orderIds) expect((await charges(id)).map((t) => t.kind)).toEqual(['AUTHORISATION']);
     expect(await f.report('gateway-slow', orderIds, started)).toEqual([]);
   });
 
-  it('gateway down past the reservation deadline: orders fail RESERVATION_EXPIRED, stock released, nothing charged', async () => {
+  it('gateway down past the reservation deadline: orders fail RESERVATION_EXPIRED, stock released, nothing authorised', async () => {
     const started = Date.now();
     const customers = await f.customers(3);
     const before = await f.db.stock.findUniqueOrThrow({ where: { productId: product } });
@@ -169,11 +193,73 @@ describe('fault suite: payment gateway trouble (simulated provider, real workers
     await f.settle(orderIds, BOUND_MS);
     for (const id of orderIds) {
       expect(await statusOf(id)).toBe('FAILED');
-      // the refund found no charge and voided the key: a charge that lands late is refused
-      expect((await charges(id)).map((t) => t.kind)).toEqual(['VOID']);
+      // the void found no authorisation and voided its key: an authorisation that lands late is refused
+      expect((await charges(id)).map((t) => [t.kind, t.idempotencyKey, t.amount])).toEqual([['VOID', authorisationKey(orderWorkflowId(id), 0), 0]]);
     }
     expect(await f.db.stock.findUniqueOrThrow({ where: { productId: product } })).toMatchObject({ available: before.available, reserved: before.reserved });
     expect(await f.report('gateway-down-past-deadline', orderIds, started)).toEqual([]);
     await restartWorker('payments', 'SIGTERM');
   }, 180_000);
+});
+
+/**
+ * A shipment's capture at hand-over, on a stack of its own whose parcels
+ * leave soon after PROCESSING (the main stack keeps its orders in the
+ * warehouse, so they stay cancellable).
+ */
+describe('fault suite: a worker crash at a shipment\'s capture (real worker processes, SIGKILL)', () => {
+  /** the first parcel leaves this long after PROCESSING, the second twice as long */
+  const HANDLING_MS = 8_000;
+  let g: FaultStack;
+
+  beforeAll(async () => {
+    g = await bootFaultStack('crashes-capture', { FULFILMENT_HANDLING_MS: String(HANDLING_MS) });
+  });
+  afterAll(async () => {
+    await g?.stop();
+  });
+
+  it('payments worker killed after the gateway captured a shipment, before it recorded the capture: one capture per shipment, recorded, books balance', async () => {
+    const started = Date.now();
+    const [c] = await g.customers(1);
+    const mugs = await g.product(10, 1_500, 'main');
+    const kettle = await g.product(10, 4_000, 'north');
+    const placed = await g.order(c, [{ productId: mugs, quantity: 2 }, { productId: kettle, quantity: 1 }]);
+    expect(placed).toMatchObject({ status: 201, body: { status: 'CONFIRMED' } });
+    const orderId = placed.body.orderId as string;
+    const wf = orderWorkflowId(orderId);
+    // authorised; before the first parcel leaves, the gateway's answers start being held
+    await restartWorker('payments', 'SIGTERM', { FAULT_PAYMENT_HOLD_AFTER_CHARGE_MS: '60000' }, g);
+    const held = await until(
+      'a capture at the gateway',
+      () => g.db.gatewayTransaction.findFirst({ where: { idempotencyKey: { startsWith: `${wf}:capture:` }, kind: 'CAPTURE' } }),
+      HANDLING_MS + 30_000,
+      50,
+    );
+    // the provider has taken the money; our books still wait for its answer
+    expect(await g.db.payment.findUniqueOrThrow({ where: { idempotencyKey: held.idempotencyKey } })).toMatchObject({ kind: 'CAPTURE', status: 'PENDING' });
+    await restartWorker('payments', 'SIGKILL', {}, g);
+    await g.settle([orderId], BOUND_MS, (s) => s === 'SHIPPED');
+
+    const shipments = await g.db.shipment.findMany({ where: { orderId }, orderBy: { warehouse: 'asc' } });
+    expect(shipments.map((s) => [s.warehouse, s.status])).toEqual([['main', 'HANDED_TO_CARRIER'], ['north', 'HANDED_TO_CARRIER']]);
+    const captures = await g.db.gatewayTransaction.findMany({ where: { idempotencyKey: { startsWith: `${wf}:capture:` } } });
+    // exactly one per shipment, for its share
+    expect(captures.map((t) => [t.kind, t.idempotencyKey, t.amount]).sort()).toEqual([
+      ['CAPTURE', captureKey(wf, shipments[0].trackingNumber, 1), 3_000],
+      ['CAPTURE', captureKey(wf, shipments[1].trackingNumber, 1), 4_000],
+    ].sort());
+    const ours = await g.db.payment.findMany({ where: { orderId, kind: 'CAPTURE' } });
+    expect(ours.map((p) => [p.idempotencyKey, p.status, p.amount]).sort()).toEqual(captures.map((t) => [t.idempotencyKey, 'SUCCEEDED', t.amount]).sort());
+    // the held one was recorded by the restarted worker's retry
+    expect(ours.find((p) => p.idempotencyKey === held.idempotencyKey)!.attempts).toBeGreaterThanOrEqual(2);
+    expect(await moneyOf(c, orderId, g)).toMatchObject({
+      authorised: 7_000, captured: 7_000, voided: 0, refunded: 0,
+      lines: [
+        expect.objectContaining({ productId: mugs, authorised: 3_000, captured: 3_000 }),
+        expect.objectContaining({ productId: kettle, authorised: 4_000, captured: 4_000 }),
+      ],
+    });
+    expect(await g.report('crash-payments-after-capture', [orderId], started)).toEqual([]);
+  });
 });

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authorisationKey, orderWorkflowId } from '../../temporal-config/place-order';
 import { bootFaultStack, CONFIRMED_STATES, until, type Customer, type FaultStack, type Reply } from './support/fault-stack';
 
 let f: FaultStack;
@@ -89,12 +90,12 @@ async function checkStream(scenario: string, submitted: Submitted[], started: nu
 
   const orderIds = submitted.map((s) => s.orderId);
   await f.settle(orderIds, 120_000, (st) => CONFIRMED_STATES.includes(st));
-  // no order lost, none doubled: exactly the submitted ids, each with one saga and one charge
+  // no order lost, none doubled: exactly the submitted ids, each with one saga and one authorisation
   const customers = (await f.db.order.findMany({ where: { id: { in: orderIds } }, select: { customerId: true } })).map((o) => o.customerId);
   const rows = await f.db.order.findMany({ where: { customerId: { in: customers } }, select: { id: true } });
   expect(rows.map((r) => r.id).sort()).toEqual([...orderIds].sort());
-  const ledger = await f.db.gatewayTransaction.findMany({ where: { idempotencyKey: { in: orderIds.map((id) => `order-${id}:charge`) } } });
-  expect(ledger.filter((t) => t.kind === 'CHARGE')).toHaveLength(orderIds.length);
+  const ledger = await f.db.gatewayTransaction.findMany({ where: { idempotencyKey: { in: orderIds.map((id) => authorisationKey(orderWorkflowId(id), 0)) } } });
+  expect(ledger.filter((t) => t.kind === 'AUTHORISATION')).toHaveLength(orderIds.length);
   const inDb = await f.db.order.count();
   await until('every order has exactly one workflow run in Temporal visibility', async () => (await temporal.workflow.count('WorkflowType="placeOrder"')).count === inDb, 30_000, 500);
   expect(await f.report(scenario, orderIds, started)).toEqual([]);

@@ -92,10 +92,10 @@ describe('logger', () => {
 describe('worker log fields', () => {
   it('activity lines: orderId, workflowId, runId, activity, attempt; no task token', () => {
     const fields = logFields({
-      sdkComponent: 'activity', attempt: 2, namespace: 'default', taskToken: 'Cg==', activityId: '5', activityType: 'chargePayment',
+      sdkComponent: 'activity', attempt: 2, namespace: 'default', taskToken: 'Cg==', activityId: '5', activityType: 'authorisePayment',
       taskQueue: 'payments', workflowId: 'order-6b1d', workflowRunId: '01a2-run', workflowType: 'placeOrder',
     });
-    expect(fields).toMatchObject({ orderId: '6b1d', workflowId: 'order-6b1d', runId: '01a2-run', activity: 'chargePayment', attempt: 2 });
+    expect(fields).toMatchObject({ orderId: '6b1d', workflowId: 'order-6b1d', runId: '01a2-run', activity: 'authorisePayment', attempt: 2 });
     expect(fields).not.toHaveProperty('taskToken');
   });
 

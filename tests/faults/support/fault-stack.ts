@@ -10,6 +10,7 @@ import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createTokens } from '../../../api/auth/tokens';
+import { carrierSignatureHeaders } from '../../../api/carrier-signature';
 import { createDb, type Db } from '../../../prisma/client';
 import { startStack, type Stack } from '../../../scripts/stack';
 import { assertBooksBalance, initialStock } from '../../support/books';
@@ -27,10 +28,10 @@ export interface Reply<T = any> {
   body: T;
 }
 
-/** Kept statuses: the order was confirmed and its charge stands. */
-export const CONFIRMED_STATES = ['CONFIRMED', 'PROCESSING', 'SHIPPED', 'DELIVERED', 'DELIVERY_OVERDUE'];
+/** Kept statuses: the order was confirmed and its payment stands (authorised, or captured as its parcels leave). */
+export const CONFIRMED_STATES = ['CONFIRMED', 'PROCESSING', 'PARTIALLY_SHIPPED', 'SHIPPED', 'DELIVERED', 'DELIVERY_OVERDUE'];
 /** Where the saga has nothing left to do until a person or a carrier acts. */
-export const SETTLED_STATES = [...CONFIRMED_STATES, 'CANCELLED', 'FAILED', 'RETURNED'];
+export const SETTLED_STATES = [...CONFIRMED_STATES, 'CANCELLED', 'FAILED', 'RETURNED', 'PARTIALLY_RETURNED'];
 
 export const address = { name: 'Grace Hopper', line1: '1 Compiler Way', city: 'Arlington', postalCode: '22201', country: 'US' };
 
@@ -40,8 +41,12 @@ export interface FaultStack {
   /** GET/POST/... against the real API over HTTP */
   api<T = any>(method: string, route: string, opts?: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<Reply<T>>;
   customers(n: number): Promise<Customer[]>;
-  /** a product of its own for one scenario, with `units` in stock */
-  product(units: number, priceAmount?: number): Promise<string>;
+  /** a product of its own for one scenario, with `units` in stock, shipped from `warehouse` (default main) */
+  product(units: number, priceAmount?: number, warehouse?: string): Promise<string>;
+  /** a bearer token of an operator (an ADMIN account made for the suite) */
+  admin(): Promise<string>;
+  /** a carrier event (delivered, return_received) for a parcel, signed now with the stack's key */
+  carrier(trackingNumber: string, event: 'delivered' | 'return_received'): Promise<Reply>;
   /** POST /api/v1/orders for one customer */
   order(customer: Customer, items: { productId: string; quantity: number }[], extra?: Record<string, unknown>): Promise<Reply>;
   /** waits until every order is in a state `done` accepts (default: settled), or fails naming the stuck ones */
@@ -49,6 +54,37 @@ export interface FaultStack {
   /** prints the scenario's one line and returns every violated invariant */
   report(scenario: string, orderIds: string[], startedAt: number): Promise<string[]>;
   stop(): Promise<void>;
+}
+
+type SucceededPayment = Awaited<ReturnType<Db['payment']['findMany']>>[number];
+
+/**
+ * Money moved twice for one thing (keys are unique, but a retry under a new
+ * key would not be): more than one successful charge or legacy refund per
+ * order, capture per shipment (reference = its tracking number), or refund per
+ * return and capture (reference = the return id, parent = the capture's key).
+ */
+function movedTwice(payments: readonly SucceededPayment[]): string[] {
+  const seen = new Map<string, number>();
+  for (const p of payments) {
+    const what = movedFor(p);
+    if (what) seen.set(what, (seen.get(what) ?? 0) + 1);
+  }
+  return [...seen].filter(([, n]) => n > 1).map(([what, n]) => `${what} succeeded ${n} times`);
+}
+
+/** What one successful payment row moved money for, where that may happen once only (none for authorisations and voids). */
+function movedFor(p: SucceededPayment): string | undefined {
+  switch (p.kind) {
+    case 'CHARGE':
+      return `${p.orderId}: charge`;
+    case 'CAPTURE':
+      return `${p.orderId}: capture of ${p.reference}`;
+    case 'REFUND':
+      return p.parentKey ? `${p.orderId}: refund of return ${p.reference} from ${p.parentKey}` : `${p.orderId}: refund of the charge`;
+    default:
+      return undefined;
+  }
 }
 
 /** The worker entry with the fault hooks, for this suite's stacks and the end-to-end crash test. */
@@ -81,6 +117,7 @@ export async function bootFaultStack(name: string, env: NodeJS.ProcessEnv = {}):
   const initial = await initialStock(db);
   const tokens = createTokens({ secret: stack.secrets.JWT_SECRET, ttlSeconds: 3600 });
   let customerSeq = 0;
+  let adminToken: Promise<string> | undefined;
 
   const api: FaultStack['api'] = async (method, route, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers };
@@ -112,11 +149,23 @@ export async function bootFaultStack(name: string, env: NodeJS.ProcessEnv = {}):
       await db.user.createMany({ data: rows });
       return Promise.all(rows.map(async (r) => ({ id: r.id, token: (await tokens.issue({ id: r.id, role: 'CUSTOMER' })).accessToken })));
     },
-    async product(units, priceAmount = 1000) {
+    async product(units, priceAmount = 1000, warehouse = 'main') {
       const id = `prod_fault_${randomUUID().slice(0, 8)}`;
-      await db.product.create({ data: { id, sku: id.toUpperCase(), name: `Fault test ${id}`, category: 'test', priceAmount, currency: 'USD', stock: { create: { available: units } } } });
+      await db.product.create({ data: { id, sku: id.toUpperCase(), name: `Fault test ${id}`, category: 'test', priceAmount, currency: 'USD', warehouse, stock: { create: { available: units } } } });
       initial[id] = units;
       return id;
+    },
+    admin() {
+      adminToken ??= (async () => {
+        const id = randomUUID();
+        await db.user.create({ data: { id, email: `admin-${id.slice(0, 8)}@faults.test`, passwordHash: 'unused', role: 'ADMIN' } });
+        return (await tokens.issue({ id, role: 'ADMIN' })).accessToken;
+      })();
+      return adminToken;
+    },
+    carrier(trackingNumber, event) {
+      const raw = JSON.stringify({ trackingNumber, event });
+      return api('POST', '/api/v1/webhooks/carrier', { raw, headers: { 'content-type': 'application/json', ...carrierSignatureHeaders(stack.secrets.CARRIER_WEBHOOK_SECRET, raw) } });
     },
     order: (customer, items, extra = {}) =>
       api('POST', '/api/v1/orders', { token: customer.token, body: { items, shippingAddress: address, paymentMethod: { token: 'tok_visa' }, ...extra } }),
@@ -135,22 +184,26 @@ export async function bootFaultStack(name: string, env: NodeJS.ProcessEnv = {}):
     },
     async report(scenario, orderIds, startedAt) {
       const orders = await db.order.findMany({ where: { id: { in: orderIds } }, select: { id: true, workflowId: true, status: true } });
-      const keys = orders.flatMap((o) => [`${o.workflowId}:charge`, `${o.workflowId}:refund`, `${o.workflowId}:return-refund`]);
-      const ledger = await db.gatewayTransaction.findMany({ where: { idempotencyKey: { in: keys } } });
-      const payments = await db.payment.groupBy({ by: ['orderId'], where: { orderId: { in: orderIds }, kind: 'CHARGE', status: 'SUCCEEDED' }, _count: { _all: true } });
+      const ledger = await db.gatewayTransaction.findMany({ where: { OR: orders.map((o) => ({ idempotencyKey: { startsWith: `${o.workflowId}:` } })) } });
+      const payments = await db.payment.findMany({ where: { orderId: { in: orderIds }, status: 'SUCCEEDED' } });
       const count = (states: string[]) => orders.filter((o) => states.includes(o.status)).length;
       const problems = await assertBooksBalance(db, initial);
       if (orders.length !== new Set(orderIds).size) problems.push(`${new Set(orderIds).size} orders placed, ${orders.length} in the database`);
       for (const o of orders) if (!SETTLED_STATES.includes(o.status)) problems.push(`${o.id}: stuck in ${o.status}`);
-      for (const p of payments) if (p._count._all > 1) problems.push(`${p.orderId}: ${p._count._all} successful charges`);
+      problems.push(...movedTwice(payments));
+      const kinds = (kind: string) => ledger.filter((t) => t.kind === kind && t.amount > 0).length;
       const line = [
         `scenario=${scenario}`,
         `orders=${orders.length}`,
         `confirmed=${count(CONFIRMED_STATES)}`,
         `rejected=${count(['FAILED'])}`,
         `cancelled=${count(['CANCELLED'])}`,
-        `charges=${ledger.filter((t) => t.kind === 'CHARGE').length}`,
-        `refunds=${ledger.filter((t) => t.kind === 'REFUND').length}`,
+        `returned=${count(['RETURNED', 'PARTIALLY_RETURNED'])}`,
+        `authorisations=${kinds('AUTHORISATION')}`,
+        `captures=${kinds('CAPTURE')}`,
+        `voids=${kinds('VOID')}`,
+        `charges=${kinds('CHARGE')}`,
+        `refunds=${kinds('REFUND')}`,
         `invariants=${problems.length ? `violated(${problems.length})` : 'ok'}`,
         `duration=${((Date.now() - startedAt) / 1000).toFixed(1)}s`,
       ].join(' ');

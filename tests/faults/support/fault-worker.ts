@@ -23,19 +23,27 @@ const faultConfig = z.object({
   PAYMENT_FAULT_FOR_MS: int(0),
 });
 
-/** The gateway's answer to a successful charge is held back: the provider has charged, the worker has not recorded it. */
+/**
+ * The gateway's answer to a charge, authorisation or capture that went
+ * through is held back: the provider has taken the money, the worker has not
+ * recorded it. (The payments activity heartbeats while the gateway answers, so
+ * a crash now is noticed in seconds.)
+ */
 function holdAfterCharge(gateway: PaymentGateway, holdMs: number): PaymentGateway {
+  const hold = async <T extends { status: string }>(what: string, key: string, result: T): Promise<T> => {
+    if (result.status === 'succeeded' || result.status === 'authorised' || result.status === 'captured') {
+      log.warn(`fault injection: holding a ${what} that went through (${key}) for ${holdMs} ms`);
+      await new Promise((r) => setTimeout(r, holdMs));
+    }
+    return result;
+  };
   return {
-    charge: async (req) => {
-      const result = await gateway.charge(req);
-      if (result.status === 'succeeded') {
-        // the payments activity heartbeats while the gateway answers, so a crash now is noticed in seconds
-        log.warn(`fault injection: holding a succeeded charge (${req.idempotencyKey}) for ${holdMs} ms`);
-        await new Promise((r) => setTimeout(r, holdMs));
-      }
-      return result;
-    },
+    charge: async (req) => hold('charge', req.idempotencyKey, await gateway.charge(req)),
+    authorise: async (req) => hold('authorisation', req.idempotencyKey, await gateway.authorise(req)),
+    capture: async (req) => hold('capture', req.idempotencyKey, await gateway.capture(req)),
+    void: (req) => gateway.void(req),
     refund: (req) => gateway.refund(req),
+    refundCapture: (req) => gateway.refundCapture(req),
   };
 }
 
