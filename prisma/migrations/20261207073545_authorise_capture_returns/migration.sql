@@ -73,7 +73,3 @@ CREATE INDEX "order_returns_order_id_idx" ON "order_returns"("order_id");
 
 -- CreateIndex
 CREATE INDEX "gateway_transactions_charge_id_idx" ON "gateway_transactions"("charge_id");
-
--- What schema.prisma cannot say: quantities and money are never negative.
-ALTER TABLE "stock_returns" ADD CONSTRAINT "stock_returns_quantity_positive" CHECK ("quantity" > 0);
-ALTER TABLE "order_returns" ADD CONSTRAINT "order_returns_refund_nonnegative" CHECK ("refund_amount" >= 0);
