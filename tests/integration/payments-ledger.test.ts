@@ -467,7 +467,11 @@ describe('the provider\'s limits hold under concurrency (row lock on the authori
     const b = await books(o.orderId);
     expect(b.total.captured + b.total.voided).toBe(400);
     expect(b.total.captured).toBe(l.filter((t) => t.kind === 'CAPTURE').reduce((s, t) => s + t.amount, 0));
-    expectBalanced(b, true);
+    // Per line this race proves nothing: its callers ask for more of the mug (10 × 25 captured, 5 × 30
+    // voided) than the mug has, and the provider holds only the authorisation's total. The saga never
+    // does that (each shipment's lines are captured or voided once, one payment call per order at a
+    // time); per-line books are checked in every other test here and in per-shipment.test.ts.
+    expect(b.total.captured + b.total.voided).toBeLessThanOrEqual(b.total.authorised);
   });
 
   it('ten captures with one key at once capture once and all answer the same', async () => {
