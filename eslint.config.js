@@ -11,6 +11,9 @@ import tseslint from 'typescript-eslint';
 /** fs, fs/promises, path, crypto, child_process, ... as Node 20 names them (node:* prefixed ones come by pattern) */
 const NODE_BUILTINS = builtinModules.filter((m) => !m.startsWith('_'));
 const SANDBOX = 'does not exist in the workflow sandbox';
+// The sandbox seeds Math.random (and uuid4) per run, but the tracing interceptors draw span ids from the
+// same stream: a traced worker would make other ids than an untraced one, and histories would not replay.
+const RANDOM = 'no randomness in workflow code (the tracing interceptors draw from the same seeded stream): derive ids from the input or the history, or make them in an activity.';
 
 export default defineConfig(
   globalIgnores(['dist/', 'node_modules/', '.tools/', '.data/', 'prisma/generated/', 'bench-results/', 'coverage/']),
@@ -54,7 +57,10 @@ export default defineConfig(
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: NODE_BUILTINS.map((name) => ({ name, allowTypeImports: true, message: `Node's '${name}' ${SANDBOX}: do I/O in an activity.` })),
+          paths: [
+            ...NODE_BUILTINS.map((name) => ({ name, allowTypeImports: true, message: `Node's '${name}' ${SANDBOX}: do I/O in an activity.` })),
+            { name: '@temporalio/workflow', importNames: ['uuid4'], message: RANDOM },
+          ],
           patterns: [
             { group: ['node:*'], allowTypeImports: true, message: `Node built-ins do not exist in the workflow sandbox: do I/O in an activity.` },
             {
@@ -77,13 +83,13 @@ export default defineConfig(
         ...['setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'queueMicrotask'].map((name) => ({ name, message: `${name} ${SANDBOX}: use sleep() in a loop.` })),
         { name: 'process', message: `process ${SANDBOX}: pass configuration in the workflow input.` },
         ...['require', 'module', '__dirname', '__filename'].map((name) => ({ name, message: `${name} ${SANDBOX}: use a static import.` })),
-        { name: 'crypto', message: `crypto ${SANDBOX}: use uuid4() from @temporalio/workflow, or an id made in an activity.` },
+        { name: 'crypto', message: `crypto ${SANDBOX}. ${RANDOM}` },
         ...['Buffer', 'fetch', 'performance'].map((name) => ({ name, message: `${name} ${SANDBOX}.` })),
         ...['WeakRef', 'FinalizationRegistry'].map((name) => ({ name, message: `${name} throws in the sandbox: garbage collection is not deterministic.` })),
       ],
       'no-restricted-properties': [
         'error',
-        { object: 'Math', property: 'random', message: 'the sandbox seeds Math.random per run; make randomness explicit: uuid4() from @temporalio/workflow, or a value from the input or an activity.' },
+        { object: 'Math', property: 'random', message: RANDOM },
       ],
     },
   },

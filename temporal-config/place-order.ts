@@ -79,6 +79,13 @@ export const voidKey = (workflowId: string, what: string): string => `${workflow
 /** a return's refund of one capture (one shipment's lines); attempt > 1 after an operator retried a refused one */
 export const returnLineRefundKey = (workflowId: string, returnId: string, trackingNumber: string, attempt: number): string =>
   `${workflowId}:refund:${returnId}:${trackingNumber}:${attempt}`;
+/**
+ * The n-th return of an order (1, 2, …) and the tracking number of its parcel coming back: made from
+ * the order's id, not drawn at random, because the tracing interceptors draw their span ids from the
+ * workflow's seeded random stream and a traced worker's uuid4() would differ from an untraced one's.
+ */
+export const returnIdFor = (orderId: string, n: number): string => `${orderId}-R${n}`;
+export const returnTrackingNumber = (orderId: string, n: number): string => `RT${orderId.replace(/-/g, '').slice(0, 16).toUpperCase()}${n}`;
 
 // ---- input and state ----
 export interface PlaceOrderInput {

@@ -1,17 +1,19 @@
-import { ApplicationFailure, CancellationScope, condition, setHandler, uuid4 } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, setHandler } from '@temporalio/workflow';
 import { ErrorCodes, type ErrorCode } from '../../domain/errors';
 import {
   inspectReturnUpdate,
   requestLineReturnUpdate,
+  returnIdFor,
   returnLineRefundKey,
   returnReceivedSignal,
+  returnTrackingNumber,
   type InspectedLine,
   type ReturnLine,
   type ReturnState,
   type ShipmentState,
 } from '../../temporal-config/place-order';
 import { inventory, payments } from './activities';
-import { clearAttention, lineAmounts, needAttention, refreshStatus, sumAmounts, withPayment } from './per-shipment';
+import { clearAttention, inTurn, lineAmounts, needAttention, refreshStatus, sumAmounts, withPayment } from './per-shipment';
 import { findApplicationFailure, rootMessage } from './failures';
 import { flush, now, record, type OrderRun, type ReturnRun } from './run';
 
@@ -33,14 +35,15 @@ export function acceptLineReturns(run: OrderRun): void {
     requestLineReturnUpdate,
     async (request) => {
       const lines = returnableRequest(run, request.lines);
-      const id = uuid4();
+      const n = p.returns.length + 1;
+      const id = returnIdFor(run.input.orderId, n);
       const requestedAt = now();
       const ret: ReturnRun = {
         state: {
           returnId: id,
           status: 'REQUESTED',
           reason: request.reason.trim() || 'returned by customer',
-          trackingNumber: `RT${id.replace(/-/g, '').slice(0, 12).toUpperCase()}`,
+          trackingNumber: returnTrackingNumber(run.input.orderId, n),
           lines,
           requestedAt,
           receiveBy: new Date(Date.parse(requestedAt) + run.timings.returnShippingMs).toISOString(),
@@ -189,10 +192,12 @@ function event(run: OrderRun, ret: ReturnRun, type: string, detail: Record<strin
   record(run, type, { returnId: ret.state.returnId, ...detail });
 }
 
-/** Writes the return (and the timeline events waiting) to PostgreSQL. */
-async function save(run: OrderRun, ret: ReturnRun): Promise<void> {
-  const events = flush(run);
-  await CancellationScope.nonCancellable(() => run.orderWrites.recordReturn({ orderId: run.input.orderId, currency: run.input.currency, ret: ret.state, events }));
+/** Writes the return (and the timeline events waiting) to PostgreSQL, in turn with the order's other writes. */
+function save(run: OrderRun, ret: ReturnRun): Promise<void> {
+  return inTurn(run, async () => {
+    const events = flush(run);
+    await CancellationScope.nonCancellable(() => run.orderWrites.recordReturn({ orderId: run.input.orderId, currency: run.input.currency, ret: ret.state, events }));
+  });
 }
 
 async function returnStage(run: OrderRun, ret: ReturnRun): Promise<void> {
@@ -306,5 +311,5 @@ export async function takeLineReturns(run: OrderRun): Promise<void> {
   run.returnWindowOpen = false;
   await condition(() => p.returns.every((r) => isFinal(r.state)));
   await Promise.all(p.returnStages);
-  await p.statusWrites;
+  await p.writes;
 }

@@ -320,14 +320,23 @@ export async function clearAttention(run: OrderRun, what: string): Promise<void>
 }
 
 /**
+ * Runs one of the order's local-activity writes after those asked for before
+ * it. Never two at once: local activities side by side resolve in the order
+ * they finish, a replay resolves them in the order of their markers, and the
+ * stages waiting on them could then go on in another order.
+ */
+export function inTurn(run: OrderRun, write: () => Promise<void>): Promise<void> {
+  const p = ps(run);
+  p.writes = p.writes.catch(() => undefined).then(write);
+  return p.writes;
+}
+
+/**
  * The order's status follows its shipments and returns. Writes it (and the
- * timeline events waiting) when it changed; writes run one after another in
- * the order they were asked for.
+ * timeline events waiting) when it changed, in turn with the order's other writes.
  */
 export function refreshStatus(run: OrderRun): Promise<void> {
-  const p = ps(run);
-  p.statusWrites = p.statusWrites.catch(() => undefined).then(() => writeStatus(run));
-  return p.statusWrites;
+  return inTurn(run, () => writeStatus(run));
 }
 
 async function writeStatus(run: OrderRun): Promise<void> {

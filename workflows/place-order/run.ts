@@ -80,8 +80,8 @@ export interface PerShipmentRun {
   /** one gateway call at a time, so a capture never races a renewal of its authorisation */
   paymentBusy: boolean;
   readonly returns: ReturnRun[];
-  /** status writes, one after another in the order they were asked for */
-  statusWrites: Promise<void>;
+  /** the order's local-activity writes (status, timeline, returns), one after another in the order asked for */
+  writes: Promise<void>;
   /** renewals of the authorisation tried so far (each under its own key) */
   renewals: number;
   /** notification kinds already sent */
@@ -137,7 +137,7 @@ export function startRun(input: PlaceOrderInput): OrderRun {
     awaitingReturn: false,
     notificationsSent: [],
     perShipment: perShipment
-      ? { cancelRequested: new Map(), handing: new Set(), deliveredMarks: new Set(), attention: new Map(), retries: 0, paymentBusy: false, returns: [], statusWrites: Promise.resolve(), renewals: 0, announced: new Set(), returnStages: [] }
+      ? { cancelRequested: new Map(), handing: new Set(), deliveredMarks: new Set(), attention: new Map(), retries: 0, paymentBusy: false, returns: [], writes: Promise.resolve(), renewals: 0, announced: new Set(), returnStages: [] }
       : undefined,
   };
 }
