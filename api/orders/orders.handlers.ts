@@ -104,11 +104,20 @@ export function createOrderHandlers(deps: OrderDeps) {
   const cancelOrder: RouteHandler<typeof routes.cancelOrder, AppEnv> = async (c) => {
     const order = await findOwnedOrder(db, c.req.valid('param').id, c.get('user')!);
     const { reason } = c.req.valid('json');
+    const ended = () => new ApiError(ErrorCodes.ORDER_NOT_CANCELLABLE, 'order processing has finished; it can no longer be cancelled');
+    // Held for an operator, an order paid per shipment still drops what is in the warehouse (a shipment whose
+    // capture was refused among them), as POST /orders/{id}/shipments/cancel does; the saga refuses when nothing
+    // is left. An order charged at checkout ('unsupported') keeps the rule below.
+    if (order.status === 'NEEDS_ATTENTION') {
+      const state = await saga.cancelShipments(order.id, reason ? { reason } : {}, ended).catch((err: unknown) => {
+        if (err instanceof ApiError && err.code === ErrorCodes.SHIPMENT_NOT_CANCELLABLE) throw new ApiError(ErrorCodes.ORDER_NOT_CANCELLABLE, err.message, { status: order.status });
+        throw err;
+      });
+      if (state !== 'unsupported') return c.json({ orderId: order.id, accepted: true as const, status: state.status }, 200);
+    }
     const refused = cancelRefusal({ status: order.status });
     if (refused) throw new ApiError(ErrorCodes.ORDER_NOT_CANCELLABLE, refused, { status: order.status });
-    const state = await saga.cancel(order.id, reason ?? '', () =>
-      new ApiError(ErrorCodes.ORDER_NOT_CANCELLABLE, 'order processing has finished; it can no longer be cancelled'),
-    );
+    const state = await saga.cancel(order.id, reason ?? '', ended);
     return c.json({ orderId: order.id, accepted: true as const, status: state.status }, 200);
   };
 

@@ -107,6 +107,9 @@ export const cancelOrder = orderRequest({
   path: '/api/v1/orders/{id}/cancel',
   tags: ['orders'],
   summary: 'Cancel one of your orders; 200 when accepted, 409 with the reason when refused',
+  description:
+    'Accepted until the carrier has every parcel: what is still in the warehouse is cancelled, its stock released and its amount voided (refunded, for an order charged at checkout). ' +
+    'An order paid per shipment and held in NEEDS_ATTENTION (a refused capture or authorisation renewal) drops the shipments still in the warehouse, as POST /api/v1/orders/{id}/shipments/cancel does.',
   note: reason,
   success: { 200: response('cancellation accepted; compensations run in the background', RequestAcceptedSchema) },
   refused: { 404: error(404), 409: error(409) },

@@ -394,10 +394,11 @@ describe('through the saga', () => {
 
   const read = async (orderId: string) => (await shop.call('GET', `/api/v1/orders/${orderId}`, { token: buyer.token })).body;
   const shipmentStatus = async (trackingNumber: string) => (await saga.db.shipment.findUniqueOrThrow({ where: { trackingNumber } })).status;
-  const balanced = async (orderId: string) => {
+  /** ended: the order's life is over, so captured + voided = authorised too */
+  const balanced = async (orderId: string, ended = false) => {
     const order = await saga.db.order.findUniqueOrThrow({ where: { id: orderId }, include: { items: true } });
     const payments = await saga.db.payment.findMany({ where: { orderId } });
-    return booksProblems(computeBooks({ currency: order.currency, lines: order.items }, payments), { ended: false });
+    return booksProblems(computeBooks({ currency: order.currency, lines: order.items }, payments), { ended });
   };
 
   it('captured at hand-over, the rest cancelled and voided, one line returned, received, inspected and refunded', async () => {
@@ -478,6 +479,26 @@ describe('through the saga', () => {
     await until('SHIPPED', async () => (await statusOf(orderId)) === 'SHIPPED');
     expectError(await shop.call('POST', `/api/v1/admin/orders/${orderId}/retry-payment`, { token: operator }), 409, 'NOTHING_TO_RETRY');
     expect(await balanced(orderId)).toEqual([]);
+  });
+
+  it('an order held in NEEDS_ATTENTION by a refused capture is cancelled with POST /cancel: its shipment dropped, the authorisation voided, the stock back', async () => {
+    const placed = await shop.call('POST', '/api/v1/orders', {
+      token: buyer.token,
+      body: { items: [{ productId: 'prod_tshirt', quantity: 1 }], shippingAddress: shipTo, paymentMethod: { token: TestTokens.captureRefused } },
+    });
+    expect(placed.status).toBe(201);
+    const orderId: string = placed.body.orderId;
+    await until('NEEDS_ATTENTION', async () => (await statusOf(orderId)) === 'NEEDS_ATTENTION', 20_000);
+    const cancelled = await shop.call('POST', `/api/v1/orders/${orderId}/cancel`, { token: buyer.token, body: { reason: 'the card will not do' } });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body).toMatchObject({ orderId, accepted: true });
+    // accepted: the shipment's cancel (stock released, amount voided) runs in the background
+    await until('CANCELLED', async () => (await statusOf(orderId)) === 'CANCELLED', 20_000);
+    const after = await read(orderId);
+    expect(after.money).toMatchObject({ authorised: 1999, captured: 0, voided: 1999, refunded: 0 });
+    expect(await balanced(orderId, true)).toEqual([]);
+    expect(await saga.db.reservation.count({ where: { orderId, status: { in: ['HELD', 'COMMITTED'] } } })).toBe(0);
+    expectError(await shop.call('POST', `/api/v1/orders/${orderId}/cancel`, { token: buyer.token, body: {} }), 409, 'ORDER_NOT_CANCELLABLE');
   });
 
   it('the whole-order routes on an order paid per shipment: a return of every delivered unit, received with every line restocked', async () => {
