@@ -463,7 +463,8 @@ describe('through the saga', () => {
     expectError(await shop.call('POST', `/api/v1/admin/orders/${orderId}/retry-payment`, { token: operator }), 409, 'NOTHING_TO_RETRY');
   });
 
-  it('a capture the gateway refused holds the order in NEEDS_ATTENTION until an operator retries it', async () => {
+  /** A one-parcel order whose capture the gateway refused: placed (201), then held in NEEDS_ATTENTION. */
+  const heldByRefusedCapture = async (): Promise<string> => {
     const placed = await shop.call('POST', '/api/v1/orders', {
       token: buyer.token,
       body: { items: [{ productId: 'prod_tshirt', quantity: 1 }], shippingAddress: shipTo, paymentMethod: { token: TestTokens.captureRefused } },
@@ -471,6 +472,11 @@ describe('through the saga', () => {
     expect(placed.status).toBe(201);
     const orderId: string = placed.body.orderId;
     await until('NEEDS_ATTENTION', async () => (await statusOf(orderId)) === 'NEEDS_ATTENTION', 20_000);
+    return orderId;
+  };
+
+  it('a capture the gateway refused holds the order in NEEDS_ATTENTION until an operator retries it', async () => {
+    const orderId = await heldByRefusedCapture();
     expect((await read(orderId)).money).toMatchObject({ authorised: 1999, captured: 0 });
     expectError(await shop.call('POST', `/api/v1/admin/orders/${orderId}/retry-payment`, { token: buyer.token }), 403, 'FORBIDDEN');
     const retried = await shop.call('POST', `/api/v1/admin/orders/${orderId}/retry-payment`, { token: operator });
@@ -482,13 +488,7 @@ describe('through the saga', () => {
   });
 
   it('an order held in NEEDS_ATTENTION by a refused capture is cancelled with POST /cancel: its shipment dropped, the authorisation voided, the stock back', async () => {
-    const placed = await shop.call('POST', '/api/v1/orders', {
-      token: buyer.token,
-      body: { items: [{ productId: 'prod_tshirt', quantity: 1 }], shippingAddress: shipTo, paymentMethod: { token: TestTokens.captureRefused } },
-    });
-    expect(placed.status).toBe(201);
-    const orderId: string = placed.body.orderId;
-    await until('NEEDS_ATTENTION', async () => (await statusOf(orderId)) === 'NEEDS_ATTENTION', 20_000);
+    const orderId = await heldByRefusedCapture();
     const cancelled = await shop.call('POST', `/api/v1/orders/${orderId}/cancel`, { token: buyer.token, body: { reason: 'the card will not do' } });
     expect(cancelled.status).toBe(200);
     expect(cancelled.body).toMatchObject({ orderId, accepted: true });

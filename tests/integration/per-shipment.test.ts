@@ -282,6 +282,22 @@ describe('per-shipment payments with real activities on PostgreSQL', () => {
     await recordHistory(handle, 'per-shipment-capture-refused-retried');
   });
 
+  it('a parcel held by a refused capture is cancelled instead of retried: the whole order voided and unwound', async () => {
+    const input = twoParcels(TestTokens.captureRefused);
+    const { handle } = await place(input);
+    await env.sleep(HOUR + 1000);
+    await reach(handle, 'NEEDS_ATTENTION');
+    await handle.executeUpdate(cancelShipmentsUpdate, { args: [{ reason: 'the card will not do' }] });
+    const final = await handle.result();
+    expect(final.status).toBe('CANCELLED');
+    expect(final.attention).toBeUndefined();
+    expect(money(await books(input.orderId))).toEqual({ authorised: 11399, captured: 0, voided: 11399, refunded: 0 });
+    expect((await shipmentsOf(input.orderId)).map((s) => s.status)).toEqual(['CANCELLED', 'CANCELLED']);
+    expect(await db.reservation.count({ where: { orderId: input.orderId, status: { in: ['HELD', 'COMMITTED'] } } })).toBe(0);
+    expect(await assertBooksBalance(db, initial)).toEqual([]);
+    await recordHistory(handle, 'per-shipment-capture-refused-cancelled');
+  });
+
   it('two returns of different lines, one partly rejected at inspection; a refused refund waits for the operator', async () => {
     const input = twoParcels(TestTokens.refundRefused);
     const { handle } = await place(input);
