@@ -2,8 +2,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parsePayloadCodecKeys } from './payload-codec';
+import { parseAllowList } from './outbound-target';
 import { PlaceOrderDefaults } from '../temporal-config/place-order';
 import { AuthorisationLifetimes } from '../domain/payment';
+import { FeedDefaults } from '../domain/feed';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -55,6 +57,21 @@ export const sharedConfig = z.object({
       }
     })
     .optional(),
+  /**
+   * webhook targets allowed although private (loopback, link-local, private ranges), comma-separated IPs or
+   * CIDRs, e.g. 127.0.0.1 for a receiver on this machine. Unset: none; the API refuses such URLs and the
+   * dispatcher refuses to connect to them (whatever a name resolves to at the time)
+   */
+  FEED_ALLOWED_PRIVATE_TARGETS: z
+    .string()
+    .default('')
+    .superRefine((v, ctx) => {
+      try {
+        parseAllowList(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    }),
 });
 
 /** The HTTP API (api/server.ts). */
@@ -100,6 +117,8 @@ export const apiConfig = sharedConfig.extend({
   /** when both are set, the API makes sure this admin account exists at start */
   ADMIN_EMAIL: z.string().email().optional(),
   ADMIN_PASSWORD: z.string().min(8).optional(),
+  /** after a webhook secret is rotated, the old one still signs deliveries for this long */
+  FEED_SECRET_GRACE_MS: int(FeedDefaults.secretGraceMs),
 });
 
 /** A worker process (workers/main.ts): its metrics endpoint and the simulated payment provider. */
@@ -116,6 +135,18 @@ export const workerConfig = sharedConfig.extend({
   PAYMENT_AUTH_LIFETIME_MS: int(AuthorisationLifetimes.usualMs),
   /** the authorisation lifetime of tok_authExpiresEarly and tok_reauthDeclined (ms) */
   PAYMENT_SHORT_AUTH_LIFETIME_MS: int(AuthorisationLifetimes.shortMs),
+  /** the notifications worker also runs the event feed's dispatcher (webhooks and customer notifications); off: it does not */
+  FEED_DISPATCHER: z.enum(['on', 'off']).default('on'),
+  /** a webhook delivery failing for this long is FAILED, and later events of its order wait behind it */
+  FEED_RETRY_PERIOD_MS: int(FeedDefaults.retryPeriodMs),
+  /** backoff of webhook retries: the first waits about this long, each next one twice as long, at most FEED_RETRY_MAX_MS (with jitter) */
+  FEED_RETRY_BASE_MS: z.coerce.number().int().min(1).default(FeedDefaults.retryBaseMs),
+  FEED_RETRY_MAX_MS: z.coerce.number().int().min(1).default(FeedDefaults.retryMaxMs),
+  /** a receiver's answer must come within this long */
+  FEED_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(FeedDefaults.requestTimeoutMs),
+  FEED_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(FeedDefaults.batchSize),
+  /** a customer notification failing for this long is recorded FAILED; the order's later ones go on */
+  NOTIFICATION_RETRY_PERIOD_MS: int(FeedDefaults.notificationRetryPeriodMs),
 });
 
 /** `npm start` (scripts/stack.ts): the embedded database and dev server it runs, which workers, plus what it hands the API and the workers. */
