@@ -12,6 +12,7 @@ import { onParentExit } from '../platform/parent';
 import { requireSecrets } from '../platform/secrets';
 import { startTracing } from '../platform/tracing';
 import { createContextWorker, type WorkerDeps } from './contexts';
+import { startFeedFromConfig } from './feed';
 import { installTemporalRuntime, registerOrderCounters } from './observability';
 import { boundedContexts, type BoundedContext } from '../temporal-config/place-order';
 
@@ -59,7 +60,10 @@ export async function runWorkerProcess(contextList: string | undefined, extensio
     log.warn('the process that started this worker has exited: shutting down');
     for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
   });
+  // the notifications context also sends the event feed: customer messages and the shops' webhooks
+  const feed = contexts.includes('notifications') && config.FEED_DISPATCHER === 'on' ? startFeedFromConfig(config, db, log, !!metricsAddress) : undefined;
   await Promise.all(workers.map((w) => w.run()));
+  await feed?.stop();
   await connection.close();
   await db.$disconnect();
   await tracing?.shutdown(); // flushes the last batch of spans
