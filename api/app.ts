@@ -6,6 +6,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { ErrorCodes } from '../domain/errors';
 import type { Logger } from '../platform/logger';
+import { parseAllowList } from '../platform/outbound-target';
 import type { Db } from '../prisma/client';
 import { registerAdminRoutes } from './admin';
 import { registerAuthRoutes } from './auth';
@@ -16,6 +17,7 @@ import { registerCarrierWebhook } from './carrier-webhook';
 import { registerCatalogRoutes } from './catalog';
 import { registerCheckoutRoutes } from './checkout';
 import { registerDocsPage } from './docs-page';
+import { registerFeedRoutes } from './feed';
 import { errorResponse, onError } from './errors';
 import { registerHealthRoutes } from './health';
 import { createApiMetrics, routeOf, type ApiMetrics } from './metrics';
@@ -180,6 +182,7 @@ export function createApp(deps: AppDeps) {
     perProcess: settings.eventStreamsPerProcess,
   });
   registerAdminRoutes(app, deps.db, orderDeps.saga);
+  registerFeedRoutes(app, { db: deps.db, allow: parseAllowList(settings.feedAllowedPrivateTargets), secretGraceMs: settings.feedSecretGraceMs });
   registerCarrierWebhook(app, { db: deps.db, saga: orderDeps.saga, secret: deps.carrierWebhookSecret });
 
   registerDocsPage(app);

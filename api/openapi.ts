@@ -133,6 +133,7 @@ export function registerDocument(app: OpenAPIHono<AppEnv>): void {
       { name: 'fulfilment' },
       { name: 'returns' },
       { name: 'payments' },
+      { name: 'webhooks', description: 'the order event feed: subscriptions, deliveries, replay (admin)' },
       { name: 'health' },
     ],
   });

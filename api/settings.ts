@@ -14,6 +14,10 @@ export interface ApiSettings {
   eventStreamLifetimeMs: number;
   eventStreamsPerCustomer: number;
   eventStreamsPerProcess: number;
+  /** webhook targets allowed although private: IPs or CIDRs, comma-separated (platform/outbound-target.ts reads them) */
+  feedAllowedPrivateTargets: string;
+  /** after a webhook secret is rotated, the previous one still signs for this long */
+  feedSecretGraceMs: number;
 }
 
 export const apiSettings = (c: ApiConfig): ApiSettings => ({
@@ -30,6 +34,8 @@ export const apiSettings = (c: ApiConfig): ApiSettings => ({
   eventStreamLifetimeMs: c.EVENT_STREAM_LIFETIME_MS,
   eventStreamsPerCustomer: c.EVENT_STREAMS_PER_CUSTOMER,
   eventStreamsPerProcess: c.EVENT_STREAMS_PER_PROCESS,
+  feedAllowedPrivateTargets: c.FEED_ALLOWED_PRIVATE_TARGETS,
+  feedSecretGraceMs: c.FEED_SECRET_GRACE_MS,
 });
 
 /** The settings of an API given no configuration: the config schema's defaults, never restated. */

@@ -66,6 +66,12 @@ export const ErrorStatuses = {
   RETURN_NOT_INSPECTABLE: 409,
   // retryPayment: the order waits on no payment step
   NOTHING_TO_RETRY: 409,
+  // the order event feed's webhooks (api/feed): a URL that would reach a private, loopback or link-local address (SSRF)
+  WEBHOOK_TARGET_FORBIDDEN: 422,
+  SUBSCRIPTION_NOT_FOUND: 404,
+  DELIVERY_NOT_FOUND: 404,
+  // skip: the receiver has the event already
+  DELIVERY_ALREADY_DELIVERED: 409,
 } as const;
 
 export type ErrorCode = keyof typeof ErrorStatuses;
