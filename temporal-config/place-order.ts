@@ -110,6 +110,14 @@ export interface PlaceOrderInput {
   requestHash?: string;
   /** how the order takes its money (default per-shipment) */
   payments?: PaymentFlow;
+  /**
+   * How the customer hears of the order's status changes. Absent (the default): from the
+   * order event feed, whose notifications dispatcher sends every STATUS_CHANGED event whose
+   * detail names a kind (`{ notify: 'ORDER_CONFIRMED' }`); the saga runs no notification
+   * activity. activities = the saga sends them itself with sendNotification beside the order
+   * (as every run started before the feed did; for runs that must keep that path, e.g. its tests).
+   */
+  notifications?: 'activities';
 }
 
 /** What one gateway operation covers, per order line: amounts summing to the operation's amount. */

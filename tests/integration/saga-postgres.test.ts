@@ -128,8 +128,15 @@ describe('PlaceOrder with real activities on PostgreSQL', () => {
 
   it('lives on: split shipments → SHIPPED → DELIVERED → RETURN_REQUESTED (nothing refunded or restocked) → received → RETURNED, with refund, restock, timeline and notifications in PostgreSQL', async () => {
     const before = await readBooks(db);
-    // the mug ships from "main", the kettle from "north": two parcels
-    const input = { ...order([{ productId: 'prod_mug', quantity: 1, unitPriceAmount: 1250 }, { productId: 'prod_kettle', quantity: 1, unitPriceAmount: 6900 }]), fulfilment: { handlingMs: 60_000 } };
+    // the mug ships from "main", the kettle from "north": two parcels. notifications: 'activities' keeps the
+    // saga sending them itself (sendNotification, as runs from before the order event feed do), so this test
+    // still proves that path's rows in the notifications table; orders left to the feed write only the kind on
+    // their STATUS_CHANGED events (tests/workflows/place-order.test.ts, n.), and the feed's dispatcher sends them.
+    const input: PlaceOrderInput = {
+      ...order([{ productId: 'prod_mug', quantity: 1, unitPriceAmount: 1250 }, { productId: 'prod_kettle', quantity: 1, unitPriceAmount: 6900 }]),
+      fulfilment: { handlingMs: 60_000 },
+      notifications: 'activities',
+    };
     expect((await run(input)).status).toBe('CONFIRMED');
     const handle = env.client.workflow.getHandle(orderWorkflowId(input.orderId));
     const statusIs = (status: string) => until(status, async () => (await handle.query(getStatusQuery)).status === status);

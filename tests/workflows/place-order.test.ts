@@ -22,7 +22,7 @@ import { createSagaClient } from '../../api/orders/saga-client';
 import { ErrorCodes } from '../../domain/errors';
 import { TestTokens } from '../../domain/payment';
 import { DEFAULT_WAREHOUSE, FakeShop } from './support/fake-shop';
-import { elapsed, HOUR, initialStock, MINUTE, MUG, orderFor, standardOrder, TEE, useHarness, waitFor } from './support/harness';
+import { elapsed, HOUR, initialStock, MINUTE, MUG, onTheFeed, orderFor, standardOrder, TEE, useHarness, waitFor, type OrderHandle } from './support/harness';
 import { PlaceOrderDefaults, daysToMs, awaitOutcomeUpdate, cancelOrderSignal, getStatusQuery, markDeliveredSignal, orderWorkflowId, requestCancelUpdate, retryCompensationsSignal } from '../../temporal-config/place-order';
 
 const h = useHarness();
@@ -600,5 +600,128 @@ describe('placeOrder saga', () => {
     expect(shop.statuses()).toEqual(['CONFIRMED', 'CANCELLED']);
     expect(shop.order).toMatchObject({ status: 'CANCELLED', failureCode: 'PRODUCT_NOT_FOUND' });
     expect(shop.notificationStatuses()).toEqual({ ORDER_CONFIRMED: 'SENT', ORDER_CANCELLED: 'SENT' });
+  });
+});
+
+// The API's orders leave customer notifications to the order event feed (issue 18): the saga
+// runs no notification activity, and each status write's STATUS_CHANGED event names what the
+// customer is to hear (detail.notify), for the feed's notifications dispatcher to send. The
+// tests above keep the saga's own sending (notifications: 'activities', harness.ts).
+describe('notifications on the order event feed', () => {
+  /** [status, detail.notify] of every STATUS_CHANGED event written, in order */
+  const statusChanges = (shop: FakeShop) => shop.timeline().filter((e) => e.type === 'STATUS_CHANGED').map((e) => [e.status, e.detail?.notify]);
+
+  /** Nothing sent by the saga: no notification activity scheduled, nothing in the notifications log or table. */
+  async function expectNoNotificationActivity(shop: FakeShop, handle: OrderHandle): Promise<void> {
+    expect(shop.calls.sendNotification).toBe(0);
+    expect(shop.calls.recordNotificationFailure).toBe(0);
+    expect(shop.notificationLog).toEqual([]);
+    expect(shop.notifications.size).toBe(0);
+    expect(shop.eventTypes().filter((t) => t === 'NOTIFIED' || t === 'NOTIFICATION_FAILED')).toEqual([]);
+    const { events } = await handle.fetchHistory();
+    const scheduled = (events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter((name) => name !== undefined);
+    expect(scheduled).not.toContain('sendNotification');
+    expect(scheduled).not.toContain('recordNotificationFailure');
+  }
+
+  it('n. a whole life, CONFIRMED → PROCESSING → SHIPPED → DELIVERED: each change that tells the customer says so on its STATUS_CHANGED event; no notification activity runs', async () => {
+    const shop = new FakeShop({ stock: initialStock() });
+    const handle = await h.startOrder(shop, onTheFeed(standardOrder()));
+
+    const outcome = await handle.executeUpdate(awaitOutcomeUpdate);
+    expect(outcome).toMatchObject({ status: 'CONFIRMED', completedSteps: CONFIRMED_STEPS, compensations: [] });
+    // the kind rides on the CONFIRMED write itself: the feed has it as soon as the order is confirmed
+    expect(shop.statusWrites[0]?.events.at(-1)).toMatchObject({ type: 'STATUS_CHANGED', status: 'CONFIRMED', detail: { notify: 'ORDER_CONFIRMED' } });
+
+    await h.advanceToStatus(handle, 'SHIPPED');
+    await handle.signal(markDeliveredSignal, shop.shipments[0].trackingNumber);
+    const { result, status } = await h.finish(handle, 'n-happy-path');
+
+    // the saga ends as it does with notifications sent by activity (a. above)
+    expect(result.status).toBe('DELIVERED');
+    expect(status).toEqual(result);
+    expect(result.completedSteps).toEqual([...CONFIRMED_STEPS, 'SHIPMENTS_PLANNED', 'HANDED_TO_CARRIER', 'DELIVERED']);
+    expect(result.compensations).toEqual([]);
+    expect(result.failure).toBeUndefined();
+    expect(Object.keys(result.timestamps)).toEqual(['placed', 'CONFIRMED', 'PROCESSING', 'SHIPPED', 'DELIVERED']);
+    const { closeTime } = await handle.describe();
+    expect(closeTime!.getTime()).toBeGreaterThanOrEqual(Date.parse(result.returnDeadline!));
+    expect(shop.charges).toHaveLength(1);
+    expect(shop.refunds).toEqual([]);
+    expect(shop.stockOf(MUG)).toEqual({ available: 3, reserved: 0, sold: 2, returned: 0 });
+    expect(shop.shipments.map((s) => s.status)).toEqual(['DELIVERED']);
+
+    expect(statusChanges(shop)).toEqual([
+      ['CONFIRMED', 'ORDER_CONFIRMED'],
+      ['PROCESSING', undefined],
+      ['SHIPPED', 'ORDER_SHIPPED'],
+      ['DELIVERED', 'ORDER_DELIVERED'],
+    ]);
+    // one write per status change: no late write of notification events after the last one
+    expect(shop.statusWrites.map((w) => w.status)).toEqual(['CONFIRMED', 'PROCESSING', 'SHIPPED', 'DELIVERED']);
+    expect(shop.eventTypes().filter((t) => t !== 'STATUS_CHANGED')).toEqual([...CONFIRMED_STEPS, 'SHIPMENTS_PLANNED', 'HANDED_TO_CARRIER', 'SHIPMENT_DELIVERED', 'DELIVERED']);
+    expect(new Set(shop.timeline().map((e) => e.key)).size).toBe(shop.timeline().length);
+    await expectNoNotificationActivity(shop, handle);
+  });
+
+  it('n. payment declined: FAILED PAYMENT_DECLINED, compensated; the FAILED event says PAYMENT_FAILED; no notification activity runs', async () => {
+    const shop = new FakeShop({ stock: initialStock() });
+    const handle = await h.startOrder(shop, onTheFeed(standardOrder({ paymentMethod: { token: TestTokens.insufficientFunds } })));
+    const { result, status } = await h.finish(handle, 'n-payment-declined');
+
+    expect(result.status).toBe('FAILED');
+    expect(status).toEqual(result);
+    expect(result.failure).toEqual({ code: ErrorCodes.PAYMENT_DECLINED, message: 'payment declined: insufficient_funds', details: { reason: 'insufficient_funds' } });
+    expect(result.completedSteps).toEqual(['ORDER_CREATED', 'STOCK_RESERVED']);
+    expect(result.compensations).toEqual([
+      { name: 'refundPayment', outcome: 'done' },
+      { name: 'releaseStock', outcome: 'done' },
+    ]);
+    expect(shop.charges).toEqual([]);
+    expect(shop.stockOf(MUG)).toEqual({ available: 5, reserved: 0, sold: 0, returned: 0 });
+    expect(shop.reservation?.status).toBe('RELEASED');
+
+    // one write: the FAILED status, its timeline and the kind together (c. above needs a second one for NOTIFIED)
+    expect(shop.statusWrites.map((w) => [w.status, w.events.map((e) => e.type)])).toEqual([
+      ['FAILED', ['ORDER_CREATED', 'STOCK_RESERVED', 'SAGA_FAILED', 'COMPENSATED', 'COMPENSATED', 'STATUS_CHANGED']],
+    ]);
+    expect(shop.statusWrites[0].failure?.code).toBe(ErrorCodes.PAYMENT_DECLINED);
+    expect(statusChanges(shop)).toEqual([['FAILED', 'PAYMENT_FAILED']]);
+    await expectNoNotificationActivity(shop, handle);
+  });
+
+  it('n. cancel during PROCESSING: CANCELLED and compensated; CONFIRMED says ORDER_CONFIRMED, CANCELLED says ORDER_CANCELLED; no notification activity runs', async () => {
+    const shop = new FakeShop({ stock: initialStock() });
+    const handle = await h.startOrder(shop, onTheFeed(standardOrder({ fulfilment: { handlingMs: HOUR } })));
+    expect((await handle.executeUpdate(awaitOutcomeUpdate)).status).toBe('CONFIRMED');
+    await h.settleAt(handle, 'PROCESSING');
+
+    const accepted = await handle.executeUpdate(requestCancelUpdate, { args: ['ordered the wrong size'] });
+    expect(accepted.cancellation).toEqual({ requested: true, reason: 'ordered the wrong size' });
+    const { result, status } = await h.finish(handle, 'n-cancel-during-processing');
+
+    // as k. above
+    expect(result.status).toBe('CANCELLED');
+    expect(status).toEqual(result);
+    expect(result.failure).toEqual({ code: ErrorCodes.ORDER_CANCELLED, message: 'ordered the wrong size', details: undefined });
+    expect(result.compensations).toEqual([
+      { name: 'cancelShipments', outcome: 'done' },
+      { name: 'refundPayment', outcome: 'done' },
+      { name: 'releaseStock', outcome: 'done' },
+    ]);
+    expect(shop.refunds).toEqual([expect.objectContaining({ amount: 4500 })]);
+    expect(shop.stockOf(MUG)).toEqual({ available: 5, reserved: 0, sold: 0, returned: 0 });
+    expect(shop.shipments.map((s) => s.status)).toEqual(['CANCELLED']);
+    expect(shop.calls.handToCarrier).toBe(0);
+
+    expect(shop.statusWrites.map((w) => w.status)).toEqual(['CONFIRMED', 'PROCESSING', 'CANCELLED']);
+    expect(shop.statusWrites[2].cancelReason).toBe('ordered the wrong size');
+    expect(shop.order).toMatchObject({ status: 'CANCELLED', cancelReason: 'ordered the wrong size' });
+    expect(statusChanges(shop)).toEqual([
+      ['CONFIRMED', 'ORDER_CONFIRMED'],
+      ['PROCESSING', undefined],
+      ['CANCELLED', 'ORDER_CANCELLED'],
+    ]);
+    await expectNoNotificationActivity(shop, handle);
   });
 });

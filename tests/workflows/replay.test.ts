@@ -2,7 +2,7 @@
 // workflow code: a change that would break a running order (a command added,
 // removed or reordered) fails here, before it ships. No server needed.
 //
-// The histories come from place-order.test.ts (the saga: scenarios a..m) and
+// The histories come from place-order.test.ts (the saga: scenarios a..n) and
 // fulfilment.test.ts (delivery, overdue, returns, notification outages, split
 // shipments), one file per scenario. Regenerate them, only when a change is
 // meant to be incompatible and versioned, from both files at once (delete the
@@ -18,6 +18,12 @@
 // per-shipment-*.json come from tests/integration/per-shipment.test.ts (authorise at checkout,
 // capture per shipment, partial cancel, line returns; real activities on PostgreSQL):
 //   RECORD_HISTORIES=1 RECORD_HISTORIES_DIR=/tmp/h npx vitest run tests/integration/per-shipment.test.ts
+// notifications-on-feed-*.json are the runs that leave customer notifications to the order event feed
+// (patch notifications-on-feed: the kind in the STATUS_CHANGED event's detail, no notification activity),
+// the n-* scenarios of place-order.test.ts. Every file above was recorded before that patch and replays
+// the saga's own sending; re-recorded, the other place-order and fulfilment scenarios keep it
+// (notifications: 'activities' in harness.ts), while per-shipment.test.ts would record the feed's path.
+// Recorded as above, copying only /tmp/h/n-*.json to notifications-on-feed-<name>.
 import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -37,8 +43,9 @@ const HISTORIES_DIR = fileURLToPath(new URL('./histories/', import.meta.url));
 // 15 from place-order.test.ts (a..l, f in four variants) + 8 from fulfilment.test.ts, twice: before
 // and with local order writes; + 2 returns refunded on receipt (refund-on-receipt-*.json: received, lapsed);
 // + 1 saga refused for an order id another saga placed (order-placed-by-run-*.json)
-// + 8 per-shipment scenarios (per-shipment-*.json)
-const MIN_HISTORIES = 58;
+// + 9 per-shipment scenarios (per-shipment-*.json)
+// + 3 with notifications on the order event feed (notifications-on-feed-*.json: delivered, payment declined, cancelled)
+const MIN_HISTORIES = 61;
 
 // The SDK would parse these files with historyFromJSON, which throws "type must be a
 // Type" in this install (@temporalio/common and @temporalio/proto each carry their own

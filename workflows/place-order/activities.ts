@@ -71,3 +71,15 @@ export function chooseOrderWrites(input: PlaceOrderInput): { local: boolean; wri
 export function choosePaymentFlow(input: PlaceOrderInput): boolean {
   return input.payments !== 'charge-at-checkout' && patched(Patches.perShipmentPayments);
 }
+
+/**
+ * Whether this run leaves customer notifications to the order event feed: the
+ * kind goes into the detail of its status write's STATUS_CHANGED event
+ * (`{ notify: kind }`), and the feed's notifications dispatcher sends it; the
+ * saga runs no notification activity. Asks patched() (histories from before it
+ * send by activity beside the order), so it is called once, right after
+ * choosePaymentFlow, before any command.
+ */
+export function chooseNotifications(input: PlaceOrderInput): boolean {
+  return input.notifications !== 'activities' && patched(Patches.notificationsOnFeed);
+}

@@ -2,7 +2,6 @@ import { CancellationScope, condition, log, setHandler } from '@temporalio/workf
 import { ErrorCodes } from '../../domain/errors';
 import { retryCompensationsSignal } from '../../temporal-config/place-order';
 import { rootMessage, type Outcome } from './failures';
-import { notify } from './notifications';
 import { count, moveTo, record, type OrderRun, type RegisteredCompensation } from './run';
 
 /** Records why the saga stopped; answers the outcome the order ends with. */
@@ -61,9 +60,12 @@ export async function compensate(run: OrderRun, outcome: Outcome): Promise<void>
       await condition(() => retry);
       todo = failed;
     }
-    await moveTo(run, outcome.status, { failure: state.failure, cancelReason: outcome.status === 'CANCELLED' ? run.cancelReason : undefined });
+    await moveTo(run, outcome.status, {
+      failure: state.failure,
+      cancelReason: outcome.status === 'CANCELLED' ? run.cancelReason : undefined,
+      notify: outcome.status === 'CANCELLED' ? 'ORDER_CANCELLED' : outcome.code === ErrorCodes.PAYMENT_DECLINED ? 'PAYMENT_FAILED' : 'ORDER_FAILED',
+    });
     count(outcome.status === 'CANCELLED' ? 'cancelled' : 'failed');
     if (compensations.length > 0) count('compensated');
-    notify(run, outcome.status === 'CANCELLED' ? 'ORDER_CANCELLED' : outcome.code === ErrorCodes.PAYMENT_DECLINED ? 'PAYMENT_FAILED' : 'ORDER_FAILED');
   });
 }

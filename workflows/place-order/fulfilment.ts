@@ -1,7 +1,6 @@
 import { condition, setHandler } from '@temporalio/workflow';
 import { daysToMs, markDeliveredSignal, type ShipmentState } from '../../temporal-config/place-order';
 import { shipping } from './activities';
-import { notify } from './notifications';
 import { openReturnWindow } from './returns';
 import { moveTo, record, step, type OrderRun } from './run';
 
@@ -33,8 +32,7 @@ export function acceptDeliveries(run: OrderRun): void {
  */
 export async function deliver(run: OrderRun): Promise<void> {
   const { input, state, deliveries } = run;
-  await moveTo(run, 'SHIPPED');
-  notify(run, 'ORDER_SHIPPED');
+  await moveTo(run, 'SHIPPED', { notify: 'ORDER_SHIPPED' });
   const shipments = state.shipments ?? [];
   const byTracking = new Map<string, ShipmentState>(shipments.map((s) => [s.trackingNumber, s]));
   const slowest = Math.max(0, ...shipments.map((s) => s.estimatedDeliveryDays));
@@ -52,8 +50,7 @@ export async function deliver(run: OrderRun): Promise<void> {
       await shipping.markOverdue({ orderId: input.orderId, trackingNumbers: late });
       for (const s of undelivered()) s.status = 'OVERDUE';
       record(run, 'DELIVERY_OVERDUE', { trackingNumbers: late });
-      await moveTo(run, 'DELIVERY_OVERDUE');
-      notify(run, 'DELIVERY_OVERDUE');
+      await moveTo(run, 'DELIVERY_OVERDUE', { notify: 'DELIVERY_OVERDUE' });
       continue;
     }
     while (deliveries.length > 0) {
@@ -69,6 +66,5 @@ export async function deliver(run: OrderRun): Promise<void> {
   }
   openReturnWindow(run);
   step(run, 'DELIVERED');
-  await moveTo(run, 'DELIVERED');
-  notify(run, 'ORDER_DELIVERED');
+  await moveTo(run, 'DELIVERED', { notify: 'ORDER_DELIVERED' });
 }

@@ -14,4 +14,6 @@ export const Patches = {
   refundOnReceipt: 'return-refund-on-receipt',
   /** authorise at checkout, capture per shipment, partial cancel, line returns (before: charge at checkout, whole-order cancel and return) */
   perShipmentPayments: 'per-shipment-payments',
+  /** customers hear of a status change from the order event feed, not from the saga (before: sendNotification beside the order) */
+  notificationsOnFeed: 'notifications-on-feed',
 } as const;

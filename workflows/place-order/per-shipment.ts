@@ -16,7 +16,6 @@ import {
 } from '../../temporal-config/place-order';
 import { inventory, payments, shipping } from './activities';
 import { findApplicationFailure } from './failures';
-import { notify } from './notifications';
 import { count, flush, moveTo, now, record, step, type OrderRun, type PerShipmentRun } from './run';
 
 /**
@@ -343,8 +342,11 @@ async function writeStatus(run: OrderRun): Promise<void> {
   const next = derivedStatus(run);
   if (next !== run.state.status) {
     if (next === 'RETURNED') step(run, 'RETURNED');
-    await moveTo(run, next, next === 'CANCELLED' ? { cancelReason: [...ps(run).cancelRequested.values()][0] } : undefined);
-    announce(run, next);
+    // what the customer hears of it, each kind once per order
+    const kind = announcement(run, next);
+    await moveTo(run, next, { ...(next === 'CANCELLED' ? { cancelReason: [...ps(run).cancelRequested.values()][0] } : {}), notify: kind });
+    if (next === 'CANCELLED') count('cancelled');
+    if (kind) ps(run).announced.add(kind);
   } else if (run.pending.length > 0) {
     const events = flush(run);
     await CancellationScope.nonCancellable(() => run.orderWrites.recordOrderStatus({ orderId: run.input.orderId, status: next, events }));
@@ -383,10 +385,8 @@ const announcements: Partial<Record<OrderStatus, NotificationKind>> = {
   CANCELLED: 'ORDER_CANCELLED',
 };
 
-function announce(run: OrderRun, status: OrderStatus): void {
-  if (status === 'CANCELLED') count('cancelled');
+/** The kind the customer is told of a change to `status`, unless this order has told it already. */
+function announcement(run: OrderRun, status: OrderStatus): NotificationKind | undefined {
   const kind = announcements[status];
-  if (!kind || ps(run).announced.has(kind)) return;
-  ps(run).announced.add(kind);
-  notify(run, kind);
+  return kind && !ps(run).announced.has(kind) ? kind : undefined;
 }

@@ -3,7 +3,6 @@ import { ErrorCodes } from '../../domain/errors';
 import { chargeKey, requestReturnUpdate, returnReceivedSignal, returnRefundKey } from '../../temporal-config/place-order';
 import { inventory, payments } from './activities';
 import { acceptLineReturns } from './line-returns';
-import { notify } from './notifications';
 import { Patches } from './patches';
 import { moveTo, now, record, step, type OrderRun } from './run';
 
@@ -68,8 +67,7 @@ export async function takeReturn(run: OrderRun): Promise<void> {
     const restock = await inventory.restockReturn({ orderId: input.orderId });
     const refund = await payments.refundPayment({ orderId: input.orderId, chargeKey: chargeKey(run.workflowId), refundKey: returnRefundKey(run.workflowId) });
     step(run, 'RETURNED', { restocked: restock.restocked, refunded: refund.amount, currency: input.currency });
-    await moveTo(run, 'RETURNED');
-    notify(run, 'ORDER_REFUNDED');
+    await moveTo(run, 'RETURNED', { notify: 'ORDER_REFUNDED' });
   }
 }
 
@@ -106,6 +104,5 @@ async function returnOnReceipt(run: OrderRun, reason: string): Promise<void> {
   const restock = await inventory.restockReturn({ orderId: input.orderId });
   const refund = await payments.refundPayment({ orderId: input.orderId, chargeKey: chargeKey(run.workflowId), refundKey: returnRefundKey(run.workflowId) });
   step(run, 'RETURNED', { restocked: restock.restocked, refunded: refund.amount, currency: input.currency });
-  await moveTo(run, 'RETURNED');
-  notify(run, 'ORDER_REFUNDED');
+  await moveTo(run, 'RETURNED', { notify: 'ORDER_REFUNDED' });
 }

@@ -13,7 +13,12 @@ import {
   type SagaStep,
   type TimelineEvent,
 } from '../../temporal-config/place-order';
-import { chooseOrderWrites, choosePaymentFlow, type OrdersActivities } from './activities';
+import type { NotificationKind } from '../../domain/shipping';
+import { chooseNotifications, chooseOrderWrites, choosePaymentFlow, type OrdersActivities } from './activities';
+import { notify } from './notifications';
+import { flush, now, record } from './timeline';
+
+export { flush, now, record } from './timeline';
 
 export interface RegisteredCompensation {
   name: Compensation;
@@ -58,7 +63,13 @@ export interface OrderRun {
   awaitingReturn: boolean;
   returnReceipt?: { note?: string; at: string };
 
-  /** notifications in flight beside the order (notifications.ts) */
+  /**
+   * The customer hears of status changes from the order event feed: moveTo puts the kind in
+   * its STATUS_CHANGED event's detail (`{ notify: kind }`) and no notification activity runs.
+   * false in runs that send them beside the order (notifications.ts): every history from before.
+   */
+  readonly notifyOnFeed: boolean;
+  /** notifications in flight beside the order (notifications.ts); always empty when notifyOnFeed */
   readonly notificationsSent: Promise<void>[];
 
   /** authorise at checkout and capture per shipment (per-shipment.ts); undefined in runs that charge at checkout */
@@ -106,13 +117,12 @@ export interface Timings {
   returnShippingMs: number;
 }
 
-export const now = (): string => new Date(Date.now()).toISOString();
-
-/** The run's state, before any command but the order-writes patch marker. */
+/** The run's state, before any command but the patch markers of the choices it makes once. */
 export function startRun(input: PlaceOrderInput): OrderRun {
   const { workflowId } = workflowInfo();
   const { local, writes } = chooseOrderWrites(input);
   const perShipment = choosePaymentFlow(input);
+  const notifyOnFeed = chooseNotifications(input);
   return {
     input,
     workflowId,
@@ -135,22 +145,12 @@ export function startRun(input: PlaceOrderInput): OrderRun {
     deliveries: [],
     returnWindowOpen: false,
     awaitingReturn: false,
+    notifyOnFeed,
     notificationsSent: [],
     perShipment: perShipment
       ? { cancelRequested: new Map(), handing: new Set(), deliveredMarks: new Set(), attention: new Map(), retries: 0, paymentBusy: false, returns: [], writes: Promise.resolve(), renewals: 0, announced: new Set(), returnStages: [] }
       : undefined,
   };
-}
-
-export function record(run: OrderRun, type: string, detail?: Record<string, unknown>, status?: OrderStatus): void {
-  run.seq += 1;
-  run.pending.push({ key: `${String(run.seq).padStart(3, '0')}-${type}`, type, detail, status, occurredAt: now() });
-}
-
-export function flush(run: OrderRun): TimelineEvent[] {
-  const out = run.pending;
-  run.pending = [];
-  return out;
 }
 
 export function step(run: OrderRun, name: SagaStep, detail?: Record<string, unknown>): void {
@@ -163,15 +163,32 @@ export function step(run: OrderRun, name: SagaStep, detail?: Record<string, unkn
 // status, so whoever sees it can read the same from PostgreSQL.
 // A status write always completes once begun: cancelling it halfway would
 // leave the database and the workflow disagreeing.
-export async function moveTo(run: OrderRun, status: OrderStatus, extra?: { failure?: OrderState['failure']; cancelReason?: string }): Promise<void> {
+//
+// notify: what the customer is told of this change. On the feed (run.notifyOnFeed)
+// it is the STATUS_CHANGED event's detail, written in this same write, and the
+// feed's notifications dispatcher sends it. Otherwise it is sent beside the order
+// (notify() in notifications.ts) once the write is done, as before the feed.
+export async function moveTo(
+  run: OrderRun,
+  status: OrderStatus,
+  extra?: { failure?: OrderState['failure']; cancelReason?: string; notify?: NotificationKind },
+): Promise<void> {
+  const { notify: kind, ...written } = extra ?? {};
   const at = now();
-  record(run, 'STATUS_CHANGED', undefined, status);
+  record(run, 'STATUS_CHANGED', kind && run.notifyOnFeed ? { notify: kind } : undefined, status);
   const events = flush(run);
-  await CancellationScope.nonCancellable(() => run.orderWrites.recordOrderStatus({ orderId: run.input.orderId, status, events, ...extra }));
+  await CancellationScope.nonCancellable(() => run.orderWrites.recordOrderStatus({ orderId: run.input.orderId, status, events, ...written }));
   run.state.status = status;
   run.state.timestamps[status] = at;
   upsertSearchAttributes([{ key: OrderStatusKey, value: status }]);
   log.info('order status changed', { orderId: run.input.orderId, status });
+  if (kind && !run.notifyOnFeed) {
+    // Sent one microtask later, right before the caller's code after `await moveTo(...)`
+    // runs: where the callers called notify() themselves, after their await. Its command
+    // then comes after any other coroutine's woken in the same activation, as it did, so
+    // runs (and histories) from before the feed issue the very same commands.
+    void Promise.resolve().then(() => notify(run, kind));
+  }
 }
 
 /**

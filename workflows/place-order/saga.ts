@@ -3,7 +3,6 @@ import { ErrorCodes } from '../../domain/errors';
 import { authorisationKey, chargeKey, refundKey, voidKey } from '../../temporal-config/place-order';
 import { inventory, inventoryCompensation, payments, paymentsCompensation, shipping, shippingCompensation } from './activities';
 import type { Outcome } from './failures';
-import { notify } from './notifications';
 import { Patches } from './patches';
 import { lineAmounts, shipEach, sumAmounts } from './per-shipment';
 import { count, moveTo, step, type OrderRun } from './run';
@@ -75,9 +74,8 @@ export async function runSaga(run: OrderRun, stampedPlacement: boolean): Promise
   step(run, 'STOCK_COMMITTED');
 
   step(run, 'ORDER_CONFIRMED');
-  await moveTo(run, 'CONFIRMED');
+  await moveTo(run, 'CONFIRMED', { notify: 'ORDER_CONFIRMED' });
   count('confirmed');
-  notify(run, 'ORDER_CONFIRMED');
 
   // Fulfilment: still cancellable until the carrier has the parcels.
   run.compensations.push({ name: 'cancelShipments', run: () => shippingCompensation.cancelShipments({ orderId: input.orderId }) });

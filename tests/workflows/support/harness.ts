@@ -177,8 +177,18 @@ export function orderFor(items: { productId: string; quantity: number; unitPrice
     // The fake shops model the charge-at-checkout flow, which orders started before per-shipment
     // payments still run; per-shipment orders run on the real activities in tests/integration/per-shipment.test.ts.
     payments: 'charge-at-checkout',
+    // These tests assert the notifications the saga sends itself (the fake shop's notifications log,
+    // NOTIFIED events), as runs from before the order event feed do; the feed's path, where the kind
+    // only rides on the STATUS_CHANGED event, has its own tests (onTheFeed, place-order.test.ts).
+    notifications: 'activities',
     ...extra,
   };
+}
+
+/** The input as the API starts it today: customer notifications left to the order event feed. */
+export function onTheFeed(input: PlaceOrderInput): PlaceOrderInput {
+  const { notifications: _activities, ...rest } = input;
+  return rest;
 }
 
 /** 2 mugs at 12.50 and 1 tee at 20.00: 45.00 EUR */
