@@ -96,7 +96,8 @@ function alarm() {
 }
 
 /**
- * Streams order_events rows with id > the last one sent; the row id doubles as the SSE event id,
+ * Streams order_events rows with id > the last one sent: the same rows, ids and per-order sequence
+ * numbers the webhook feed delivers (domain/feed.ts); the row id doubles as the SSE event id,
  * so Last-Event-ID resumes exactly. No polling: the process's one LISTEN connection wakes the
  * streams of an order when a row for it is inserted, and each then reads once (an index range
  * scan on (order_id, id)); a slow re-read (rereadMs) is the backstop for a missed notification.
@@ -166,7 +167,7 @@ export function createEventsHandler(db: Db, opts: EventStreamOptions): RouteHand
               for (const e of rows ?? []) {
                 await stream.writeSSE({
                   id: String(e.id),
-                  data: JSON.stringify({ id: String(e.id), type: e.type, status: e.status, detail: e.detail, occurredAt: e.occurredAt.toISOString() }),
+                  data: JSON.stringify({ id: String(e.id), sequence: e.seq, type: e.type, status: e.status, detail: e.detail, occurredAt: e.occurredAt.toISOString() }),
                   ...(first && opts.retryMs ? { retry: opts.retryMs } : {}),
                 });
                 first = false;

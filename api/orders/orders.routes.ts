@@ -234,7 +234,7 @@ export const orderEvents = createRoute({
       description: 'text/event-stream of OrderEvent',
       content: {
         'text/event-stream': {
-          schema: z.string().openapi({ example: 'id: 42\ndata: {"id":"42","type":"ORDER_PLACED","status":"PENDING","detail":{},"occurredAt":"..."}\n\n' }),
+          schema: z.string().openapi({ example: 'id: 42\ndata: {"id":"42","sequence":1,"type":"ORDER_PLACED","status":"PENDING","detail":{},"occurredAt":"..."}\n\n' }),
         },
       },
     },
@@ -244,5 +244,12 @@ export const orderEvents = createRoute({
 });
 
 export const OrderEventSchema = z
-  .object({ id: z.string(), type: z.string(), status: StatusSchema.nullable(), detail: z.unknown(), occurredAt: z.string() })
+  .object({
+    id: z.string().openapi({ description: 'the event id: the same as the webhook envelope id' }),
+    sequence: z.number().int().openapi({ description: "1, 2, 3... per order without gaps: the webhook envelope's sequence" }),
+    type: z.string(),
+    status: StatusSchema.nullable(),
+    detail: z.unknown(),
+    occurredAt: z.string(),
+  })
   .openapi('OrderEvent');
