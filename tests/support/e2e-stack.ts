@@ -18,7 +18,7 @@ export interface E2eStack {
  * A whole stack of its own for one end-to-end file, its output in `<dir>/stack.log` (printed
  * path), with a database handle; stop() disconnects, stops everything and removes the folder.
  */
-export async function startE2eStack(prefix: string, env: Record<string, string>, entries?: StackOptions['entries']): Promise<E2eStack> {
+export async function startE2eStack(prefix: string, env: Record<string, string>, entries?: StackOptions['entries'], options: Pick<StackOptions, 'workerMetrics'> = {}): Promise<E2eStack> {
   const { dir, config } = await testStackConfig(prefix);
   const logFile = path.join(dir, 'stack.log');
   const log = createWriteStream(logFile);
@@ -28,6 +28,7 @@ export async function startE2eStack(prefix: string, env: Record<string, string>,
     output: (name, line) => log.write(`${name} | ${line}\n`),
     env,
     entries,
+    ...options,
   });
   console.log(`${prefix} stack up; its log: ${logFile}`);
   const db = createDb(stack.databaseUrl, { poolSize: 2 });
