@@ -79,6 +79,8 @@ export const FeedDefaults = {
   batchSize: 50,
   /** the previous secret still signs for this long after a rotation */
   secretGraceMs: 24 * 60 * 60_000,
+  /** delivered and skipped deliveries are kept this long for operators, then deleted */
+  retentionDays: 30,
   /** notifications: a message failing for this long is recorded FAILED and the order's next ones go on */
   notificationRetryPeriodMs: 2 * 60 * 60_000,
 } as const;

@@ -34,6 +34,8 @@ export interface FeedSettings {
   requestTimeoutMs: number;
   batchSize: number;
   notificationRetryPeriodMs: number;
+  /** delivered and skipped deliveries are kept this long (the operator's history), then deleted */
+  retentionMs: number;
   allow: AllowList;
 }
 
@@ -80,19 +82,23 @@ const LEASE_MARGIN_MS = 5_000;
 const IDLE_MS = 5_000;
 /** lag, pending and failed gauges are re-read at most this often */
 const METRICS_REFRESH_MS = 5_000;
+/** old delivered rows are pruned this often */
+const PRUNE_EVERY_MS = 60 * 60_000;
 /** the longest error text kept on a delivery */
 const ERROR_CHARS = 500;
+
+/** d is the oldest undelivered row of its (subscription, order), of an active subscription: the only one that may go */
+const IS_HEAD = `d.status = 'PENDING' AND s.status = 'ACTIVE'
+    AND NOT EXISTS (
+      SELECT 1 FROM feed_deliveries h
+      WHERE h.subscription_id = d.subscription_id AND h.order_id = d.order_id AND h.status IN ('PENDING', 'FAILED')
+        AND (h.seq < d.seq OR (h.seq = d.seq AND h.id < d.id)))`;
 
 const CLAIM_SQL = `
 WITH due AS (
   SELECT d.id FROM feed_deliveries d
   JOIN feed_subscriptions s ON s.id = d.subscription_id
-  WHERE d.status = 'PENDING' AND d.next_attempt_at <= now() AND (d.lease_until IS NULL OR d.lease_until <= now())
-    AND s.status = 'ACTIVE'
-    AND NOT EXISTS (
-      SELECT 1 FROM feed_deliveries h
-      WHERE h.subscription_id = d.subscription_id AND h.order_id = d.order_id AND h.status IN ('PENDING', 'FAILED')
-        AND (h.seq < d.seq OR (h.seq = d.seq AND h.id < d.id)))
+  WHERE ${IS_HEAD} AND d.next_attempt_at <= now() AND (d.lease_until IS NULL OR d.lease_until <= now())
   ORDER BY d.next_attempt_at, d.id
   LIMIT $1
   FOR UPDATE OF d SKIP LOCKED
@@ -112,11 +118,19 @@ JOIN order_events e ON e.id = c.event_id
 JOIN orders o ON o.id = e.order_id
 ORDER BY e.order_id, e.seq`;
 
-/** when the next PENDING row of an active subscription falls due (null: none waiting) */
+/**
+ * When the next head falls due (null: none waiting). Only heads count: the rows queued behind a
+ * head that waits out its backoff are not due, however old they are.
+ */
 const NEXT_DUE_SQL = `
 SELECT min(greatest(d.next_attempt_at, coalesce(d.lease_until, d.next_attempt_at))) AS at
 FROM feed_deliveries d JOIN feed_subscriptions s ON s.id = d.subscription_id
-WHERE d.status = 'PENDING' AND s.status = 'ACTIVE'`;
+WHERE ${IS_HEAD}`;
+
+/** delivered and skipped rows older than the retention are deleted (undelivered ones never are) */
+const PRUNE_SQL = `
+DELETE FROM feed_deliveries WHERE id IN (
+  SELECT id FROM feed_deliveries WHERE status IN ('DELIVERED', 'SKIPPED') AND created_at < now() - make_interval(secs => $1::double precision / 1000) LIMIT 10000)`;
 
 const truncate = (s: string) => (s.length > ERROR_CHARS ? `${s.slice(0, ERROR_CHARS)}…` : s);
 
@@ -145,6 +159,8 @@ export function signedHeaders(secrets: string[], msgId: string, body: string, at
 export interface FeedDispatcher {
   /** claims and sends until nothing is due (tests and the wake-up loop use it) */
   drain(): Promise<number>;
+  /** deletes delivered and skipped rows past the retention; the number deleted */
+  prune(): Promise<number>;
   /** stops claiming, waits for the sends in flight and closes the LISTEN connection */
   stop(): Promise<void>;
 }
@@ -245,6 +261,15 @@ export function startFeedDispatcher(deps: DispatcherDeps): FeedDispatcher {
     }
   }
 
+  async function prune(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await db.$executeRawUnsafe(PRUNE_SQL, settings.retentionMs);
+      total += n;
+      if (n < 10_000 || stopped) return total;
+    }
+  }
+
   const listener: PgListener = listenPg({
     connectionString: deps.databaseUrl,
     channel: FEED_DELIVERIES_CHANNEL,
@@ -255,6 +280,7 @@ export function startFeedDispatcher(deps: DispatcherDeps): FeedDispatcher {
   });
 
   let refreshedAt = 0;
+  let prunedAt = 0;
   const loop = (async () => {
     while (!stopped) {
       rung = false;
@@ -265,8 +291,13 @@ export function startFeedDispatcher(deps: DispatcherDeps): FeedDispatcher {
           refreshedAt = Date.now();
           await deps.metrics.refresh(db).catch((err: unknown) => log.warn({ err }, 'feed metrics not refreshed'));
         }
-        const [next] = await db.$queryRawUnsafe<{ at: Date | null }[]>(NEXT_DUE_SQL);
-        if (next?.at) waitMs = Math.max(0, Math.min(waitMs, next.at.getTime() - Date.now() + 10));
+        if (Date.now() - prunedAt >= PRUNE_EVERY_MS) {
+          prunedAt = Date.now();
+          const pruned = await prune();
+          if (pruned > 0) log.info({ pruned }, 'old delivered feed deliveries deleted');
+        }
+        const next = await nextDueAt(db);
+        if (next) waitMs = Math.max(0, Math.min(waitMs, next.getTime() - Date.now() + 10));
       } catch (err) {
         log.warn({ err }, 'feed dispatcher round failed; trying again shortly');
       }
@@ -286,6 +317,7 @@ export function startFeedDispatcher(deps: DispatcherDeps): FeedDispatcher {
   log.info({ batchSize: settings.batchSize, retryPeriodMs: settings.retryPeriodMs }, 'event feed dispatcher running');
   return {
     drain,
+    prune,
     async stop() {
       stopped = true;
       wakeUp?.();
@@ -293,6 +325,12 @@ export function startFeedDispatcher(deps: DispatcherDeps): FeedDispatcher {
       await listener.close();
     },
   };
+}
+
+/** When the next delivery of an active subscription falls due (null: none waits); the dispatcher sleeps until then. */
+export async function nextDueAt(db: Db): Promise<Date | null> {
+  const [next] = await db.$queryRawUnsafe<{ at: Date | null }[]>(NEXT_DUE_SQL);
+  return next?.at ?? null;
 }
 
 function toEventRow(row: Claimed): FeedEventRow {

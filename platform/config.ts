@@ -145,6 +145,8 @@ export const workerConfig = sharedConfig.extend({
   /** a receiver's answer must come within this long */
   FEED_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(FeedDefaults.requestTimeoutMs),
   FEED_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(FeedDefaults.batchSize),
+  /** delivered and skipped feed deliveries are deleted after this many days (undelivered ones never) */
+  FEED_RETENTION_DAYS: z.coerce.number().int().min(1).default(FeedDefaults.retentionDays),
   /** a customer notification failing for this long is recorded FAILED; the order's later ones go on */
   NOTIFICATION_RETRY_PERIOD_MS: int(FeedDefaults.notificationRetryPeriodMs),
 });

@@ -21,6 +21,7 @@ export function startFeedFromConfig(config: WorkerConfig, db: Db, log: Logger, w
       requestTimeoutMs: config.FEED_REQUEST_TIMEOUT_MS,
       batchSize: config.FEED_BATCH_SIZE,
       notificationRetryPeriodMs: config.NOTIFICATION_RETRY_PERIOD_MS,
+      retentionMs: config.FEED_RETENTION_DAYS * 24 * 60 * 60_000,
       allow: parseAllowList(config.FEED_ALLOWED_PRIVATE_TARGETS),
     },
     notifications: createNotificationsActivities(db, new LoggingSender((entry, msg) => feedLog.info(entry, msg))),

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createNotificationsActivities } from '../../activities/notifications';
 import type { NotificationSender, OutgoingMessage } from '../../activities/notifications/sender';
 import { SECRET_PREFIX } from '../../domain/feed';
-import { startFeedDispatcher, type FeedDispatcher, type FeedSettings } from '../../feed/dispatcher';
+import { nextDueAt, startFeedDispatcher, type FeedDispatcher, type FeedSettings } from '../../feed/dispatcher';
 import { createLogger } from '../../platform/logger';
 import { parseAllowList } from '../../platform/outbound-target';
 import type { Db, Prisma } from '../../prisma/client';
@@ -41,6 +41,7 @@ const settings = (over: Partial<FeedSettings> = {}): FeedSettings => ({
   requestTimeoutMs: 1_000,
   batchSize: 20,
   notificationRetryPeriodMs: 60_000,
+  retentionMs: 30 * 24 * 60 * 60_000,
   allow: parseAllowList('127.0.0.1'),
   ...over,
 });
@@ -280,5 +281,35 @@ describe('the event feed dispatcher', () => {
     providerDown = false;
     await db.orderEvent.create({ data: { orderId: id, key: '002-STATUS_CHANGED', type: 'STATUS_CHANGED', status: 'CANCELLED', detail: { notify: 'ORDER_CANCELLED' }, occurredAt: new Date() } });
     await until('the next one sent', async () => (await db.notification.count({ where: { orderId: id, kind: 'ORDER_CANCELLED', status: 'SENT' } })) === 2);
+  });
+
+  it('a receiver down for a while does not make the dispatcher spin: rows queued behind a waiting head are not due', async () => {
+    const r = await receiver('down');
+    const sub = await subscribe(r);
+    const d = dispatcher({ retryBaseMs: 6_000, retryMaxMs: 6_000 });
+    const id = await orderWithEvents(30);
+    await until('the head tried once', async () => (await db.feedDelivery.findFirst({ where: { subscriptionId: sub, orderId: id, attempts: { gt: 0 } } })) !== null);
+    // while the head waits out its backoff, nothing is due before it (the dispatcher sleeps until then)
+    // and a round claims nothing: the 29 rows behind it stay untouched
+    const builtIn = await db.feedSubscription.findFirstOrThrow({ where: { kind: 'notifications' } });
+    await until('the built-in consumer done with the order', async () => (await db.feedDelivery.count({ where: { subscriptionId: builtIn.id, orderId: id, status: 'PENDING' } })) === 0);
+    const head = await db.feedDelivery.findFirstOrThrow({ where: { subscriptionId: sub, orderId: id, seq: 1 } });
+    expect(await nextDueAt(db)).toEqual(head.nextAttemptAt);
+    expect(head.nextAttemptAt.getTime()).toBeGreaterThan(Date.now() + 200);
+    expect(await d.drain()).toBe(0);
+    expect(await db.feedDelivery.count({ where: { subscriptionId: sub, orderId: id, attempts: 0 } })).toBe(29);
+  });
+
+  it('delivered and skipped deliveries older than the retention are deleted; undelivered ones are kept', async () => {
+    const r = await receiver();
+    const sub = await subscribe(r);
+    const id = await orderWithEvents(3);
+    const d = dispatcher({ retentionMs: 60_000 });
+    await until('delivered', async () => (await db.feedDelivery.count({ where: { subscriptionId: sub, orderId: id, status: 'DELIVERED' } })) === 3);
+    await r.set('down');
+    await db.$executeRaw`UPDATE feed_deliveries SET created_at = now() - interval '2 minutes' WHERE subscription_id = ${sub}::uuid AND seq < 3`;
+    await db.$executeRaw`UPDATE feed_deliveries SET status = 'PENDING', created_at = now() - interval '2 minutes' WHERE subscription_id = ${sub}::uuid AND seq = 3`;
+    expect(await d.prune()).toBeGreaterThanOrEqual(2);
+    expect((await deliveriesOf(sub, id)).map((x) => [x.seq, x.status])).toEqual([[3, 'PENDING']]);
   });
 });
