@@ -2,6 +2,7 @@
  * The benchmark's results as a user reads them: a markdown table and a chart
  * (SVG, no dependencies) from the same JSON the run writes.
  */
+import type { FeedFigures } from './feed-receiver';
 import { FLOOR_WORKFLOWS, type FloorLevel } from './floor';
 import type { ProcessFigures } from './procs';
 
@@ -67,6 +68,8 @@ export interface BenchResults {
   verdicts: Verdict[];
   /** where the largest cost was found and what removing it changed */
   bottleneck?: string;
+  /** per variant with a webhook subscriber (./feed-receiver.ts): what the receiver saw */
+  feed?: Record<string, FeedFigures>;
 }
 
 /** The targets at concurrency 32, gateway latency 0, for one series (and limit b). */

@@ -29,6 +29,7 @@ import { percentile, runLoad, type BenchCustomer } from './load';
 import { sampleProcesses } from './procs';
 import { chart, markdown, verdicts, type BenchResults, type LevelFigures, type PersistenceLimit, type Series } from './report';
 import { seedCustomers, seedProducts } from './seed';
+import { startFeedReceiver } from './feed-receiver';
 import { persistenceCounts, persistenceDelta, stateTransitions } from './temporal-cost';
 import { VARIANTS, type Variant } from './variants';
 import { orderWorkflowId } from '../../temporal-config/place-order';
@@ -279,6 +280,7 @@ async function main(): Promise<void> {
       const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter(config) });
       const products = await seedProducts(db, PRODUCTS);
       const customers = await seedCustomers(db, CUSTOMERS, stack.secrets.JWT_SECRET);
+      const receiver = variant.webhook ? await startFeedReceiver(db) : undefined;
       let ok = false;
       try {
         for (const latency of LATENCIES) {
@@ -294,8 +296,17 @@ async function main(): Promise<void> {
           };
           results.series.push(await series(target, name, latency, customers, products));
         }
+        if (receiver) {
+          const feed = await receiver.figures();
+          (results.feed ??= {})[name] = feed;
+          say(
+            `variant ${name}: webhook receiver got ${feed.delivered} events (${feed.repeats} repeats), ${feed.ordersOutOfOrder} orders out of order, ` +
+              `commit → arrival p50 ${feed.latencyP50Ms} ms, p99 ${feed.latencyP99Ms} ms, ${feed.pendingAtEnd} still pending`,
+          );
+        }
         ok = true;
       } finally {
+        await receiver?.stop();
         await connection.close();
         // the last variant's stack stays up for the baseline, the floor and limit (b); a failed run stops every stack it has
         if (!ok) for (const v of [{ stack, db }, ...(last ? [last] : [])]) await stopVariant(v);

@@ -11,6 +11,8 @@ export interface Variant {
   description: string;
   /** configuration (platform/config.ts) for the whole stack: dev server, workers and API */
   env: NodeJS.ProcessEnv;
+  /** a webhook receiver on loopback subscribed to every order event while it runs (./feed-receiver.ts) */
+  webhook?: boolean;
 }
 
 export const VARIANTS: Record<string, Variant> = {
@@ -27,6 +29,12 @@ export const VARIANTS: Record<string, Variant> = {
     description:
       'after, with the dev server reading its transfer queue (new workflow and activity tasks) up to 100 times a second instead of 20 (history.transferProcessorMaxPollRPS=100): a task waits at most 10 ms to be dispatched instead of 50',
     env: { TEMPORAL_DYNAMIC_CONFIG: `${DEFAULT_TEMPORAL_DYNAMIC_CONFIG},history.transferProcessorMaxPollRPS=100` },
+  },
+  feed: {
+    description:
+      'after, with a webhook subscription to every order event (a receiver on loopback answering at once, FEED_ALLOWED_PRIVATE_TARGETS=127.0.0.1): what one subscriber costs the saga, and how far behind the feed runs',
+    env: { FEED_ALLOWED_PRIVATE_TARGETS: '127.0.0.1' },
+    webhook: true,
   },
   'one-process': {
     description: 'after, with every context\'s worker in one process (WORKER_PROCESSES=one), each still on its own task queue',
