@@ -30,6 +30,8 @@ let orderB: string;
 let aliceEmail: string;
 
 const NO_PRODUCT = 'prod_does_not_exist';
+/** a webhook subscription id that does not exist */
+const NO_SUBSCRIPTION = '00000000-0000-4000-8000-000000000000';
 /** the stack's webhook key (made by its development mode), set once it is up */
 let CARRIER_SECRET = '';
 const ISSUER = 'order-fulfilment';
@@ -365,6 +367,9 @@ const gated = (): Req[] => [
   { method: 'POST', path: '/api/v1/admin/products', body: newProduct({ id: undefined }) },
   { method: 'PATCH', path: `/api/v1/admin/products/${product}`, body: { price: { amount: 1, currency: 'USD' } } },
   { method: 'PUT', path: `/api/v1/admin/inventory/${product}`, body: { add: 1_000 } },
+  { method: 'GET', path: '/api/v1/admin/webhooks' },
+  { method: 'POST', path: '/api/v1/admin/webhooks', body: { url: 'https://shop.example/hooks' } },
+  { method: 'POST', path: `/api/v1/admin/webhooks/${NO_SUBSCRIPTION}/replay`, body: { fromEventId: '1' } },
 ];
 
 // ---------- the stack ----------
@@ -711,6 +716,9 @@ describe('fault suite: bad input (real stack, over HTTP)', () => {
       { req: { method: 'POST', path: '/api/v1/admin/products', token: adminToken }, required: true },
       { req: { method: 'PATCH', path: `/api/v1/admin/products/${NO_PRODUCT}`, token: adminToken }, required: true },
       { req: { method: 'PUT', path: `/api/v1/admin/inventory/${NO_PRODUCT}`, token: adminToken }, required: true },
+      { req: { method: 'POST', path: '/api/v1/admin/webhooks', token: adminToken }, required: true },
+      { req: { method: 'PATCH', path: `/api/v1/admin/webhooks/${NO_SUBSCRIPTION}`, token: adminToken }, required: true },
+      { req: { method: 'POST', path: `/api/v1/admin/webhooks/${NO_SUBSCRIPTION}/replay`, token: adminToken }, required: true },
     ];
     const body = fc.oneof(
       fc.jsonValue({ maxDepth: 3 }).map((v) => ({ json: v })),
@@ -944,6 +952,10 @@ describe('fault suite: bad input (real stack, over HTTP)', () => {
       (x) => ({ method: 'DELETE', path: `/api/v1/cart/items/${x}`, token: carol.token }),
       (x) => ({ method: 'PATCH', path: `/api/v1/admin/products/${x}`, token: adminToken, body: { name: 'fuzz' } }),
       (x) => ({ method: 'PUT', path: `/api/v1/admin/inventory/${x}`, token: adminToken, body: { add: 1 } }),
+      (x) => ({ method: 'GET', path: `/api/v1/admin/webhooks/${x}`, token: adminToken }),
+      (x) => ({ method: 'PATCH', path: `/api/v1/admin/webhooks/${x}`, token: adminToken, body: { description: 'fuzz' } }),
+      (x) => ({ method: 'POST', path: `/api/v1/admin/webhooks/${NO_SUBSCRIPTION}/deliveries/${x}/redeliver`, token: adminToken, body: {} }),
+      (x) => ({ method: 'GET', path: `/api/v1/admin/webhooks/${NO_SUBSCRIPTION}/deliveries?status=${x}&limit=${x}&cursor=${x}`, token: adminToken }),
       (x) => ({ method: 'GET', path: `/api/v1/products?q=${x}` }),
       (x) => ({ method: 'GET', path: `/api/v1/products?category=${x}&limit=${x}` }),
       (x) => ({ method: 'GET', path: `/api/v1/products?minPrice=${x}&maxPrice=${x}` }),
