@@ -74,11 +74,20 @@ interface Claimed {
   detail: unknown;
   occurred_at: Date;
   customer_id: string;
-  next_due: Date | null;
+  /** its place in the run claimed behind its order's head (0: the head) */
+  pos: number;
 }
 
 /** a claim outlives the request it covers, so a live dispatcher's claim never lapses under it */
 const LEASE_MARGIN_MS = 5_000;
+/** rows of one order sent one after another in a round, at most */
+const RUN_LENGTH = 20;
+/**
+ * After a wake-up, events committed within this long go out in the same round: under load one
+ * round carries many orders' events instead of one round per commit (it adds at most this much
+ * to a delivery's latency).
+ */
+const COALESCE_MS = 100;
 const IDLE_MS = 5_000;
 /** lag, pending and failed gauges are re-read at most this often */
 const METRICS_REFRESH_MS = 5_000;
@@ -94,29 +103,58 @@ const IS_HEAD = `d.status = 'PENDING' AND s.status = 'ACTIVE'
       WHERE h.subscription_id = d.subscription_id AND h.order_id = d.order_id AND h.status IN ('PENDING', 'FAILED')
         AND (h.seq < d.seq OR (h.seq = d.seq AND h.id < d.id)))`;
 
+/**
+ * Claims the due heads (oldest first) and, behind each, the run of its order's next PENDING rows
+ * that nobody holds, up to $3 rows: they go out one after another in one round instead of one
+ * round each. Row k of a run is leased for (k + 1) request timeouts plus a margin: long enough for
+ * the sends before it and its own, so no other dispatcher takes it while this one may still send it.
+ */
 const CLAIM_SQL = `
 WITH due AS (
-  SELECT d.id FROM feed_deliveries d
+  SELECT d.id, d.subscription_id, d.order_id FROM feed_deliveries d
   JOIN feed_subscriptions s ON s.id = d.subscription_id
   WHERE ${IS_HEAD} AND d.next_attempt_at <= now() AND (d.lease_until IS NULL OR d.lease_until <= now())
   ORDER BY d.next_attempt_at, d.id
   LIMIT $1
   FOR UPDATE OF d SKIP LOCKED
+), run AS (
+  SELECT r.id, r.pos FROM due
+  CROSS JOIN LATERAL (
+    SELECT x.id, (row_number() OVER w)::int - 1 AS pos,
+           count(*) FILTER (WHERE x.status <> 'PENDING' OR (x.id <> due.id AND x.lease_until > now())) OVER w AS blocked
+    FROM (SELECT y.id, y.seq, y.status, y.lease_until FROM feed_deliveries y
+          WHERE y.subscription_id = due.subscription_id AND y.order_id = due.order_id AND y.status IN ('PENDING', 'FAILED')
+          ORDER BY y.seq, y.id LIMIT $3) x
+    WINDOW w AS (ORDER BY x.seq, x.id)
+  ) r
+  WHERE r.blocked = 0
 ), claimed AS (
   UPDATE feed_deliveries d
-  SET lease_until = now() + make_interval(secs => $2::double precision / 1000), attempts = d.attempts + 1,
+  SET lease_until = now() + make_interval(secs => ((run.pos + 1) * $2::double precision + $4::double precision) / 1000), attempts = d.attempts + 1,
       first_attempt_at = coalesce(d.first_attempt_at, now())
-  FROM due WHERE d.id = due.id
-  RETURNING d.id, d.subscription_id, d.event_id, d.attempts, d.first_attempt_at
+  FROM run WHERE d.id = run.id
+  RETURNING d.id, d.subscription_id, d.event_id, d.attempts, d.first_attempt_at, run.pos
 )
-SELECT c.id, c.attempts, c.first_attempt_at, s.id AS subscription_id, s.kind, s.url, s.secret, s.previous_secret, s.previous_secret_until,
+SELECT c.id, c.attempts, c.first_attempt_at, c.pos, s.id AS subscription_id, s.kind, s.url, s.secret, s.previous_secret, s.previous_secret_until,
        e.id AS event_id, feed_event_type(e.type, e.status::text) AS type, e.order_id::text AS order_id, e.seq, e.status::text AS status,
-       e.detail, e.occurred_at, o.customer_id, NULL::timestamptz AS next_due
+       e.detail, e.occurred_at, o.customer_id
 FROM claimed c
 JOIN feed_subscriptions s ON s.id = c.subscription_id
 JOIN order_events e ON e.id = c.event_id
 JOIN orders o ON o.id = e.order_id
-ORDER BY e.order_id, e.seq`;
+ORDER BY c.subscription_id, e.order_id, c.pos`;
+
+/** the deliveries that went through in a round, in one statement (fenced by the attempt that sent them) */
+const DELIVERED_SQL = `
+UPDATE feed_deliveries d SET status = 'DELIVERED', delivered_at = now(), lease_until = NULL, last_status_code = v.code, last_error = NULL
+FROM unnest($1::bigint[], $2::int[], $3::int[]) AS v(id, attempts, code)
+WHERE d.id = v.id AND d.attempts = v.attempts AND d.status = 'PENDING'`;
+
+/** rows of a run never sent (one before them failed): back as they were, for the next round */
+const RELEASE_SQL = `
+UPDATE feed_deliveries d SET lease_until = NULL, attempts = d.attempts - 1, first_attempt_at = CASE WHEN d.attempts = 1 THEN NULL ELSE d.first_attempt_at END
+FROM unnest($1::bigint[], $2::int[]) AS v(id, attempts)
+WHERE d.id = v.id AND d.attempts = v.attempts AND d.status = 'PENDING'`;
 
 /**
  * When the next head falls due (null: none waiting). Only heads count: the rows queued behind a
@@ -167,7 +205,6 @@ export interface FeedDispatcher {
 
 export function startFeedDispatcher(deps: DispatcherDeps): FeedDispatcher {
   const { db, log, settings } = deps;
-  const leaseMs = settings.requestTimeoutMs + LEASE_MARGIN_MS;
   let stopped = false;
   let wakeUp: (() => void) | undefined;
   let rung = false;
@@ -176,14 +213,9 @@ export function startFeedDispatcher(deps: DispatcherDeps): FeedDispatcher {
     wakeUp?.();
   };
 
-  async function settle(row: Claimed, outcome: { ok: true; code?: number } | { ok: false; error: string; code?: number; gone?: boolean }): Promise<void> {
+  /** records a failed attempt: retried later, FAILED (SKIPPED for a customer message) past the retry period, or the subscription paused on 410 */
+  async function settleFailure(row: Claimed, outcome: { error: string; code?: number; gone?: boolean }): Promise<void> {
     const fence = { id: row.id, attempts: row.attempts };
-    if (outcome.ok) {
-      await db.$executeRaw`UPDATE feed_deliveries SET status = 'DELIVERED', delivered_at = now(), lease_until = NULL, last_status_code = ${outcome.code ?? null}, last_error = NULL
-        WHERE id = ${fence.id} AND attempts = ${fence.attempts} AND status = 'PENDING'`;
-      deps.metrics?.attempt(row.subscription_id, row.kind, 'delivered');
-      return;
-    }
     const error = truncate(outcome.error);
     if (outcome.gone) {
       // the receiver says the endpoint is gone for good: hold everything, an operator resumes it
@@ -224,40 +256,78 @@ export function startFeedDispatcher(deps: DispatcherDeps): FeedDispatcher {
     deps.metrics?.attempt(row.subscription_id, row.kind, 'retry');
   }
 
-  async function deliver(row: Claimed): Promise<void> {
+  /** sends one delivery: { code } when it went through (the receiver's status), else why not */
+  async function send(row: Claimed): Promise<{ ok: true; code: number | null } | { ok: false; error: string; code?: number; gone?: boolean }> {
     try {
       if (row.kind === 'notifications') {
         const kind = notifyKind(row.detail);
         if (kind) await deps.notifications.sendNotification({ orderId: row.order_id, customerId: row.customer_id, kind, idempotencyKey: notificationKeyOf(row) });
-        await settle(row, { ok: true });
-        return;
+        return { ok: true, code: null };
       }
       const body = JSON.stringify(feedEnvelope(toEventRow(row)));
       const headers = signedHeaders(signingSecrets(row), String(row.event_id), body);
       const result: WebhookResult = await postWebhook(row.url!, body, headers, { timeoutMs: settings.requestTimeoutMs, allow: settings.allow });
-      if (result.ok) await settle(row, { ok: true, code: result.status });
-      else await settle(row, { ok: false, error: result.error, code: result.status, gone: result.status === 410 });
+      return result.ok ? { ok: true, code: result.status } : { ok: false, error: result.error, code: result.status, gone: result.status === 410 };
     } catch (err) {
       // a send that threw (the notification provider, a database hiccup): retried like any failure
-      await settle(row, { ok: false, error: err instanceof Error ? err.message : String(err) }).catch((e: unknown) =>
-        log.warn({ err: e, deliveryId: String(row.id) }, 'could not record a delivery attempt; its lease runs out and it is sent again'),
-      );
+      return { ok: false, error: err instanceof Error ? err.message : String(err) };
     }
   }
 
-  async function round(): Promise<number> {
-    const rows = await db.$queryRawUnsafe<Claimed[]>(CLAIM_SQL, settings.batchSize, leaseMs);
-    // each row heads its own (subscription, order): they go out side by side
-    await Promise.all(rows.map(deliver));
-    return rows.length;
+  /**
+   * One order's run, in order: each row is sent only after the one before it went through. At the
+   * first failure that row is recorded as failed and the rest are released untouched.
+   */
+  async function sendRun(run: Claimed[], delivered: { row: Claimed; code: number | null }[]): Promise<void> {
+    for (const [i, row] of run.entries()) {
+      const failure = await send(row);
+      if (failure.ok) {
+        delivered.push({ row, code: failure.code });
+        deps.metrics?.attempt(row.subscription_id, row.kind, 'delivered');
+        continue;
+      }
+      const rest = run.slice(i + 1);
+      try {
+        await settleFailure(row, failure);
+        if (rest.length > 0) await db.$executeRawUnsafe(RELEASE_SQL, rest.map((r) => String(r.id)), rest.map((r) => r.attempts));
+      } catch (err) {
+        log.warn({ err, deliveryId: String(row.id) }, 'could not record a delivery attempt; its lease runs out and it is sent again');
+      }
+      return;
+    }
   }
 
+  /** sends one round; true when it may have left due rows behind (a full batch, or a run cut at its length) */
+  async function round(): Promise<{ sent: number; more: boolean }> {
+    const rows = await db.$queryRawUnsafe<Claimed[]>(CLAIM_SQL, settings.batchSize, settings.requestTimeoutMs, RUN_LENGTH, LEASE_MARGIN_MS);
+    // one run per (subscription, order), in the order claimed; the runs go out side by side
+    const runs = new Map<string, Claimed[]>();
+    for (const row of rows) {
+      const key = `${row.subscription_id}/${row.order_id}`;
+      const run = runs.get(key);
+      if (run) run.push(row);
+      else runs.set(key, [row]);
+    }
+    const delivered: { row: Claimed; code: number | null }[] = [];
+    await Promise.all([...runs.values()].map((run) => sendRun(run, delivered)));
+    const more = runs.size >= settings.batchSize || [...runs.values()].some((run) => run.length >= RUN_LENGTH);
+    if (delivered.length > 0) {
+      // a row sent but not recorded (this update lost, the process killed) is sent again once its lease runs out
+      await db.$executeRawUnsafe(DELIVERED_SQL, delivered.map((d) => String(d.row.id)), delivered.map((d) => d.row.attempts), delivered.map((d) => d.code));
+    }
+    return { sent: rows.length, more };
+  }
+
+  /**
+   * Rounds until none may have left a due row behind. Rows that fall due later (a retry's backoff,
+   * a lease) are found by nextDueAt; rows of new events ring the LISTEN connection.
+   */
   async function drain(): Promise<number> {
     let total = 0;
     for (;;) {
-      const n = await round();
-      total += n;
-      if (n === 0 || stopped) return total;
+      const { sent, more } = await round();
+      total += sent;
+      if (!more || stopped) return total;
     }
   }
 
@@ -301,16 +371,19 @@ export function startFeedDispatcher(deps: DispatcherDeps): FeedDispatcher {
       } catch (err) {
         log.warn({ err }, 'feed dispatcher round failed; trying again shortly');
       }
-      if (stopped || rung) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, waitMs);
-        wakeUp = done;
-        function done() {
-          clearTimeout(timer);
-          wakeUp = undefined;
-          resolve();
-        }
-      });
+      if (!stopped && !rung) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, waitMs);
+          wakeUp = done;
+          function done() {
+            clearTimeout(timer);
+            wakeUp = undefined;
+            resolve();
+          }
+        });
+      }
+      // woken by new events: let the ones committed right after them join the same round
+      if (rung && !stopped) await new Promise((resolve) => setTimeout(resolve, COALESCE_MS));
     }
   })();
 

@@ -117,7 +117,8 @@ const agents = new WeakMap<AllowList, { http: RequestFilteringHttpAgent; https: 
 export function outboundAgent(url: string | URL, allow: AllowList): RequestFilteringHttpAgent | RequestFilteringHttpsAgent {
   let pair = agents.get(allow);
   if (!pair) {
-    const options = { allowIPAddressList: [...allow.entries] };
+    // keep-alive: a busy receiver gets its deliveries over a few reused connections (each checked when it was opened)
+    const options = { allowIPAddressList: [...allow.entries], keepAlive: true, maxFreeSockets: 32, scheduling: 'lifo' as const };
     pair = { http: new RequestFilteringHttpAgent(options), https: new RequestFilteringHttpsAgent(options) };
     agents.set(allow, pair);
   }
