@@ -4,11 +4,10 @@ import { acceptCancellations } from './cancellation';
 import { compensate, startUnwinding } from './compensation';
 import { classify, type Outcome } from './failures';
 import { acceptDeliveries, deliver } from './fulfilment';
-import { settleNotifications } from './notifications';
 import { takeLineReturns } from './line-returns';
 import { acceptPaymentRetries } from './per-shipment';
 import { acceptReturns, takeReturn } from './returns';
-import { count, startRun } from './run';
+import { count, settleNotifications, startRun } from './run';
 import { endIfAnotherSagasOrder, runSaga, stampsPlacement } from './saga';
 
 /**

@@ -199,3 +199,17 @@ export async function moveTo(
 export function count(counter: keyof typeof OrderCounters, tags: Record<string, string> = {}): void {
   metricMeter.createCounter(OrderCounters[counter], 'orders', orderCounterHelp[counter]).add(1, tags);
 }
+
+/**
+ * Waits for the notifications still in flight, then writes their timeline events
+ * (and any other event recorded since the last write). On the feed there are none
+ * in flight: it writes only what a handler recorded after the last status write,
+ * which is usually nothing (no command).
+ */
+export async function settleNotifications(run: OrderRun): Promise<void> {
+  await Promise.all(run.notificationsSent);
+  if (run.pending.length > 0) {
+    const events = flush(run);
+    await CancellationScope.nonCancellable(() => run.orderWrites.recordOrderStatus({ orderId: run.input.orderId, status: run.state.status, events }));
+  }
+}
