@@ -316,13 +316,16 @@ describe('carrier webhook: a return parcel reaching the warehouse', () => {
       data: { ...lapsed, orderId: o.id, status: 'LAPSED', reason: 'changed my mind', currency: 'USD', requestedAt: new Date(), lines: [{ productId: 'prod_mug', quantity: 1 }] },
     });
 
-    const again = await send(o.refunded.trackingNumber, 'return_received');
+    const body = JSON.stringify({ trackingNumber: o.refunded.trackingNumber, event: 'return_received' });
+    // signed with explicit times: a signature is (time, body), and "now" may cross a second between two calls
+    const signedAt = (at: number) => ({ 'content-type': 'application/json', ...carrierSignatureHeaders(TEST_CARRIER_WEBHOOK_SECRET, body, at) });
+    const first = Math.floor(Date.now() / 1000);
+    const again = await api.call('POST', '/api/v1/webhooks/carrier', { raw: body, headers: signedAt(first) });
     expect({ status: again.status, body: again.body }).toEqual({ status: 200, body: { orderId: o.id, trackingNumber: o.refunded.trackingNumber } });
     // a carrier that only knows "delivered": the same
     expect((await send(o.refunded.trackingNumber, 'delivered')).status).toBe(200);
-    const body = JSON.stringify({ trackingNumber: o.refunded.trackingNumber, event: 'return_received' });
     // signed a second earlier than the first delivery of this body, so not a replay of it
-    const headers = { 'content-type': 'application/json', ...carrierSignatureHeaders(TEST_CARRIER_WEBHOOK_SECRET, body, Math.floor(Date.now() / 1000) - 1) };
+    const headers = signedAt(first - 1);
     expect((await api.call('POST', '/api/v1/webhooks/carrier', { raw: body, headers })).status).toBe(200);
     expectError(await api.call('POST', '/api/v1/webhooks/carrier', { raw: body, headers }), 409, 'CARRIER_DELIVERY_REPLAYED');
 
