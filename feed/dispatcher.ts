@@ -18,7 +18,7 @@
  * until an operator redelivers or skips it.
  */
 import { Webhook } from 'standardwebhooks';
-import { FEED_DELIVERIES_CHANNEL, feedEnvelope, type FeedEventRow } from '../domain/feed';
+import { FEED_DELIVERIES_CHANNEL, FEED_TYPE_SQL, feedEnvelope, type FeedEventRow, type FeedSubscriptionKind } from '../domain/feed';
 import type { NotificationKind } from '../domain/shipping';
 import type { Logger } from '../platform/logger';
 import type { AllowList } from '../platform/outbound-target';
@@ -61,7 +61,7 @@ interface Claimed {
   attempts: number;
   first_attempt_at: Date;
   subscription_id: string;
-  kind: 'webhook' | 'notifications';
+  kind: FeedSubscriptionKind;
   url: string | null;
   secret: string | null;
   previous_secret: string | null;
@@ -136,7 +136,7 @@ WITH due AS (
   RETURNING d.id, d.subscription_id, d.event_id, d.attempts, d.first_attempt_at, run.pos
 )
 SELECT c.id, c.attempts, c.first_attempt_at, c.pos, s.id AS subscription_id, s.kind, s.url, s.secret, s.previous_secret, s.previous_secret_until,
-       e.id AS event_id, feed_event_type(e.type, e.status::text) AS type, e.order_id::text AS order_id, e.seq, e.status::text AS status,
+       e.id AS event_id, ${FEED_TYPE_SQL} AS type, e.order_id::text AS order_id, e.seq, e.status::text AS status,
        e.detail, e.occurred_at, o.customer_id
 FROM claimed c
 JOIN feed_subscriptions s ON s.id = c.subscription_id
