@@ -16,7 +16,7 @@ const SANDBOX = 'does not exist in the workflow sandbox';
 const RANDOM = 'no randomness in workflow code (the tracing interceptors draw from the same seeded stream): derive ids from the input or the history, or make them in an activity.';
 
 export default defineConfig(
-  globalIgnores(['dist/', 'node_modules/', '.tools/', '.data/', 'prisma/generated/', 'bench-results/', 'coverage/']),
+  globalIgnores(['dist/', 'node_modules/', '.tools/', '.data/', 'prisma/generated/', 'bench-results/', 'coverage/', 'web/dist/', 'web/src/generated/']),
   {
     linterOptions: { reportUnusedDisableDirectives: 'error' },
   },
@@ -26,7 +26,7 @@ export default defineConfig(
     languageOptions: { globals: globals.node },
   },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     extends: [js.configs.recommended, tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },

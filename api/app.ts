@@ -11,6 +11,7 @@ import type { Db } from '../prisma/client';
 import { registerAdminRoutes } from './admin';
 import { registerAuthRoutes } from './auth';
 import { identify, requireAdmin, requireAuth } from './auth/middleware';
+import { sameOriginForCookie } from './auth/session-cookie';
 import { createTokens } from './auth/tokens';
 import { registerCartRoutes } from './cart';
 import { registerCarrierWebhook } from './carrier-webhook';
@@ -28,6 +29,7 @@ import { createSagaClient, registerOrderRoutes, type OrderDeps } from './orders'
 import { OrderEventHub, type OrderEventFeed } from './orders/event-notifier';
 import { routeMiss, routing } from './routing';
 import { API_DEFAULTS, type ApiSettings } from './settings';
+import { registerWebRoutes } from './web';
 import type { FulfilmentTimings } from '../temporal-config/place-order';
 import type { AppEnv } from './types';
 
@@ -155,8 +157,8 @@ export function createApp(deps: AppDeps) {
   app.use('/api/*', guard(jsonOnly, { statuses: [415], methods: JSON_BODY_METHODS }));
   app.use('/api/*', identify(tokens, deps.db));
   app.use('/api/*', guard(rateLimit({ limit: settings.rateLimitPerMinute }), { statuses: [429] }));
-  for (const path of NEEDS_TOKEN) app.use(path, requireAuth);
-  app.use('/api/v1/admin/*', requireAuth, requireAdmin);
+  for (const path of NEEDS_TOKEN) app.use(path, requireAuth, sameOriginForCookie);
+  app.use('/api/v1/admin/*', requireAuth, sameOriginForCookie, requireAdmin);
   app.onError(onError);
   app.notFound(routeMiss(app));
 
@@ -186,6 +188,7 @@ export function createApp(deps: AppDeps) {
   registerCarrierWebhook(app, { db: deps.db, saga: orderDeps.saga, secret: deps.carrierWebhookSecret });
 
   registerDocsPage(app);
+  registerWebRoutes(app);
   registerDocument(app); // last: completes each route's entry from the middleware registered above
   return app;
 }

@@ -14,6 +14,8 @@ export interface AppEnv {
     log: Logger;
     /** set when a valid bearer token came with the request */
     user?: AuthUser;
+    /** the account came from the browser's session cookie, not an Authorization header */
+    viaCookie?: true;
     /** why a bearer token that came with the request was refused */
     authError?: string;
   };

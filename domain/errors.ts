@@ -31,6 +31,8 @@ export const ErrorStatuses = {
   INTERNAL: 500,
   // accounts, catalog, cart and checkout (HTTP API)
   FORBIDDEN: 403,
+  /** a request carrying the session cookie came from another origin (cross-site request forgery) */
+  CROSS_ORIGIN_REFUSED: 403,
   EMAIL_TAKEN: 409,
   RATE_LIMITED: 429,
   PRODUCT_EXISTS: 409,

@@ -21,3 +21,7 @@ if (mtime(path.join(root, 'prisma', 'schema.prisma')) > mtime(generated)) {
   say('generating the Prisma client...');
   execFileSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'prisma-generate.ts')], { cwd: root, stdio: 'inherit' });
 }
+
+// The storefront and console (web/): typed from the API's OpenAPI document and bundled with
+// esbuild into web/dist, which the API serves at /. Quick (well under a second's bundling), so always.
+execFileSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'build-web.ts')], { cwd: root, stdio: 'inherit' });

@@ -20,7 +20,8 @@ stopOnSignals(stack, log);
 
 console.log(`
   Order platform is up (${((Date.now() - started) / 1000).toFixed(1)}s)
-    API            ${stack.apiUrl}            (OpenAPI: ${stack.apiUrl}/openapi.json)
+    Storefront     ${stack.apiUrl}/            (operators: ${stack.apiUrl}/#/console, with ADMIN_EMAIL's account)
+    API            ${stack.apiUrl}            (reference: ${stack.apiUrl}/docs, OpenAPI: ${stack.apiUrl}/openapi.json)
     Health         ${stack.apiUrl}/health/ready
     Metrics        ${stack.apiMetricsUrl || 'off'}   (Prometheus, not on the API port; workers below)
 ${[...stack.workerMetrics].map(([context, url]) => `      ${context.padEnd(13)}  ${url}`).join('\n')}

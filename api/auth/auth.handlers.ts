@@ -1,10 +1,12 @@
 import type { RouteHandler } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { ErrorCodes } from '../../domain/errors';
 import { Prisma, type Db } from '../../prisma/client';
 import { ApiError } from '../errors';
 import type { AppEnv } from '../types';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords';
 import type * as routes from './auth.routes';
+import { clearSessionCookie, setSessionCookie } from './session-cookie';
 import type { Tokens } from './tokens';
 import type { AuthLimits } from '../middleware/auth-limits';
 
@@ -25,19 +27,33 @@ export function createAuthHandlers(db: Db, tokens: Tokens, limits?: AuthLimits) 
     }
   };
 
-  const login: RouteHandler<typeof routes.login, AppEnv> = async (c) => {
-    const { email, password } = c.req.valid('json');
+  /** The account these credentials prove, counted against the login throttles; wrong ones are 401. */
+  const authenticate = async (c: Context<AppEnv>, email: string, password: string) => {
     // before any hashing: a throttled guess costs no argon2
     await limits?.login(c, email);
     const user = await db.user.findUnique({ where: { email } });
     const ok = user ? await verifyPassword(user.passwordHash, password) : await burnPasswordCheck(password);
     if (!user || !ok) throw new ApiError(ErrorCodes.UNAUTHENTICATED, 'wrong email or password');
     await limits?.loginSucceeded(c, email);
+    return user;
+  };
+
+  const login: RouteHandler<typeof routes.login, AppEnv> = async (c) => {
+    const { email, password } = c.req.valid('json');
+    const user = await authenticate(c, email, password);
     return c.json(await tokens.issue({ id: user.id, role: user.role }, user.tokenVersion), 200);
+  };
+
+  const session: RouteHandler<typeof routes.session, AppEnv> = async (c) => {
+    const { email, password } = c.req.valid('json');
+    const user = await authenticate(c, email, password);
+    setSessionCookie(c, await tokens.issue({ id: user.id, role: user.role }, user.tokenVersion));
+    return c.json({ id: user.id, email: user.email, role: user.role }, 200);
   };
 
   const logout: RouteHandler<typeof routes.logout, AppEnv> = async (c) => {
     await db.user.update({ where: { id: c.get('user')!.id }, data: { tokenVersion: { increment: 1 } } });
+    clearSessionCookie(c);
     return c.body(null, 204);
   };
 
@@ -54,7 +70,10 @@ export function createAuthHandlers(db: Db, tokens: Tokens, limits?: AuthLimits) 
       select: { role: true, tokenVersion: true },
     });
     await limits?.loginSucceeded(c, user.email);
-    return c.json(await tokens.issue({ id: user.id, role: updated.role }, updated.tokenVersion), 200);
+    const issued = await tokens.issue({ id: user.id, role: updated.role }, updated.tokenVersion);
+    // a browser's session was revoked with the rest: it goes on under the new token
+    if (c.get('viaCookie')) setSessionCookie(c, issued);
+    return c.json(issued, 200);
   };
 
   const me: RouteHandler<typeof routes.me, AppEnv> = async (c) => {
@@ -63,5 +82,5 @@ export function createAuthHandlers(db: Db, tokens: Tokens, limits?: AuthLimits) 
     return c.json(user, 200);
   };
 
-  return { register, login, me, logout, changePassword };
+  return { register, login, session, me, logout, changePassword };
 }

@@ -42,6 +42,22 @@ export const login = createRoute({
   },
 });
 
+export const session = createRoute({
+  method: 'post',
+  path: '/api/v1/users/session',
+  tags: ['accounts'],
+  summary: "Log a browser in: the access token goes into an HttpOnly, SameSite=Strict cookie (the storefront's session), not into the answer",
+  description:
+    'The cookie is sent with every later /api/ request of that browser; requests that change something must then come from a page of this site ' +
+    '(Origin), or they are refused with 403 CROSS_ORIGIN_REFUSED. POST /api/v1/users/me/logout ends it. Same throttles as POST /api/v1/users/login.',
+  request: { body: { required: true, content: json(Credentials) } },
+  responses: {
+    200: response('logged in; the account (Set-Cookie carries the session)', UserSchema),
+    ...errors(),
+    401: error(401, 'UNAUTHENTICATED: wrong email or password'),
+  },
+});
+
 export const me = createRoute({
   method: 'get',
   path: '/api/v1/users/me',
@@ -54,7 +70,7 @@ export const logout = createRoute({
   method: 'post',
   path: '/api/v1/users/me/logout',
   tags: ['accounts'],
-  summary: 'Log out: every access token issued to this account so far is refused from now on',
+  summary: 'Log out: every access token issued to this account so far is refused from now on, and the session cookie is cleared',
   responses: { 204: { description: 'logged out; log in again for a new token' }, ...errors() },
 });
 

@@ -157,6 +157,8 @@ describe('the document lists what the middleware answers', () => {
       const anonymous = await probe('no token', app);
       if (op.security && anonymous !== 401) problems.push(`${key}: without a token ${anonymous}, not 401`);
       if (!op.security && anonymous === 401) problems.push(`${key}: 401 without a token but no security declared`);
+      // the browser's session cookie, sent by a page of another site (before 'a customer': log-out revokes the token)
+      await probe('session cookie from elsewhere', app, { headers: { cookie: `session=${customer}`, origin: 'http://elsewhere.example' } });
       await probe('a customer', app, { token: customer });
       // every request part at once is invalid: params too long, limit=0, no required header, broken JSON
       await probe('invalid request', app, {
@@ -187,12 +189,21 @@ describe('the document lists what the middleware answers', () => {
 });
 
 describe('/docs', () => {
-  it('is a self-contained page that renders the document (nothing loaded from elsewhere)', async () => {
+  it("is Scalar's reference page drawing /openapi.json, every script from this origin, under a script policy of 'self'", async () => {
     const res = await app.request('/docs');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(res.headers.get('content-security-policy')).toMatch(/script-src 'self';/);
     const html = await res.text();
-    expect(html).toContain("fetch('/openapi.json')");
     expect(html).not.toMatch(/<(script|link)[^>]+(src|href)=["']?https?:/i);
+    expect(html).not.toMatch(/<script>/);
+    const scripts = [...html.matchAll(/<script src="([^"]+)"/g)].map((m) => m[1]);
+    expect(scripts).toEqual(['/docs/scalar.js', '/docs/start.js']);
+    const start = await (await app.request('/docs/start.js')).text();
+    expect(start).toContain('"url":"/openapi.json"');
+    const bundle = await app.request('/docs/scalar.js');
+    expect(bundle.status).toBe(200);
+    expect(bundle.headers.get('content-type')).toMatch(/javascript/);
+    expect((await bundle.text()).length).toBeGreaterThan(1_000_000);
   });
 });

@@ -3,7 +3,8 @@
  * plain `node dist/...`, with no TypeScript loader and from a directory that is not the repo. Each
  * entry point gets as far as it can without Temporal: the API and a worker load every module and stop
  * at their secrets check; the migrate and seed steps run against a fresh database; the API serves
- * /health/ready from that database; the orders worker's workflows bundle from dist/.
+ * /health/ready from that database, and the storefront and API reference pages; the orders
+ * worker's workflows bundle from dist/.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -191,6 +192,12 @@ describe('the compiled build (npm run build, node dist/...)', () => {
       const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
       expect(ready.status).toBe(503);
       expect(await ready.json()).toEqual({ status: 'not ready', checks: { database: 'ok', temporal: 'down' } });
+      // the storefront and the API reference come with the build (dist/web/dist), no source or package needed
+      for (const [path, type] of [['/', 'text/html'], ['/assets/app.js', 'javascript'], ['/docs/scalar.js', 'javascript']]) {
+        const res = await fetch(`http://127.0.0.1:${port}${path}`);
+        expect(res.status, path).toBe(200);
+        expect(res.headers.get('content-type'), path).toContain(type);
+      }
     } catch (err) {
       throw new Error(`${(err as Error).message}\napi output:\n${output}`, { cause: err });
     } finally {
