@@ -1,8 +1,7 @@
 import path from 'node:path';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { serveStatic } from '@hono/node-server/serve-static';
 import { secureHeaders } from 'hono/secure-headers';
-import { PAGE_POLICY, WebBuild, webRoot } from './web';
+import { PAGE_POLICY, staticFiles, WebBuild, webRoot } from './web';
 import type { AppEnv } from './types';
 
 /**
@@ -37,5 +36,5 @@ const docsHeaders = secureHeaders({
 export function registerDocsPage(app: OpenAPIHono<AppEnv>): void {
   app.get('/docs', docsHeaders, (c) => c.html(page));
   app.get('/docs/start.js', docsHeaders, (c) => c.body(start, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
-  app.get(`/docs/${WebBuild.docsBundle}`, docsHeaders, serveStatic({ root: path.join(webRoot, 'docs'), path: WebBuild.docsBundle }));
+  app.get(`/docs/${WebBuild.docsBundle}`, docsHeaders, staticFiles({ root: path.join(webRoot, 'docs'), path: WebBuild.docsBundle }));
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { serveStatic } from '@hono/node-server/serve-static';
+import type { MiddlewareHandler } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import type { AppEnv } from './types';
 
@@ -28,6 +29,16 @@ export const PAGE_POLICY = {
   frameAncestors: ["'none'"],
 };
 
+/**
+ * serveStatic, made at the first request: it checks its folder when made, and
+ * the app is also built before the front end is (scripts/build-web.ts reads
+ * the API's document from it), where that check would only print noise.
+ */
+export const staticFiles = (options: Parameters<typeof serveStatic<AppEnv>>[0]): MiddlewareHandler<AppEnv> => {
+  let serve: MiddlewareHandler<AppEnv> | undefined;
+  return (c, next) => (serve ??= serveStatic<AppEnv>(options))(c, next);
+};
+
 const pageHeaders = secureHeaders({ contentSecurityPolicy: PAGE_POLICY, referrerPolicy: 'no-referrer', crossOriginEmbedderPolicy: false });
 
 /**
@@ -36,8 +47,8 @@ const pageHeaders = secureHeaders({ contentSecurityPolicy: PAGE_POLICY, referrer
  * client's routes; its script and style sheet under /assets/.
  */
 export function registerWebRoutes(app: OpenAPIHono<AppEnv>): void {
-  const assets = serveStatic({ root: webRoot });
-  app.get('/', pageHeaders, serveStatic({ root: webRoot, path: 'index.html' }));
+  const assets = staticFiles({ root: webRoot });
+  app.get('/', pageHeaders, staticFiles({ root: webRoot, path: 'index.html' }));
   app.get('/assets/:file', pageHeaders, async (c, next) => {
     // long-cached would need hashed names; the build is small, so revalidate each load
     c.header('Cache-Control', 'no-cache');
