@@ -243,6 +243,19 @@ describe('rate limit', () => {
   });
 });
 
+describe('POST /users/session (the browser\'s login; tests/api/browser-session.test.ts has the rest)', () => {
+  it('the right password: the account, and the token only in an HttpOnly cookie; a wrong one: 401 and no cookie', async () => {
+    await api.call('POST', '/api/v1/users/register', { body: { email: 'browser@example.com', password } });
+    const res = await api.call('POST', '/api/v1/users/session', { body: { email: 'browser@example.com', password } });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ id: expect.any(String), email: 'browser@example.com', role: 'CUSTOMER' });
+    expect(res.headers.get('set-cookie')).toMatch(/^session=.+HttpOnly/);
+    const wrong = await api.call('POST', '/api/v1/users/session', { body: { email: 'browser@example.com', password: 'not the password' } });
+    expectError(wrong, 401, 'UNAUTHENTICATED');
+    expect(wrong.headers.get('set-cookie')).toBeNull();
+  });
+});
+
 it('every accounts route was exercised and matched the document', () => {
   expect(api.contract.uncovered(['accounts'])).toEqual([]);
 });
