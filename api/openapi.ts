@@ -134,6 +134,7 @@ export function registerDocument(app: OpenAPIHono<AppEnv>): void {
       { name: 'returns' },
       { name: 'payments' },
       { name: 'webhooks', description: 'the order event feed: subscriptions, deliveries, replay (admin)' },
+      { name: 'console', description: "what the operator console works with: the NEEDS_ATTENTION queue's reasons and repairs, search, returns across orders (admin)" },
       { name: 'health' },
     ],
   });

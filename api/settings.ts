@@ -1,4 +1,4 @@
-import { apiConfig, type ApiConfig } from '../platform/config';
+import { apiConfig, localTemporalUi, type ApiConfig } from '../platform/config';
 import { daysToMs, type FulfilmentTimings } from '../temporal-config/place-order';
 
 /** What the HTTP API takes from its configuration (platform/config.ts, the API's section). */
@@ -18,6 +18,8 @@ export interface ApiSettings {
   feedAllowedPrivateTargets: string;
   /** after a webhook secret is rotated, the previous one still signs for this long */
   feedSecretGraceMs: number;
+  /** the Temporal Web UI the operator console links orders to (no trailing slash); null: none known */
+  temporalUiUrl: string | null;
 }
 
 export const apiSettings = (c: ApiConfig): ApiSettings => ({
@@ -36,6 +38,8 @@ export const apiSettings = (c: ApiConfig): ApiSettings => ({
   eventStreamsPerProcess: c.EVENT_STREAMS_PER_PROCESS,
   feedAllowedPrivateTargets: c.FEED_ALLOWED_PRIVATE_TARGETS,
   feedSecretGraceMs: c.FEED_SECRET_GRACE_MS,
+  // the same rule as the codec endpoint's CODEC_UI_ORIGINS: only in development is the UI known to be the local one
+  temporalUiUrl: c.TEMPORAL_UI_URL ?? (c.NODE_ENV === 'development' ? localTemporalUi(c) : null),
 });
 
 /** The settings of an API given no configuration: the config schema's defaults, never restated. */

@@ -83,6 +83,11 @@ export const apiConfig = sharedConfig.extend({
   CODEC_PORT: int(8234),
   /** browser origins allowed to call the codec endpoint without a token, comma-separated; unset: in development the local Web UI (http://127.0.0.1:TEMPORAL_UI_PORT, http://localhost:TEMPORAL_UI_PORT), else none */
   CODEC_UI_ORIGINS: z.string().optional(),
+  /**
+   * the Temporal Web UI the operator console links each order's workflow to (GET /api/v1/admin/settings), http or https;
+   * unset: in development the local Web UI (localTemporalUi: the one `npm start` runs and hands the API the port of), else none
+   */
+  TEMPORAL_UI_URL: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')).optional(),
   /** how long POST /api/v1/orders waits for the payment outcome before answering 202 */
   CHECKOUT_WAIT_MS: int(10_000),
   RESERVATION_TTL_MS: int(PlaceOrderDefaults.reservationTtlMs),
@@ -193,6 +198,9 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
 }
 
 export const temporalAddress = (c: Pick<SharedConfig, 'TEMPORAL_ADDRESS' | 'TEMPORAL_PORT'>): string => c.TEMPORAL_ADDRESS ?? `127.0.0.1:${c.TEMPORAL_PORT}`;
+
+/** The dev server's Web UI on this machine, on TEMPORAL_UI_PORT. */
+export const localTemporalUi = (c: Pick<SharedConfig, 'TEMPORAL_UI_PORT'>): string => `http://127.0.0.1:${c.TEMPORAL_UI_PORT}`;
 
 /** DATABASE_URL, or the embedded server `npm start` runs. */
 export const databaseUrl = (c: Pick<SharedConfig, 'DATABASE_URL' | 'PG_PORT' | 'PG_DATABASE'>): string =>

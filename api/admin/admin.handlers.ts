@@ -1,13 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import type { RouteHandler } from '@hono/zod-openapi';
+import { z, type RouteHandler } from '@hono/zod-openapi';
 import { ErrorCodes } from '../../domain/errors';
 import { Prisma, type Db } from '../../prisma/client';
 import { toProduct, withStock } from '../catalog/products';
 import { ApiError, isUnavailable } from '../errors';
-import { findReturn, orderPage, returnFromState, type SagaClient } from '../orders';
+import { cancelShipmentsOf, findReturn, loadOrder, orderPage, returnFromRow, returnFromState, type SagaClient } from '../orders';
+import { decodeCursor, toPage } from '../pagination';
 import type { InspectedLine, ReturnLine, ReturnReceipt } from '../../temporal-config/place-order';
 import type { AppEnv } from '../types';
 import type * as routes from './admin.routes';
+import { adminFieldsOf, waitsOnCompensations } from './attention';
+import { orderSearch } from './search';
 
 const isUniqueViolation = (err: unknown) => err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
 const stockView = (s: { productId: string; available: number; reserved: number; sold: number; returned: number }) => ({
@@ -18,7 +21,18 @@ const stockView = (s: { productId: string; available: number; reserved: number; 
   returned: s.returned,
 });
 
-export function createAdminHandlers(db: Db, saga: SagaClient) {
+/** What the admin routes stand on. */
+export interface AdminDeps {
+  db: Db;
+  saga: SagaClient;
+  /** the Temporal Web UI (api/settings.ts: temporalUiUrl) and the namespace of the orders' workflows */
+  temporalUi: { url: string | null; namespace: string };
+}
+
+// PostgreSQL has no year 0, so such a cursor would fail in the database, not here (as orderPage's).
+const ReturnCursor = z.object({ r: z.string().datetime().refine((s) => new Date(s).getUTCFullYear() >= 1), i: z.string().min(1) });
+
+export function createAdminHandlers({ db, saga, temporalUi }: AdminDeps) {
   const createProduct: RouteHandler<typeof routes.createProduct, AppEnv> = async (c) => {
     const { id, price, stock, ...fields } = c.req.valid('json');
     try {
@@ -71,9 +85,65 @@ export function createAdminHandlers(db: Db, saga: SagaClient) {
   };
 
   const listAllOrders: RouteHandler<typeof routes.listAllOrders, AppEnv> = async (c) => {
-    const { status, ...pageReq } = c.req.valid('query');
-    return c.json(await orderPage(db, { status }, pageReq), 200);
+    const { status, q, ...pageReq } = c.req.valid('query');
+    const found = await orderPage(db, { status, ...(q ? { matching: await orderSearch(db, q) } : {}) }, pageReq);
+    const admin = await adminFieldsOf(db, found.items.map((o) => o.id));
+    // an order deleted between the two reads is left out rather than shown without its admin fields
+    const items = found.items.flatMap((o) => {
+      const fields = admin.get(o.id);
+      return fields ? [{ ...o, ...fields }] : [];
+    });
+    return c.json({ items, nextCursor: found.nextCursor }, 200);
   };
+
+  const getAnyOrder: RouteHandler<typeof routes.getAnyOrder, AppEnv> = async (c) => {
+    const { id } = c.req.valid('param');
+    const order = await loadOrder(db, id);
+    const fields = order && (await adminFieldsOf(db, [id])).get(id);
+    if (!order || !fields) throw new ApiError(ErrorCodes.ORDER_NOT_FOUND, 'order not found');
+    return c.json({ ...order, ...fields }, 200);
+  };
+
+  /**
+   * Tells the saga parked in its compensations to run again those that failed. A signal
+   * cannot be refused, so the order's row says first whether the saga waits for one (the
+   * rule that offers RETRY_COMPENSATIONS); a run that has ended since refuses it the same way.
+   */
+  const retryCompensations: RouteHandler<typeof routes.retryCompensations, AppEnv> = async (c) => {
+    const { id } = c.req.valid('param');
+    const order = await db.order.findUnique({ where: { id }, select: { status: true, failureCode: true } });
+    if (!order) throw new ApiError(ErrorCodes.ORDER_NOT_FOUND, 'order not found');
+    const nothing = () => new ApiError(ErrorCodes.NOTHING_TO_RETRY, `order is ${order.status}; it waits on no failed compensation`, { status: order.status });
+    if (!waitsOnCompensations(order)) throw nothing();
+    await saga.retryCompensations(id, nothing);
+    return c.json({ orderId: id, accepted: true as const, status: order.status }, 202);
+  };
+
+  /** The customer's shipment cancel (cancelShipmentsOf), for any customer's order. */
+  const cancelAnyShipments: RouteHandler<typeof routes.cancelAnyShipments, AppEnv> = async (c) => {
+    const { id } = c.req.valid('param');
+    const order = await db.order.findUnique({ where: { id }, select: { id: true, status: true } });
+    if (!order) throw new ApiError(ErrorCodes.ORDER_NOT_FOUND, 'order not found');
+    return c.json(await cancelShipmentsOf(saga, order, c.req.valid('json')), 202);
+  };
+
+  /** Returns across orders, oldest request first; (requestedAt, id) orders ties, so none is skipped or shown twice. */
+  const listReturns: RouteHandler<typeof routes.listReturns, AppEnv> = async (c) => {
+    const { status, limit, cursor } = c.req.valid('query');
+    const after = decodeCursor(cursor, ReturnCursor);
+    const rows = await db.orderReturn.findMany({
+      where: {
+        ...(status ? { status } : {}),
+        ...(after ? { OR: [{ requestedAt: { gt: new Date(after.r) } }, { requestedAt: new Date(after.r), id: { gt: after.i } }] } : {}),
+      },
+      orderBy: [{ requestedAt: 'asc' }, { id: 'asc' }],
+      take: limit + 1,
+    });
+    const { rows: kept, nextCursor } = toPage(rows, limit, (r) => ({ r: r.requestedAt.toISOString(), i: r.id }));
+    return c.json({ items: kept.map(returnFromRow), nextCursor }, 200);
+  };
+
+  const getSettings: RouteHandler<typeof routes.getSettings, AppEnv> = async (c) => c.json({ temporalUi }, 200);
 
   /**
    * Records a return as received. PostgreSQL says whether a return awaits the
@@ -181,5 +251,19 @@ export function createAdminHandlers(db: Db, saga: SagaClient) {
     return c.json(returnFromState(id, order.currency, inspected), 200);
   };
 
-  return { createProduct, updateProduct, setInventory, listAllOrders, returnReceived, retryPayment, receiveReturn, inspectReturn };
+  return {
+    createProduct,
+    updateProduct,
+    setInventory,
+    listAllOrders,
+    getAnyOrder,
+    returnReceived,
+    retryPayment,
+    retryCompensations,
+    cancelAnyShipments,
+    receiveReturn,
+    inspectReturn,
+    listReturns,
+    getSettings,
+  };
 }

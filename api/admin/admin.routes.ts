@@ -1,7 +1,21 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { OrderPageSchema, orderRequest } from '../orders/orders.routes';
+import { OrderSummarySchema, orderRequest, ShipmentsCancelledSchema, ShipmentsCancelSchema } from '../orders/orders.routes';
 import { error, errors, json, response } from '../openapi';
-import { InspectionSchema, OrderIdParam, PageQuery, ProductSchema, RequestAcceptedSchema, ReturnSchema, ReturnStatusSchema, StatusSchema, text } from '../schemas';
+import {
+  InspectionSchema,
+  OrderIdParam,
+  OrderSchema,
+  page,
+  PageQuery,
+  ProductSchema,
+  RequestAcceptedSchema,
+  ReturnSchema,
+  ReturnStatusSchema,
+  StatusSchema,
+  text,
+} from '../schemas';
+import { AttentionSchema, Repairs } from './attention';
+import { MAX_EMAIL_MATCHES } from './search';
 
 const PriceInput = z
   .object({ amount: z.number().int().min(0).max(100_000_000), currency: z.string().regex(/^[A-Z]{3}$/, 'ISO-4217 code, e.g. USD') })
@@ -81,13 +95,84 @@ export const setInventory = createRoute({
   responses: { 200: response('stock after the change', StockSchema), ...errors(404, 422) },
 });
 
+/** The tag of the routes added for the operator console (web/), exercised together by tests/api/admin-console.test.ts. */
+export const CONSOLE = 'console';
+
+/** What an operator sees of an order beside what its customer sees (api/admin/attention.ts decides them). */
+const adminFields = {
+  workflowId: z.string().openapi({ description: "its PlaceOrder saga's workflow id in Temporal (GET /api/v1/admin/settings says where the Web UI is)" }),
+  customerEmail: z.string().nullable().openapi({ description: "the customer's account e-mail; null when the customer id is no account's" }),
+  attention: AttentionSchema.nullable().openapi({ description: 'why the order waits for an operator; null unless NEEDS_ATTENTION' }),
+  repairs: z.array(z.enum(Repairs)).openapi({
+    description:
+      'the admin actions that apply now: RETRY_COMPENSATIONS (POST …/retry-compensations), RETRY_PAYMENT (POST …/retry-payment), ' +
+      'CANCEL_SHIPMENTS (POST …/shipments/cancel: some shipments are still in the warehouse)',
+  }),
+};
+
+export const AdminOrderSummarySchema = OrderSummarySchema.extend(adminFields).openapi('AdminOrderSummary');
+export const AdminOrderSchema = OrderSchema.extend(adminFields).openapi('AdminOrder');
+
 export const listAllOrders = createRoute({
   method: 'get',
   path: '/api/v1/admin/orders',
   tags: ['admin'],
-  summary: "Every customer's orders, newest first, optionally by status",
-  request: { query: PageQuery.extend({ status: StatusSchema.optional().openapi({ param: { name: 'status', in: 'query' } }) }) },
-  responses: { 200: response('one page of orders', OrderPageSchema), ...errors() },
+  summary: "Every customer's orders, newest first, optionally by status and by what the search box finds",
+  request: {
+    query: PageQuery.extend({
+      status: StatusSchema.optional().openapi({ param: { name: 'status', in: 'query' } }),
+      // at most the longest e-mail address an account may have (RFC 5321)
+      q: text(0, 254)
+        .optional()
+        .openapi({
+          param: { name: 'q', in: 'query' },
+          example: 'ada@',
+          description:
+            "finds an order by its id (a uuid), by its customer's e-mail (any that starts with q, whatever the case), or by a tracking number " +
+            `(exactly q: a shipment's, or a return parcel's); empty: every order. A prefix of more than ${MAX_EMAIL_MATCHES} customers' e-mails is a 400: type more of it`,
+        }),
+    }),
+  },
+  responses: { 200: response('one page of orders', page(AdminOrderSummarySchema, 'AdminOrderPage')), ...errors() },
+});
+
+export const getAnyOrder = createRoute({
+  method: 'get',
+  path: '/api/v1/admin/orders/{id}',
+  tags: [CONSOLE],
+  summary: "Any customer's order as GET /api/v1/orders/{id} shows it, with its workflow id, the customer's e-mail, why it waits and what an operator may do",
+  request: { params: OrderIdParam },
+  responses: { 200: response('the order', AdminOrderSchema), ...errors(), 404: error(404, 'ORDER_NOT_FOUND: no such order') },
+});
+
+export const retryCompensations = orderRequest({
+  path: '/api/v1/admin/orders/{id}/retry-compensations',
+  tags: [CONSOLE],
+  summary: 'Retry the compensations (refund, stock release, shipment cancel) that failed and hold the order in NEEDS_ATTENTION (COMPENSATION_FAILED)',
+  description: 'Only those that failed run again; done, the order is CANCELLED or FAILED as the saga meant it to end. Failing again, it waits as before.',
+  note: z.object({}),
+  success: { 202: response('the saga is told; follow GET /api/v1/admin/orders/{id} or its event stream for the outcome', RequestAcceptedSchema) },
+  refused: {
+    404: error(404, 'ORDER_NOT_FOUND: no such order'),
+    409: error(409, 'NOTHING_TO_RETRY: the order does not wait on failed compensations (details.status)'),
+  },
+});
+
+export const cancelAnyShipments = orderRequest({
+  path: '/api/v1/admin/orders/{id}/shipments/cancel',
+  tags: [CONSOLE],
+  summary: "Cancel the shipments of any customer's order that the carrier does not have yet, as its customer can (POST /api/v1/orders/{id}/shipments/cancel)",
+  description: 'Shipments already handed to the carrier are unaffected. Before any shipment is handed over, cancelling all of them cancels the order.',
+  note: ShipmentsCancelSchema,
+  success: { 202: response('accepted: the named shipments are CANCELLED, their amount voided in the background', ShipmentsCancelledSchema) },
+  refused: {
+    404: error(404, 'ORDER_NOT_FOUND: no such order'),
+    409: error(
+      409,
+      "SHIPMENT_NOT_CANCELLABLE: one named is not in the warehouse any more (handed over, being handed over, cancelled, or not this order's), none is left, " +
+        'the order is unwinding, or it was placed before per-shipment payments (details.status)',
+    ),
+  },
 });
 
 export const returnReceived = orderRequest({
@@ -154,4 +239,30 @@ export const inspectReturn = orderRequest({
   required: true,
   success: { 200: response('the return, INSPECTED: the refund of its lines not rejected follows', ReturnSchema) },
   refused: returnRefused('RETURN_NOT_INSPECTABLE: the return is not RECEIVED (not yet, or inspected already; details.status)'),
+});
+
+export const listReturns = createRoute({
+  method: 'get',
+  path: '/api/v1/admin/returns',
+  tags: [CONSOLE],
+  summary: "Every order's returns, oldest request first (the order they are worked in), optionally by status: REQUESTED awaits its goods, RECEIVED its inspection",
+  request: { query: PageQuery.extend({ status: ReturnStatusSchema.optional().openapi({ param: { name: 'status', in: 'query' } }) }) },
+  responses: { 200: response('one page of returns', page(ReturnSchema, 'ReturnPage')), ...errors() },
+});
+
+export const AdminSettingsSchema = z
+  .object({
+    temporalUi: z.object({
+      url: z.string().nullable().openapi({ description: 'the Temporal Web UI (TEMPORAL_UI_URL), no trailing slash; null: none known', example: 'http://127.0.0.1:8233' }),
+      namespace: z.string().openapi({ description: "the namespace of the orders' workflows", example: 'default' }),
+    }),
+  })
+  .openapi('AdminSettings', { description: "an order's saga in the Web UI: {url}/namespaces/{namespace}/workflows/{workflowId}" });
+
+export const getSettings = createRoute({
+  method: 'get',
+  path: '/api/v1/admin/settings',
+  tags: [CONSOLE],
+  summary: 'What the operator console needs to know of this deployment: where the Temporal Web UI is',
+  responses: { 200: response('the settings', AdminSettingsSchema), ...errors() },
 });

@@ -7,7 +7,8 @@ import { createOrderHandlers } from './orders.handlers';
 import * as routes from './orders.routes';
 
 export { priceLines, sagaInput, type OrderDeps } from './new-order';
-export { findReturn, orderPage, returnFromState } from './orders.repo';
+export { findReturn, loadOrder, orderPage, returnFromRow, returnFromState } from './orders.repo';
+export { cancelShipmentsOf } from './orders.handlers';
 export { createSagaClient, type SagaClient } from './saga-client';
 
 export function registerOrderRoutes(app: OpenAPIHono<AppEnv>, deps: OrderDeps, events: EventStreamOptions): void {

@@ -9,7 +9,8 @@ import type * as routes from './orders.routes';
 import { findOwnedOrder, loadOrder, orderPage, returnFromState } from './orders.repo';
 import { priceLines, sagaInput, type OrderDeps } from './new-order';
 import type { OrderState, ReturnLine } from '../../temporal-config/place-order';
-import type { WhenEnded } from './saga-client';
+import type { OrderStatus } from '../../domain/order-status';
+import type { SagaClient, WhenEnded } from './saga-client';
 
 export function createOrderHandlers(deps: OrderDeps) {
   const { db, saga } = deps;
@@ -158,26 +159,35 @@ export function createOrderHandlers(deps: OrderDeps) {
 
   const cancelShipments: RouteHandler<typeof routes.cancelShipments, AppEnv> = async (c) => {
     const order = await findOwnedOrder(db, c.req.valid('param').id, c.get('user')!);
-    const { trackingNumbers, reason } = c.req.valid('json');
-    const notCancellable = () =>
-      new ApiError(ErrorCodes.SHIPMENT_NOT_CANCELLABLE, `order is ${order.status}; none of its shipments can still be cancelled`, { status: order.status });
-    // the carrier has every parcel, or the order is over: nothing to ask the saga (an order held for an operator may still drop a held shipment)
-    if (!isCancellable(order.status) && order.status !== 'NEEDS_ATTENTION') throw notCancellable();
-    const state = await saga.cancelShipments(order.id, { ...(trackingNumbers ? { trackingNumbers } : {}), ...(reason ? { reason } : {}) }, notCancellable);
-    if (state === 'unsupported') {
-      throw new ApiError(ErrorCodes.SHIPMENT_NOT_CANCELLABLE, `this order is cancelled only as a whole: POST /api/v1/orders/${order.id}/cancel`, { status: order.status });
-    }
-    const shipments = (state.shipments ?? []).map(({ trackingNumber, warehouse, carrier, status, items, amount, held }) => ({
-      trackingNumber,
-      warehouse,
-      carrier,
-      status,
-      ...(items ? { items } : {}),
-      ...(amount === undefined ? {} : { amount }),
-      ...(held ? { held } : {}),
-    }));
-    return c.json({ orderId: order.id, accepted: true as const, status: state.status, shipments }, 202);
+    return c.json(await cancelShipmentsOf(saga, order, c.req.valid('json')), 202);
   };
 
   return { placeOrder, listOrders, getOrder, cancelOrder, returnOrder, requestLineReturn, cancelShipments };
+}
+
+/**
+ * Cancels the shipments of an order that the carrier does not have yet (none
+ * named = every one left): the 202 answer, or why not. The customer's route
+ * and the operator's (any customer's order) both come here.
+ */
+export async function cancelShipmentsOf(saga: SagaClient, order: { id: string; status: OrderStatus }, request: { trackingNumbers?: string[]; reason?: string }) {
+  const { trackingNumbers, reason } = request;
+  const notCancellable = () =>
+    new ApiError(ErrorCodes.SHIPMENT_NOT_CANCELLABLE, `order is ${order.status}; none of its shipments can still be cancelled`, { status: order.status });
+  // the carrier has every parcel, or the order is over: nothing to ask the saga (an order held for an operator may still drop a held shipment)
+  if (!isCancellable(order.status) && order.status !== 'NEEDS_ATTENTION') throw notCancellable();
+  const state = await saga.cancelShipments(order.id, { ...(trackingNumbers ? { trackingNumbers } : {}), ...(reason ? { reason } : {}) }, notCancellable);
+  if (state === 'unsupported') {
+    throw new ApiError(ErrorCodes.SHIPMENT_NOT_CANCELLABLE, `this order is cancelled only as a whole: POST /api/v1/orders/${order.id}/cancel`, { status: order.status });
+  }
+  const shipments = (state.shipments ?? []).map(({ trackingNumber, warehouse, carrier, status, items, amount, held }) => ({
+    trackingNumber,
+    warehouse,
+    carrier,
+    status,
+    ...(items ? { items } : {}),
+    ...(amount === undefined ? {} : { amount }),
+    ...(held ? { held } : {}),
+  }));
+  return { orderId: order.id, accepted: true as const, status: state.status, shipments };
 }

@@ -41,7 +41,7 @@ export const returnFromState = (orderId: string, currency: string, r: ReturnStat
 });
 
 /** A return as the saga last recorded it in order_returns (recordReturn writes its JSON columns from a ReturnState). */
-const returnFromRow = (r: Prisma.OrderReturnGetPayload<true>): Return => ({
+export const returnFromRow = (r: Prisma.OrderReturnGetPayload<true>): Return => ({
   id: r.id,
   orderId: r.orderId,
   status: r.status,
@@ -137,16 +137,20 @@ export async function loadOrder(db: Db, id: string): Promise<z.infer<typeof Orde
 // PostgreSQL has no year 0 (ISO 0000 = 1 BC), so such a cursor would fail in the database, not here.
 const Cursor = z.object({ c: z.string().datetime().refine((s) => new Date(s).getUTCFullYear() >= 1), i: z.string().uuid() });
 
-/** One page of orders, newest first; (createdAt, id) orders ties, so no order is skipped or shown twice. */
+/**
+ * One page of orders, newest first; (createdAt, id) orders ties, so no order is skipped or shown twice.
+ * `matching`: only the orders it matches as well (an admin's search).
+ */
 export async function orderPage(
   db: Db,
-  filter: { customerId?: string; status?: OrderStatus },
+  filter: { customerId?: string; status?: OrderStatus; matching?: Prisma.OrderWhereInput },
   pageReq: { limit: number; cursor?: string },
 ) {
   const after = decodeCursor(pageReq.cursor, Cursor);
   const where: Prisma.OrderWhereInput = {
     ...(filter.customerId ? { customerId: filter.customerId } : {}),
     ...(filter.status ? { status: filter.status } : {}),
+    ...(filter.matching ? { AND: [filter.matching] } : {}),
     ...(after
       ? { OR: [{ createdAt: { lt: new Date(after.c) } }, { createdAt: new Date(after.c), id: { lt: after.i } }] }
       : {}),

@@ -16,6 +16,7 @@ import {
   requestCancelUpdate,
   requestLineReturnUpdate,
   requestReturnUpdate,
+  retryCompensationsSignal,
   retryPaymentSignal,
   returnReceivedSignal,
   type InspectedLine,
@@ -189,6 +190,8 @@ export function createSagaClient(temporal: Client, { outcomeWaitMs }: SagaClient
       told(unlessUnsupported(handle(orderId).executeUpdate(cancelShipmentsUpdate, { args: [request] }), cancelShipmentsUpdate.name), ended),
     /** An operator retries the payment step the order waits on. */
     retryPayment: (orderId: string, ended: WhenEnded): Promise<void> => told(handle(orderId).signal(retryPaymentSignal), ended),
+    /** An operator retries the compensations that failed (the order waits in NEEDS_ATTENTION with COMPENSATION_FAILED). */
+    retryCompensations: (orderId: string, ended: WhenEnded): Promise<void> => told(handle(orderId).signal(retryCompensationsSignal), ended),
     /** The warehouse's inspection of a received return; answers the return once inspected. */
     inspectReturn: (orderId: string, request: { returnId: string; lines: InspectedLine[] }, ended: WhenEnded): Promise<ReturnState> =>
       told(handle(orderId).executeUpdate(inspectReturnUpdate, { args: [request] }), ended),
