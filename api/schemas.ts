@@ -185,7 +185,7 @@ export const OrderSchema = z
     ),
     shipments: z.array(ShipmentSchema),
     returns: z.array(ReturnSchema),
-    timeline: z.array(z.object({ type: z.string(), status: StatusSchema.nullable(), detail: z.unknown(), occurredAt: z.string() })),
+    timeline: z.array(z.object({ type: z.string(), status: z.union([StatusSchema, z.null()]), detail: z.unknown(), occurredAt: z.string() })),
   })
   .openapi('Order');
 

@@ -102,7 +102,7 @@ export const CONSOLE = 'console';
 const adminFields = {
   workflowId: z.string().openapi({ description: "its PlaceOrder saga's workflow id in Temporal (GET /api/v1/admin/settings says where the Web UI is)" }),
   customerEmail: z.string().nullable().openapi({ description: "the customer's account e-mail; null when the customer id is no account's" }),
-  attention: AttentionSchema.nullable().openapi({ description: 'why the order waits for an operator; null unless NEEDS_ATTENTION' }),
+  attention: z.union([AttentionSchema, z.null()]).openapi({ description: 'why the order waits for an operator; null unless NEEDS_ATTENTION' }),
   repairs: z.array(z.enum(Repairs)).openapi({
     description:
       'the admin actions that apply now: RETRY_COMPENSATIONS (POST …/retry-compensations), RETRY_PAYMENT (POST …/retry-payment), ' +

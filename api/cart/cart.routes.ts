@@ -24,7 +24,7 @@ export const CartSchema = z
       }),
     ),
     itemCount: z.number().int().openapi({ description: 'sum of quantities' }),
-    total: MoneySchema.nullable().openapi({ description: 'null only if the lines are priced in different currencies' }),
+    total: z.union([MoneySchema, z.null()]).openapi({ description: 'null only if the lines are priced in different currencies' }),
   })
   .openapi('Cart');
 

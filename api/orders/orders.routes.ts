@@ -248,7 +248,7 @@ export const OrderEventSchema = z
     id: z.string().openapi({ description: 'the event id: the same as the webhook envelope id' }),
     sequence: z.number().int().openapi({ description: "1, 2, 3... per order without gaps: the webhook envelope's sequence" }),
     type: z.string(),
-    status: StatusSchema.nullable(),
+    status: z.union([StatusSchema, z.null()]),
     detail: z.unknown(),
     occurredAt: z.string(),
   })
