@@ -4,10 +4,8 @@ import { href } from '../../router';
 import { Loading, Money, Page, Problem, useAction, useLoad } from '../../ui';
 import { useNotice } from './parts';
 
-/** The cart as the API sends it (its generated type makes `total` an odd intersection: a Money or null). */
-export type Cart = Omit<Schemas['Cart'], 'total'> & { total: Schemas['Money'] | null };
+export type Cart = Schemas['Cart'];
 type Line = Cart['items'][number];
-export const asCart = (cart: Pick<Schemas['Cart'], 'items' | 'itemCount'> & { total: unknown }): Cart => cart as Cart;
 
 /** What checkout will refuse about a line, said before the visitor gets there. */
 export function lineWarning(line: Line): string | undefined {
@@ -18,12 +16,12 @@ export function lineWarning(line: Line): string | undefined {
 }
 
 export function CartPage() {
-  const cart = useLoad(async () => asCart(await ok(api.GET('/api/v1/cart'))), []);
+  const cart = useLoad(() => ok(api.GET('/api/v1/cart')), []);
   const [current, setCurrent] = useState<Cart | undefined>(undefined);
   const [notice, setNotice] = useNotice();
   useEffect(() => setCurrent(cart.data), [cart.data]);
   const clear = useAction(async () => {
-    setCurrent(asCart(await ok(api.DELETE('/api/v1/cart'))));
+    setCurrent(await ok(api.DELETE('/api/v1/cart')));
     setNotice('Your cart is empty now.');
   });
 
@@ -101,11 +99,11 @@ function CartLine({ line, onChange }: { line: Line; onChange: (cart: Cart, notic
   useEffect(() => setQuantity(String(line.quantity)), [line.quantity]);
   const id = `qty-${line.productId}`;
   const update = useAction(async () => {
-    const next = asCart(await ok(api.PUT('/api/v1/cart/items/{productId}', { params: { path: { productId: line.productId } }, body: { quantity: Number(quantity) } })));
+    const next = await ok(api.PUT('/api/v1/cart/items/{productId}', { params: { path: { productId: line.productId } }, body: { quantity: Number(quantity) } }));
     onChange(next, `${line.name}: quantity ${quantity}.`);
   });
   const remove = useAction(async () => {
-    onChange(asCart(await ok(api.DELETE('/api/v1/cart/items/{productId}', { params: { path: { productId: line.productId } } }))), `${line.name} removed from your cart.`);
+    onChange(await ok(api.DELETE('/api/v1/cart/items/{productId}', { params: { path: { productId: line.productId } } })), `${line.name} removed from your cart.`);
   });
   const warning = lineWarning(line);
   const problem = update.error ?? remove.error;

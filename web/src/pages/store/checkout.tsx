@@ -4,7 +4,7 @@ import { api, ApiProblem, ok, type Schemas } from '../../api';
 import { href, navigate } from '../../router';
 import { useSession } from '../../session';
 import { Loading, Money, Page, Problem, useAction, useLoad } from '../../ui';
-import { asCart, lineWarning } from './cart';
+import { lineWarning } from './cart';
 import { fieldError, newKey, TextField } from './parts';
 
 type Address = Schemas['ShippingAddress'];
@@ -49,7 +49,7 @@ function advice(error: unknown): string | undefined {
 
 export function CheckoutPage() {
   const { account } = useSession();
-  const cart = useLoad(async () => asCart(await ok(api.GET('/api/v1/cart'))), []);
+  const cart = useLoad(() => ok(api.GET('/api/v1/cart')), []);
   const [address, setAddress] = useState<Address>({ name: '', line1: '', line2: '', city: '', postalCode: '', country: 'US' });
   const [token, setToken] = useState<string>(TestTokens.success);
   /**

@@ -159,7 +159,7 @@ function OrderView({ params, query }: { params: Record<string, string>; query: U
     <Page title={`Order ${order.id.slice(0, 8)}`}>
       <div class="order-head">
         <p class="order-status">
-          Status: <StatusBadge status={order.status ?? 'UNKNOWN'} />
+          Status: <StatusBadge status={order.status} />
         </p>
         <LiveIndicator {...stream} />
       </div>
@@ -252,7 +252,7 @@ function CancelOrder({ order, onDone }: { order: Order; onDone: () => void }) {
   const cancel = useAction(async () => {
     const answer = await ok(api.POST('/api/v1/orders/{id}/cancel', { params: { path: { id: order.id } }, body: reason ? { reason } : {} }));
     setAsking(false);
-    setDone(`Cancellation accepted (the order was ${humanize(answer.status ?? 'unknown')}). Your money is being given back; this page shows it as it happens.`);
+    setDone(`Cancellation accepted (the order was ${humanize(answer.status)}). Your money is being given back; this page shows it as it happens.`);
     onDone();
   });
   const shipped = order.shipments.some((s) => s.status !== 'CREATED' && s.status !== 'CANCELLED');

@@ -47,7 +47,7 @@ export function OrdersPage({ query }: { query: URLSearchParams }) {
                     </td>
                     <td>{formatDate(o.createdAt)}</td>
                     <td>
-                      <StatusBadge status={o.status ?? 'UNKNOWN'} />
+                      <StatusBadge status={o.status} />
                     </td>
                     <td class="num">{o.lineCount}</td>
                     <td class="num">
