@@ -2,27 +2,14 @@ import { useState } from 'preact/hooks';
 import { api, ok, type Schemas } from '../../api';
 import { href } from '../../router';
 import { Problem } from '../../ui';
+import { OrderStatuses, type OrderStatus } from '../../../../domain/order-status';
 
 export type AdminOrder = Schemas['AdminOrder'];
 export type AdminOrderSummary = Schemas['AdminOrderSummary'];
 export type Repair = AdminOrderSummary['repairs'][number];
-export type OrderStatus = Exclude<Schemas['OrderStatus'], null>;
-
-export const ORDER_STATUSES: OrderStatus[] = [
-  'PENDING',
-  'CONFIRMED',
-  'PROCESSING',
-  'PARTIALLY_SHIPPED',
-  'SHIPPED',
-  'DELIVERED',
-  'DELIVERY_OVERDUE',
-  'RETURN_REQUESTED',
-  'PARTIALLY_RETURNED',
-  'RETURNED',
-  'CANCELLED',
-  'FAILED',
-  'NEEDS_ATTENTION',
-];
+export type { OrderStatus };
+/** The statuses an operator filters by: the lifecycle's own list (domain/order-status.ts). */
+export const ORDER_STATUSES: readonly OrderStatus[] = OrderStatuses;
 
 /** The first block of a uuid: enough for an operator to tell orders apart on screen. */
 export const shortId = (id: string): string => id.slice(0, 8);
