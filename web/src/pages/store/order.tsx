@@ -297,10 +297,10 @@ function CancelShipments({ order, waiting, onDone }: { order: Order; waiting: Or
   const [chosen, setChosen] = useState<string[]>(waiting.map((s) => s.trackingNumber));
   const [done, setDone] = useState<string | undefined>(undefined);
   const names = new Map(order.items.map((i) => [i.productId, i.name]));
+  // only what is still in the warehouse: a chosen shipment may have been handed over since
+  const selected = chosen.filter((t) => waiting.some((s) => s.trackingNumber === t));
   const cancel = useAction(async () => {
-    const answer = await ok(
-      api.POST('/api/v1/orders/{id}/shipments/cancel', { params: { path: { id: order.id } }, body: { trackingNumbers: chosen.filter((t) => waiting.some((s) => s.trackingNumber === t)) } }),
-    );
+    const answer = await ok(api.POST('/api/v1/orders/{id}/shipments/cancel', { params: { path: { id: order.id } }, body: { trackingNumbers: selected } }));
     setDone(`${answer.shipments.filter((s) => s.status === 'CANCELLED').length} shipment(s) cancelled; their amount is released.`);
     onDone();
   });
@@ -334,7 +334,7 @@ function CancelShipments({ order, waiting, onDone }: { order: Order; waiting: Or
             </div>
           ))}
         </fieldset>
-        <button type="submit" class="danger" disabled={cancel.busy || chosen.length === 0}>
+        <button type="submit" class="danger" disabled={cancel.busy || selected.length === 0}>
           {cancel.busy ? 'Cancelling…' : 'Cancel selected shipments'}
         </button>
       </form>
