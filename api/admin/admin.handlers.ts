@@ -6,11 +6,12 @@ import { toProduct, withStock } from '../catalog/products';
 import { ApiError, isUnavailable } from '../errors';
 import { cancelShipmentsOf, findReturn, loadOrder, orderPage, returnFromRow, returnFromState, type SagaClient } from '../orders';
 import { decodeCursor, toPage } from '../pagination';
+import { text } from '../schemas';
 import type { InspectedLine, ReturnLine, ReturnReceipt } from '../../temporal-config/place-order';
 import type { AppEnv } from '../types';
 import type * as routes from './admin.routes';
 import { adminFieldsOf, waitsOnCompensations } from './attention';
-import { orderSearch } from './search';
+import { orderSearch, productSearch } from './search';
 
 const isUniqueViolation = (err: unknown) => err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
 const stockView = (s: { productId: string; available: number; reserved: number; sold: number; returned: number }) => ({
@@ -29,6 +30,8 @@ export interface AdminDeps {
   temporalUi: { url: string | null; namespace: string };
 }
 
+// as the catalog's: no NUL or lone surrogate reaches PostgreSQL
+const ProductCursor = z.object({ id: text(1, 100) });
 // PostgreSQL has no year 0, so such a cursor would fail in the database, not here (as orderPage's).
 const ReturnCursor = z.object({ r: z.string().datetime().refine((s) => new Date(s).getUTCFullYear() >= 1), i: z.string().min(1) });
 
@@ -82,6 +85,21 @@ export function createAdminHandlers({ db, saga, temporalUi }: AdminDeps) {
       throw new ApiError(ErrorCodes.STOCK_BELOW_ZERO, `cannot remove ${-add}: only ${stock.available} available`, { available: stock.available, add });
     }
     return c.json(stockView(stock), 200);
+  };
+
+  /** Every product, active or not, by id, with its stock (zeros where none was ever set: setInventory creates the row). */
+  const listInventory: RouteHandler<typeof routes.listInventory, AppEnv> = async (c) => {
+    const { q, warehouse, limit, cursor } = c.req.valid('query');
+    const after = decodeCursor(cursor, ProductCursor);
+    const rows = await db.product.findMany({
+      where: { ...productSearch({ q, warehouse }), ...(after ? { id: { gt: after.id } } : {}) },
+      select: { id: true, sku: true, name: true, active: true, warehouse: true, stock: true },
+      orderBy: { id: 'asc' },
+      take: limit + 1,
+    });
+    const { rows: kept, nextCursor } = toPage(rows, limit, (p) => ({ id: p.id }));
+    const items = kept.map(({ stock, ...p }) => ({ ...p, stock: stockView(stock ?? { productId: p.id, available: 0, reserved: 0, sold: 0, returned: 0 }) }));
+    return c.json({ items, nextCursor }, 200);
   };
 
   const listAllOrders: RouteHandler<typeof routes.listAllOrders, AppEnv> = async (c) => {
@@ -255,6 +273,7 @@ export function createAdminHandlers({ db, saga, temporalUi }: AdminDeps) {
     createProduct,
     updateProduct,
     setInventory,
+    listInventory,
     listAllOrders,
     getAnyOrder,
     returnReceived,

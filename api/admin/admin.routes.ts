@@ -250,6 +250,36 @@ export const listReturns = createRoute({
   responses: { 200: response('one page of returns', page(ReturnSchema, 'ReturnPage')), ...errors() },
 });
 
+/** A product as the stock page shows it: what identifies it, where it is kept, and every count of its stock. */
+export const InventoryItemSchema = z
+  .object({
+    id: z.string(),
+    sku: z.string(),
+    name: z.string(),
+    active: z.boolean().openapi({ description: 'false: not in the catalog (GET /api/v1/products), still listed here' }),
+    warehouse: z.string().openapi({ description: 'where its units are kept and its shipments leave from', example: 'main' }),
+    stock: StockSchema.openapi({ description: 'its units now: all zero for a product whose stock was never set' }),
+  })
+  .openapi('InventoryItem');
+
+export const listInventory = createRoute({
+  method: 'get',
+  path: '/api/v1/admin/inventory',
+  tags: [CONSOLE],
+  summary: 'Every product, inactive ones too, with its warehouse and its stock: available, reserved, sold, returned (by id; cursor pagination)',
+  request: {
+    query: PageQuery.extend({
+      q: text(0, 100)
+        .optional()
+        .openapi({ param: { name: 'q', in: 'query' }, example: 'mug', description: 'part of the name, or the start of the SKU, any case; empty: every product' }),
+      warehouse: text(0, 50)
+        .optional()
+        .openapi({ param: { name: 'warehouse', in: 'query' }, example: 'main', description: 'only the products kept in this warehouse (any case); empty: every warehouse' }),
+    }),
+  },
+  responses: { 200: response('one page of products with their stock', page(InventoryItemSchema, 'InventoryPage')), ...errors() },
+});
+
 export const AdminSettingsSchema = z
   .object({
     temporalUi: z.object({

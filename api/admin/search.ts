@@ -6,6 +6,21 @@ import { ApiError } from '../errors';
 /** An e-mail prefix matching more customers than this is refused: type more of it. */
 export const MAX_EMAIL_MATCHES = 500;
 
+/** LIKE treats %, _ and \ as special; Prisma passes them on as they are, so a search for "50%" escapes them to mean the characters. */
+export const likeLiteral = (s: string): string => s.replace(/[\\%_]/g, '\\$&');
+
+/**
+ * The products the stock page's search box and warehouse filter find: q in the name
+ * (anywhere) or at the start of the SKU, and the warehouse named, each in any case.
+ */
+export function productSearch({ q, warehouse }: { q?: string; warehouse?: string }): Prisma.ProductWhereInput {
+  return {
+    ...(q ? { OR: [{ name: { contains: likeLiteral(q), mode: 'insensitive' } }, { sku: { startsWith: likeLiteral(q), mode: 'insensitive' } }] } : {}),
+    // an insensitive `equals` is an ILIKE on PostgreSQL: escaped, so % and _ match only themselves
+    ...(warehouse ? { warehouse: { equals: likeLiteral(warehouse), mode: 'insensitive' } } : {}),
+  };
+}
+
 /**
  * The orders the operator's search box finds, as a filter of orderPage: by the order's id
  * (q is a uuid), by the customer's e-mail (starting with q, whatever its case: accounts
@@ -15,7 +30,7 @@ export const MAX_EMAIL_MATCHES = 500;
 export async function orderSearch(db: Db, q: string): Promise<Prisma.OrderWhereInput> {
   const customers = await db.user.findMany({
     // Prisma passes LIKE's wildcards on as they are: here they are plain characters
-    where: { email: { startsWith: q.toLowerCase().replace(/[\\%_]/g, '\\$&') } },
+    where: { email: { startsWith: likeLiteral(q.toLowerCase()) } },
     select: { id: true },
     take: MAX_EMAIL_MATCHES + 1,
   });

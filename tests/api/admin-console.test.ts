@@ -329,6 +329,105 @@ describe('GET /admin/returns', () => {
   });
 });
 
+describe('GET /admin/inventory', () => {
+  type Item = { id: string; sku: string; name: string; active: boolean; warehouse: string; stock: { productId: string; available: number; reserved: number; sold: number; returned: number } };
+  const run = Date.now().toString(36);
+  /** this suite's warehouses, named afresh so that other suites' products never show in them */
+  const east = `east-${run}`;
+  const west = `west_${run}`;
+  const inventory = (query: string, token = admin) => api.call('GET', `/api/v1/admin/inventory?${query}`, { token });
+  const items = async (query: string): Promise<Item[]> => {
+    const res = await inventory(query);
+    expect(res.status).toBe(200);
+    return res.body.items;
+  };
+  const product = async (id: string, fields: { sku: string; name: string; warehouse: string; active?: boolean; stock?: number }) => {
+    const res = await api.call('POST', '/api/v1/admin/products', { token: admin, body: { id, category: 'test', price: { amount: 500, currency: 'USD' }, ...fields } });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+  };
+  const idsOf = (list: Item[]) => list.map((i) => i.id);
+
+  beforeAll(async () => {
+    await product(`inv_${run}_a`, { sku: `INV${run}-A`, name: 'Brass lantern', warehouse: east, stock: 10 });
+    await product(`inv_${run}_b`, { sku: `INV${run}-B`, name: 'Retired kettle', warehouse: east, active: false, stock: 3 });
+    await product(`inv_${run}_c`, { sku: `CUP${run}`, name: 'Tin cup 50%', warehouse: west, stock: 7 });
+    // a product whose stock row was never made (as setInventory expects some may be)
+    await backend.db.product.create({ data: { id: `inv_${run}_d`, sku: `INV${run}-D`, name: 'Bare shelf', category: 'test', priceAmount: 100, currency: 'USD', warehouse: west } });
+  });
+
+  it("every product, an inactive one and one without a stock row too, with its warehouse and stock; the catalog shows neither", async () => {
+    const listed = await items(`warehouse=${east}`);
+    expect(listed).toEqual([
+      { id: `inv_${run}_a`, sku: `INV${run}-A`, name: 'Brass lantern', active: true, warehouse: east, stock: { productId: `inv_${run}_a`, available: 10, reserved: 0, sold: 0, returned: 0 } },
+      { id: `inv_${run}_b`, sku: `INV${run}-B`, name: 'Retired kettle', active: false, warehouse: east, stock: { productId: `inv_${run}_b`, available: 3, reserved: 0, sold: 0, returned: 0 } },
+    ]);
+    expect(await items(`q=${encodeURIComponent('Bare shelf')}`)).toEqual([
+      expect.objectContaining({ id: `inv_${run}_d`, warehouse: west, stock: { productId: `inv_${run}_d`, available: 0, reserved: 0, sold: 0, returned: 0 } }),
+    ]);
+    const catalog = await api.call('GET', '/api/v1/products?limit=100&q=Retired%20kettle');
+    expect(catalog.body.items).toEqual([]);
+  });
+
+  it('the counts after a reservation (as the saga makes one) and after a stock change', async () => {
+    const id = `inv_${run}_a`;
+    await backend.db.stock.update({ where: { productId: id }, data: { available: { decrement: 2 }, reserved: { increment: 2 } } });
+    const changed = await api.call('PUT', `/api/v1/admin/inventory/${id}`, { token: admin, body: { add: 5 } });
+    expect(changed.status).toBe(200);
+    await backend.db.stock.update({ where: { productId: id }, data: { reserved: { decrement: 1 }, sold: { increment: 1 } } });
+    const [row] = await items(`q=INV${run}-A`);
+    expect(row.stock).toEqual({ productId: id, available: 13, reserved: 1, sold: 1, returned: 0 });
+    expect(changed.body).toEqual({ ...row.stock, sold: 0, reserved: 2 });
+  });
+
+  it('q: part of the name or the start of the SKU, any case, its wildcards plain characters; warehouse: any case; both together', async () => {
+    expect(idsOf(await items(`q=brass%20LANTERN&warehouse=${east}`))).toEqual([`inv_${run}_a`]);
+    expect(idsOf(await items(`q=inv${run}-`))).toEqual([`inv_${run}_a`, `inv_${run}_b`, `inv_${run}_d`]);
+    // the SKU from its start only; the name anywhere
+    expect(idsOf(await items(`q=${run}-A`))).toEqual([]);
+    expect(idsOf(await items(`q=cup%2050%25`))).toEqual([`inv_${run}_c`]);
+    expect(idsOf(await items(`q=%25&warehouse=${west}`))).toEqual([`inv_${run}_c`]);
+    expect(idsOf(await items(`q=_&warehouse=${east}`))).toEqual([]);
+    expect(idsOf(await items(`warehouse=${west.toUpperCase()}`))).toEqual([`inv_${run}_c`, `inv_${run}_d`]);
+    // the warehouse is matched whole, and its _ is no wildcard
+    expect(idsOf(await items(`warehouse=${west.replace('_', 'x')}`))).toEqual([]);
+    expect(idsOf(await items(`warehouse=${east.slice(0, -1)}`))).toEqual([]);
+    expect(idsOf(await items(`q=Retired&warehouse=${west}`))).toEqual([]);
+    // empty: no filter
+    expect(idsOf(await items(`q=&warehouse=&limit=100`))).toEqual(expect.arrayContaining([`inv_${run}_a`, `inv_${run}_b`, `inv_${run}_c`, `inv_${run}_d`]));
+  });
+
+  it('in pages by id, none skipped or shown twice', async () => {
+    const all = idsOf(await items(`q=inv${run}&limit=100`));
+    expect(all).toEqual([`inv_${run}_a`, `inv_${run}_b`, `inv_${run}_d`]);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: { status: number; body: { items: Item[]; nextCursor: string | null } } = await inventory(`q=inv${run}&limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(res.status).toBe(200);
+      expect(res.body.items.length).toBeLessThanOrEqual(1);
+      seen.push(...idsOf(res.body.items));
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(all);
+  });
+
+  it('a bad query is a 400 VALIDATION_FAILED naming its field; a customer is refused (403)', async () => {
+    for (const [query, field] of [
+      [`q=${'x'.repeat(101)}`, 'q'],
+      ['q=a%00b', 'q'],
+      [`warehouse=${'w'.repeat(51)}`, 'warehouse'],
+      ['limit=0', 'limit'],
+      ['limit=many', 'limit'],
+      ['cursor=bm9wZQ', 'cursor'],
+    ]) {
+      const bad = await inventory(query);
+      expectError(bad, 400, 'VALIDATION_FAILED');
+      expect(fieldPaths(bad), query).toEqual([field]);
+    }
+    expectError(await inventory('', ada.token), 403, 'FORBIDDEN');
+  });
+});
+
 describe('GET /admin/settings', () => {
   it("where the Temporal Web UI is and the workflows' namespace; a customer: 403", async () => {
     const read = async (client: ApiClient) => (await client.call('GET', '/api/v1/admin/settings', { token: admin })).body;

@@ -48,7 +48,7 @@ describe('/openapi.json', () => {
       expect.arrayContaining([
         'POST /api/v1/users/register', 'POST /api/v1/users/login', 'GET /api/v1/users/me', 'POST /api/v1/users/me/logout', 'POST /api/v1/users/me/password',
         'GET /api/v1/products', 'GET /api/v1/products/{id}',
-        'POST /api/v1/admin/products', 'PATCH /api/v1/admin/products/{id}', 'PUT /api/v1/admin/inventory/{productId}', 'GET /api/v1/admin/orders',
+        'POST /api/v1/admin/products', 'PATCH /api/v1/admin/products/{id}', 'PUT /api/v1/admin/inventory/{productId}', 'GET /api/v1/admin/inventory', 'GET /api/v1/admin/orders',
         'GET /api/v1/cart', 'POST /api/v1/cart/items', 'PUT /api/v1/cart/items/{productId}', 'DELETE /api/v1/cart/items/{productId}', 'DELETE /api/v1/cart',
         'POST /api/v1/checkout',
         'POST /api/v1/orders', 'GET /api/v1/orders', 'GET /api/v1/orders/{id}', 'POST /api/v1/orders/{id}/cancel', 'GET /api/v1/orders/{id}/events',

@@ -204,12 +204,31 @@ describe('the operator console', () => {
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent(), { timeout: WAIT }).toBe(`Order ${shipped.id.slice(0, 8)}`);
   });
 
-  it('sets and adds stock per product', async () => {
+  it('shows each product with its warehouse and every stock count, finds it by SKU and warehouse, sets and adds stock per product', async () => {
     await open('/console/stock', 'Stock');
     const row = page.locator('tbody tr', { hasText: 'Console widget' });
     await row.waitFor({ timeout: WAIT });
     await scanned('stock');
     const before = (await db.stock.findUniqueOrThrow({ where: { productId: PRODUCT } })).available;
+    const headers = await page.locator('thead th').allTextContents();
+    expect(headers.slice(0, 8)).toEqual(['Product', 'SKU', 'Warehouse', 'Active', 'Available', 'Reserved', 'Sold', 'Returned']);
+    // SKU, warehouse, active, available, reserved, sold (the first order's unit, shipped), returned
+    const cells = async () => (await row.locator('td').allTextContents()).slice(0, 7);
+    expect(await cells()).toEqual(['CON-001', 'main', 'Yes', String(before), '0', '1', '0']);
+
+    // the search box (the start of the SKU, any case) and the warehouse filter
+    await page.getByLabel('Product name or SKU').fill('con-0');
+    await page.getByLabel('Warehouse', { exact: true }).fill('MAIN');
+    await page.getByRole('button', { name: 'Find', exact: true }).click();
+    await expect.poll(() => page.url()).toContain('warehouse=MAIN');
+    const rows = page.locator('tbody tr');
+    await expect.poll(async () => (await rows.allTextContents()).join('|'), { timeout: WAIT }).toMatch(/^[^|]*Console widget[^|]*$/);
+    await page.getByLabel('Warehouse', { exact: true }).fill('north');
+    await page.getByRole('button', { name: 'Find', exact: true }).click();
+    await expect.poll(() => page.locator('main').textContent(), { timeout: WAIT }).toContain('No product matches.');
+    await page.getByLabel('Warehouse', { exact: true }).fill('');
+    await page.getByRole('button', { name: 'Find', exact: true }).click();
+    await row.waitFor({ timeout: WAIT });
 
     await row.getByLabel('Units for Console widget').fill('5');
     await row.getByRole('button', { name: 'Apply to Console widget' }).click();
@@ -222,7 +241,7 @@ describe('the operator console', () => {
     await announced(/^Console widget: 90 available/);
     initial[PRODUCT] += 90 - (before + 5);
     expect((await db.stock.findUniqueOrThrow({ where: { productId: PRODUCT } })).available).toBe(90);
-    await expect.poll(() => row.textContent(), { timeout: WAIT }).toContain('0 / 1 / 0');
+    await expect.poll(cells, { timeout: WAIT }).toEqual(['CON-001', 'main', 'Yes', '90', '0', '1', '0']);
   });
 
   it('receives a return with a note and inspects it line by line', async () => {
@@ -240,6 +259,8 @@ describe('the operator console', () => {
     await open('/console/returns', 'Returns');
     const card = page.locator('li.card', { hasText: returnId });
     await card.waitFor({ timeout: WAIT });
+    // each line by its product's name
+    await expect.poll(() => card.textContent(), { timeout: WAIT }).toContain(`1 × Console widget ${PRODUCT}`);
     await scanned('returns');
     await card.getByLabel('Warehouse note (optional)').fill('box dented, widget fine');
     await card.getByRole('button', { name: /Record receipt/ }).click();
@@ -247,10 +268,10 @@ describe('the operator console', () => {
 
     const inspect = page.getByRole('region', { name: 'Awaiting inspection' }).locator('li.card', { hasText: returnId });
     await inspect.waitFor({ timeout: WAIT });
-    await inspect.getByLabel(`1 × ${PRODUCT}`).selectOption('REJECT');
-    await inspect.getByLabel(`Why rejected (${PRODUCT})`).fill('scratched by the customer');
+    await inspect.getByLabel(`1 × Console widget (${PRODUCT})`).selectOption('REJECT');
+    await inspect.getByLabel('Why rejected (Console widget)').fill('scratched by the customer');
     await scanned('returns-inspect');
-    await inspect.getByLabel(`1 × ${PRODUCT}`).selectOption('RESTOCK');
+    await inspect.getByLabel(`1 × Console widget (${PRODUCT})`).selectOption('RESTOCK');
     await inspect.getByRole('button', { name: /Record inspection/ }).click();
     await announced(new RegExp(`^Return ${returnId}: inspection recorded, now REFUNDED`));
     const ret = await db.orderReturn.findUniqueOrThrow({ where: { id: returnId } });

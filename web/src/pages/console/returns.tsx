@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, ok, type Schemas } from '../../api';
 import { href, navigate } from '../../router';
 import { formatMoney, Loading, Page, Problem, StatusBadge, useAction, useLoad } from '../../ui';
@@ -8,6 +8,46 @@ type Return = Schemas['Return'];
 type ReturnStatus = Schemas['ReturnStatus'];
 type Outcome = Schemas['InspectionOutcome'];
 const STATUSES: ReturnStatus[] = ['REQUESTED', 'RECEIVED', 'INSPECTED', 'REFUNDED', 'REJECTED', 'LAPSED'];
+
+/** Product names by id, as the catalog has them now (GET /api/v1/products/{id} answers for inactive products too). */
+type Names = Record<string, string>;
+const named = new Map<string, Promise<string | undefined>>();
+
+/** One product's name, asked once per id while the console is open; a failed read is asked again next time. */
+function productName(id: string): Promise<string | undefined> {
+  let name = named.get(id);
+  if (!name) {
+    name = ok(api.GET('/api/v1/products/{id}', { params: { path: { id } } })).then(
+      (p) => p.name,
+      () => {
+        named.delete(id);
+        return undefined;
+      },
+    );
+    named.set(id, name);
+  }
+  return name;
+}
+
+/** The names of the products these returns hold; until they come (or for a product gone), the line shows its id alone. */
+function useProductNames(returns: Return[] | undefined): Names {
+  const key = JSON.stringify([...new Set((returns ?? []).flatMap((r) => r.lines.map((l) => l.productId)))].sort());
+  const [names, setNames] = useState<Names>({});
+  useEffect(() => {
+    let current = true;
+    const ids = JSON.parse(key) as string[];
+    void Promise.all(ids.map(async (id) => [id, await productName(id)] as const)).then((found) => {
+      if (current) setNames(Object.fromEntries(found.filter((f): f is readonly [string, string] => f[1] !== undefined)));
+    });
+    return () => {
+      current = false;
+    };
+  }, [key]);
+  return names;
+}
+
+/** "Console widget (prod_console_widget)", or the id alone while its name is unknown. */
+const productLabel = (names: Names, productId: string) => (names[productId] ? `${names[productId]} (${productId})` : productId);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -49,7 +89,7 @@ function ReceiveForm({ ret, done }: { ret: Return; done: (message: string) => vo
   );
 }
 
-function InspectForm({ ret, done }: { ret: Return; done: (message: string) => void }) {
+function InspectForm({ ret, names, done }: { ret: Return; names: Names; done: (message: string) => void }) {
   const [lines, setLines] = useState<{ productId: string; quantity: number; outcome: Outcome; reason: string }[]>(
     ret.lines.map((l) => ({ productId: l.productId, quantity: l.quantity, outcome: 'RESTOCK', reason: '' })),
   );
@@ -76,7 +116,7 @@ function InspectForm({ ret, done }: { ret: Return; done: (message: string) => vo
             <div class="row" key={l.productId}>
               <div class="field">
                 <label for={`${base}-outcome`}>
-                  {l.quantity} × {l.productId}
+                  {l.quantity} × {productLabel(names, l.productId)}
                 </label>
                 <select id={`${base}-outcome`} value={l.outcome} onChange={(e) => set(i, { outcome: e.currentTarget.value as Outcome })}>
                   <option value="RESTOCK">Restock (refund, back on sale)</option>
@@ -86,7 +126,7 @@ function InspectForm({ ret, done }: { ret: Return; done: (message: string) => vo
               </div>
               {l.outcome === 'REJECT' && (
                 <div class="field grow">
-                  <label for={`${base}-reason`}>Why rejected ({l.productId})</label>
+                  <label for={`${base}-reason`}>Why rejected ({names[l.productId] ?? l.productId})</label>
                   <input id={`${base}-reason`} required maxLength={500} value={l.reason} onInput={(e) => set(i, { reason: e.currentTarget.value })} />
                 </div>
               )}
@@ -103,7 +143,7 @@ function InspectForm({ ret, done }: { ret: Return; done: (message: string) => vo
   );
 }
 
-function ReturnCard({ ret, done }: { ret: Return; done: (message: string) => void }) {
+function ReturnCard({ ret, names, done }: { ret: Return; names: Names; done: (message: string) => void }) {
   return (
     <li class="card">
       <h3>
@@ -117,7 +157,22 @@ function ReturnCard({ ret, done }: { ret: Return; done: (message: string) => voi
         <dt>Reason</dt>
         <dd>{ret.reason}</dd>
         <dt>Lines</dt>
-        <dd>{ret.lines.map((l) => `${l.quantity} × ${l.productId}${l.outcome ? ` (${l.outcome}${l.rejectReason ? `: ${l.rejectReason}` : ''})` : ''}`).join(', ')}</dd>
+        <dd>
+          <ul class="plain-lines">
+            {ret.lines.map((l, i) => (
+              <li key={i}>
+                {l.quantity} × {names[l.productId] ?? l.productId}
+                {names[l.productId] && (
+                  <>
+                    {' '}
+                    <code class="small">{l.productId}</code>
+                  </>
+                )}
+                {l.outcome && ` (${l.outcome}${l.rejectReason ? `: ${l.rejectReason}` : ''})`}
+              </li>
+            ))}
+          </ul>
+        </dd>
         <dt>Parcel</dt>
         <dd>
           <code>{ret.trackingNumber}</code>
@@ -138,7 +193,7 @@ function ReturnCard({ ret, done }: { ret: Return; done: (message: string) => voi
         <dd>{formatMoney(ret.refundAmount, ret.currency)}</dd>
       </dl>
       {ret.status === 'REQUESTED' && <ReceiveForm ret={ret} done={done} />}
-      {ret.status === 'RECEIVED' && <InspectForm ret={ret} done={done} />}
+      {ret.status === 'RECEIVED' && <InspectForm ret={ret} names={names} done={done} />}
     </li>
   );
 }
@@ -146,6 +201,7 @@ function ReturnCard({ ret, done }: { ret: Return; done: (message: string) => voi
 function ReturnList({ title, status, round, done }: { title: string; status: ReturnStatus | undefined; round: number; done: (message: string) => void }) {
   const pages = useCursorPages(`${status ?? ''}`);
   const { data, error, loading } = useLoad(() => ok(api.GET('/api/v1/admin/returns', { params: { query: { status, limit: 25, cursor: pages.cursor } } })), [status, pages.cursor, round]);
+  const names = useProductNames(data?.items);
   return (
     <section aria-labelledby={`returns-${status ?? 'all'}`}>
       <h2 id={`returns-${status ?? 'all'}`}>{title}</h2>
@@ -159,7 +215,7 @@ function ReturnList({ title, status, round, done }: { title: string; status: Ret
           <>
             <ul class="plain">
               {data.items.map((r) => (
-                <ReturnCard key={`${r.id}-${r.status}`} ret={r} done={done} />
+                <ReturnCard key={`${r.id}-${r.status}`} ret={r} names={names} done={done} />
               ))}
             </ul>
             <Pager label={`${title}: pages`} page={pages.page} nextCursor={data.nextCursor} onNext={pages.next} onPrevious={pages.previous} />

@@ -1,10 +1,10 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, ok, type Schemas } from '../../api';
 import { navigate } from '../../router';
-import { Loading, Money, Page, Problem, useAction, useLoad } from '../../ui';
+import { Loading, Page, Problem, useAction, useLoad } from '../../ui';
 import { Announcer, ConsoleNav, Pager, useCursorPages } from './common';
 
-type Product = Schemas['Product'];
+type Product = Schemas['InventoryItem'];
 type Stock = Schemas['Stock'];
 
 /** One product's stock change: set the available units, or add (negative removes). */
@@ -57,17 +57,26 @@ function StockForm({ product, onChanged }: { product: Product; onChanged: (stock
   );
 }
 
-/** #/console/stock: the catalog's products with their stock; set or add units per product. */
+/** #/console/stock: every product, inactive ones too, with its warehouse and stock (GET /api/v1/admin/inventory); set or add units per product. */
 export function StockPage({ query }: { query: URLSearchParams }) {
   const q = query.get('q') ?? '';
-  const [draft, setDraft] = useState(q);
-  const pages = useCursorPages(q);
+  const warehouse = query.get('warehouse') ?? '';
+  const [draft, setDraft] = useState({ q, warehouse });
+  useEffect(() => setDraft({ q, warehouse }), [q, warehouse]);
+  const pages = useCursorPages(`${q}|${warehouse}`);
   const [counts, setCounts] = useState<Record<string, Stock>>({});
   const [message, setMessage] = useState('');
   const { data, error, loading, reload } = useLoad(
-    () => ok(api.GET('/api/v1/products', { params: { query: { limit: 50, cursor: pages.cursor, q: q.trim() || undefined } } })),
-    [q, pages.cursor],
+    () =>
+      ok(
+        api.GET('/api/v1/admin/inventory', {
+          params: { query: { limit: 50, cursor: pages.cursor, q: q.trim() || undefined, warehouse: warehouse.trim() || undefined } },
+        }),
+      ),
+    [q, warehouse, pages.cursor],
   );
+  // a fresh read of the list supersedes the answers of the changes made before it
+  useEffect(() => setCounts({}), [data]);
   const changed = (product: Product) => (stock: Stock) => {
     setCounts((c) => ({ ...c, [product.id]: stock }));
     setMessage(`${product.name}: ${stock.available} available, ${stock.reserved} reserved, ${stock.sold} sold, ${stock.returned} returned.`);
@@ -83,20 +92,32 @@ export function StockPage({ query }: { query: URLSearchParams }) {
         aria-label="Find products"
         onSubmit={(e) => {
           e.preventDefault();
-          navigate('/console/stock', { q: draft.trim() || undefined });
+          navigate('/console/stock', { q: draft.q.trim() || undefined, warehouse: draft.warehouse.trim() || undefined });
         }}
       >
         <div class="field grow">
-          <label for="stock-q">Product name</label>
-          <input id="stock-q" type="search" value={draft} onInput={(e) => setDraft(e.currentTarget.value)} />
+          <label for="stock-q">Product name or SKU</label>
+          <input id="stock-q" type="search" maxLength={100} value={draft.q} onInput={(e) => setDraft({ ...draft, q: e.currentTarget.value })} />
+        </div>
+        <div class="field">
+          <label for="stock-warehouse">Warehouse</label>
+          <input
+            id="stock-warehouse"
+            type="search"
+            maxLength={50}
+            aria-describedby="stock-warehouse-hint"
+            value={draft.warehouse}
+            onInput={(e) => setDraft({ ...draft, warehouse: e.currentTarget.value })}
+          />
+          <span id="stock-warehouse-hint" class="small muted">
+            Its whole name, e.g. main; empty: every warehouse
+          </span>
         </div>
         <div class="field">
           <button type="submit">Find</button>
         </div>
       </form>
-      <p class="muted">
-        Products for sale, with the units available now. Reserved, sold and returned units show once a product's stock has been changed here.
-      </p>
+      <p class="muted">Every product, inactive ones too, with its units in its warehouse: available to sell, reserved by orders not yet shipped, sold and returned.</p>
       <Announcer message={message} />
       <Problem error={error} />
       {loading && !data ? (
@@ -104,35 +125,40 @@ export function StockPage({ query }: { query: URLSearchParams }) {
       ) : data ? (
         <>
           <div class="table-wrap">
-            <table>
+            <table class="stock-table">
               <caption class="visually-hidden">Products and their stock</caption>
               <thead>
                 <tr>
                   <th scope="col">Product</th>
                   <th scope="col">SKU</th>
-                  <th scope="col" class="num">Price</th>
+                  <th scope="col">Warehouse</th>
+                  <th scope="col">Active</th>
                   <th scope="col" class="num">Available</th>
-                  <th scope="col">Reserved / sold / returned</th>
+                  <th scope="col" class="num">Reserved</th>
+                  <th scope="col" class="num">Sold</th>
+                  <th scope="col" class="num">Returned</th>
                   <th scope="col">Change</th>
                 </tr>
               </thead>
               <tbody>
                 {data.items.map((p) => {
-                  const c = counts[p.id];
+                  // the answer of a change made here, until the list is read again
+                  const c = counts[p.id] ?? p.stock;
                   return (
                     <tr key={p.id}>
                       <th scope="row">
                         {p.name}
                         <div class="small muted">
-                          <code>{p.id}</code> · {p.category}
+                          <code>{p.id}</code>
                         </div>
                       </th>
-                      <td>{p.sku}</td>
-                      <td class="num">
-                        <Money {...p.price} />
-                      </td>
-                      <td class="num">{c?.available ?? p.available}</td>
-                      <td>{c ? `${c.reserved} / ${c.sold} / ${c.returned}` : <span class="muted">—</span>}</td>
+                      <td class="nowrap">{p.sku}</td>
+                      <td>{p.warehouse}</td>
+                      <td>{p.active ? 'Yes' : 'No'}</td>
+                      <td class="num">{c.available}</td>
+                      <td class="num">{c.reserved}</td>
+                      <td class="num">{c.sold}</td>
+                      <td class="num">{c.returned}</td>
                       <td>
                         <StockForm product={p} onChanged={changed(p)} />
                       </td>
