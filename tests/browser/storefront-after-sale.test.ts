@@ -154,7 +154,8 @@ const money = (kind: 'authorised' | 'captured' | 'voided' | 'refunded') => page.
 /** The row of the shipments table for one warehouse, and its status badge. */
 const shipmentRow = (warehouse: string) => page.locator('section[aria-labelledby="ship-h"] tbody tr').filter({ has: page.locator('td:first-child', { hasText: warehouse }) });
 const shipmentStatus = (warehouse: string) => shipmentRow(warehouse).locator('.status').textContent();
-const perProduct = (name: string) => page.locator('section[aria-labelledby="money-h"] table tbody tr').filter({ hasText: name }).locator('td').allTextContents();
+/** The product's row of the per-product money table: its name (the row's header), then each amount. */
+const perProduct = (name: string) => page.locator('section[aria-labelledby="money-h"] table tbody tr').filter({ hasText: name }).locator('th, td').allTextContents();
 
 /** Anything that reloads the document loses the marker. */
 const markDocument = () => page.evaluate(() => ((window as unknown as { storeMarker: string }).storeMarker = 'same document'));
@@ -323,6 +324,9 @@ describe('the storefront after the sale', () => {
     // nothing left in the warehouse: no more cancelling
     expect(await cancelShipments.count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Cancel order…' }).count()).toBe(0);
+    // the actions' panel has gone with nothing left to do; what was done is still said, in a live region
+    expect(await page.getByRole('heading', { name: 'What you can do' }).count()).toBe(0);
+    expect(await page.locator('[role="status"] .notice').allTextContents()).toContain('1 shipment(s) cancelled; their amount is released.');
     expect(await sameDocument()).toBe('same document');
     const cut = await apiOrder(split.orderId);
     expect(cut.status).toBe('SHIPPED');

@@ -31,6 +31,9 @@ export const href = (path: string, query?: Record<string, string | number | unde
   return `#${path}${q ? `?${q}` : ''}`;
 };
 
+/** The route of a product's page in the storefront. */
+export const productPath = (id: string): string => `/products/${encodeURIComponent(id)}`;
+
 export const navigate = (path: string, query?: Record<string, string | number | undefined>): void => {
   window.location.hash = href(path, query).slice(1);
 };

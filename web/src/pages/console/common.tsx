@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, ok, type Schemas } from '../../api';
 import { href } from '../../router';
-import { Problem } from '../../ui';
+import { codeWords, Form, Problem } from '../../ui';
 import { OrderStatuses, type OrderStatus } from '../../../../domain/order-status';
 
 export type AdminOrder = Schemas['AdminOrder'];
@@ -13,9 +13,6 @@ export const ORDER_STATUSES: readonly OrderStatus[] = OrderStatuses;
 
 /** The first block of a uuid: enough for an operator to tell orders apart on screen. */
 export const shortId = (id: string): string => id.slice(0, 8);
-
-export const DateTime = ({ at }: { at: string | null | undefined }) =>
-  at ? <time dateTime={at}>{new Date(at).toLocaleString()}</time> : <span class="muted">—</span>;
 
 const SECTIONS: { path: string; label: string }[] = [
   { path: '/console', label: 'Orders' },
@@ -80,8 +77,6 @@ async function request(id: string, repair: Repair, reason?: string): Promise<voi
   else await ok(api.POST('/api/v1/admin/orders/{id}/shipments/cancel', { ...path, body: reason ? { reason } : {} }));
 }
 
-const statusWords = (s: string | null) => (s ?? 'unknown').replace(/_/g, ' ');
-
 /**
  * The repair actions of orders: one runs at a time per order; when the API accepted it,
  * the order is re-read until it leaves NEEDS_ATTENTION and the outcome is announced.
@@ -101,7 +96,7 @@ export function useRepairs(onSettled: (order: AdminOrder) => void) {
       setMessage(
         order.status === 'NEEDS_ATTENTION'
           ? `Order ${shortId(id)} still needs attention after ${SETTLE_MS / 1000} seconds${order.attention ? `: ${order.attention.message}` : ''}.`
-          : `Order ${shortId(id)} resolved: now ${statusWords(order.status)}.`,
+          : `Order ${shortId(id)} resolved: now ${codeWords(order.status ?? 'unknown')}.`,
       );
       onSettled(order);
     } catch (err) {
@@ -147,10 +142,9 @@ export function RepairButtons({
         order {shortId(order.id)}
       </span>
       {confirming && (
-        <form
+        <Form
           class="panel confirm"
-          onSubmit={(e) => {
-            e.preventDefault();
+          onSubmit={() => {
             setConfirming(false);
             void repairs.run(order.id, 'CANCEL_SHIPMENTS', reason.trim() || undefined);
           }}
@@ -168,35 +162,9 @@ export function RepairButtons({
               Keep them
             </button>
           </div>
-        </form>
+        </Form>
       )}
       <Problem error={repairs.errors[order.id]} />
     </div>
-  );
-}
-
-/** A Previous / Next pager over cursor pages: the cursors seen so far make the way back. */
-export function useCursorPages(resetKey: string) {
-  const [state, setState] = useState<{ key: string; stack: (string | undefined)[] }>({ key: resetKey, stack: [undefined] });
-  const stack = state.key === resetKey ? state.stack : [undefined];
-  return {
-    cursor: stack[stack.length - 1],
-    page: stack.length,
-    next: (cursor: string) => setState({ key: resetKey, stack: [...stack, cursor] }),
-    previous: () => setState({ key: resetKey, stack: stack.slice(0, -1) }),
-  };
-}
-
-export function Pager({ page, nextCursor, onNext, onPrevious, label }: { page: number; nextCursor: string | null | undefined; onNext: (c: string) => void; onPrevious: () => void; label: string }) {
-  return (
-    <nav class="pager" aria-label={label}>
-      <button type="button" class="secondary" disabled={page <= 1} onClick={onPrevious}>
-        Previous page
-      </button>
-      <span>Page {page}</span>
-      <button type="button" class="secondary" disabled={!nextCursor} onClick={() => nextCursor && onNext(nextCursor)}>
-        Next page
-      </button>
-    </nav>
   );
 }

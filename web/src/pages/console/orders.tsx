@@ -1,8 +1,33 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ok } from '../../api';
 import { href, navigate } from '../../router';
-import { Loading, Money, Page, Problem, StatusBadge, useLoad } from '../../ui';
-import { ConsoleNav, DateTime, ORDER_STATUSES, Pager, shortId, useCursorPages, type OrderStatus } from './common';
+import { codeWords, DateTime, Form, Loading, Money, Page, Pager, Problem, StatusBadge, Table, useCursorPages, useLoad, type Column } from '../../ui';
+import { ConsoleNav, ORDER_STATUSES, shortId, type AdminOrderSummary, type OrderStatus } from './common';
+
+const COLUMNS: Column<AdminOrderSummary>[] = [
+  {
+    head: 'Order',
+    cell: (o) => (
+      <a href={href(`/console/orders/${o.id}`)}>
+        <code>{shortId(o.id)}</code>
+        <span class="visually-hidden"> (order {o.id})</span>
+      </a>
+    ),
+  },
+  { head: 'Customer', cell: (o) => o.customerEmail ?? <span class="muted">{o.customerId}</span> },
+  {
+    head: 'Status',
+    cell: (o) => (
+      <>
+        <StatusBadge status={o.status ?? 'UNKNOWN'} />
+        {o.attention && <div class="small">{o.attention.code}</div>}
+      </>
+    ),
+  },
+  { head: 'Total', num: true, cell: (o) => <Money {...o.total} /> },
+  { head: 'Lines', num: true, cell: (o) => o.lineCount },
+  { head: 'Placed', cell: (o) => <DateTime at={o.createdAt} /> },
+];
 
 /** #/console: every customer's orders, by status and by what the search box finds, a page at a time. */
 export function OrdersPage({ query }: { query: URLSearchParams }) {
@@ -24,22 +49,14 @@ export function OrdersPage({ query }: { query: URLSearchParams }) {
   return (
     <Page title="Orders">
       <ConsoleNav current="/console" />
-      <form
-        class="row filters"
-        role="search"
-        aria-label="Find orders"
-        onSubmit={(e) => {
-          e.preventDefault();
-          navigate('/console', { status: draft.status || undefined, q: draft.q.trim() || undefined });
-        }}
-      >
+      <Form class="row filters" role="search" aria-label="Find orders" onSubmit={() => navigate('/console', { status: draft.status || undefined, q: draft.q.trim() || undefined })}>
         <div class="field">
           <label for="orders-status">Status</label>
           <select id="orders-status" value={draft.status} onChange={(e) => setDraft({ ...draft, status: e.currentTarget.value as OrderStatus | '' })}>
             <option value="">Any status</option>
             {ORDER_STATUSES.map((s) => (
               <option key={s} value={s}>
-                {s.replace(/_/g, ' ')}
+                {codeWords(s)}
               </option>
             ))}
           </select>
@@ -61,7 +78,7 @@ export function OrdersPage({ query }: { query: URLSearchParams }) {
         <div class="field">
           <button type="submit">Show orders</button>
         </div>
-      </form>
+      </Form>
       <Problem error={error} />
       {loading && !data ? (
         <Loading what="Loading orders" />
@@ -71,45 +88,7 @@ export function OrdersPage({ query }: { query: URLSearchParams }) {
             {data.items.length === 0 ? 'No order matches.' : `Showing ${data.items.length} order${data.items.length === 1 ? '' : 's'}${status || q ? ' that match' : ''}, newest first.`}
           </p>
           {data.items.length > 0 && (
-            <div class="table-wrap">
-              <table>
-                <caption class="visually-hidden">Orders, newest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Order</th>
-                    <th scope="col">Customer</th>
-                    <th scope="col">Status</th>
-                    <th scope="col" class="num">Total</th>
-                    <th scope="col" class="num">Lines</th>
-                    <th scope="col">Placed</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.items.map((o) => (
-                    <tr key={o.id}>
-                      <td>
-                        <a href={href(`/console/orders/${o.id}`)}>
-                          <code>{shortId(o.id)}</code>
-                          <span class="visually-hidden"> (order {o.id})</span>
-                        </a>
-                      </td>
-                      <td>{o.customerEmail ?? <span class="muted">{o.customerId}</span>}</td>
-                      <td>
-                        <StatusBadge status={o.status ?? 'UNKNOWN'} />
-                        {o.attention && <div class="small">{o.attention.code}</div>}
-                      </td>
-                      <td class="num">
-                        <Money {...o.total} />
-                      </td>
-                      <td class="num">{o.lineCount}</td>
-                      <td>
-                        <DateTime at={o.createdAt} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table caption="Orders, newest first" hideCaption columns={COLUMNS} rows={data.items} rowKey={(o) => o.id} />
           )}
           <Pager label="Order pages" page={pages.page} nextCursor={data.nextCursor} onNext={pages.next} onPrevious={pages.previous} />
         </>

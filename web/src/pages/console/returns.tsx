@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ok, type Schemas } from '../../api';
 import { href, navigate } from '../../router';
-import { formatMoney, Loading, Page, Problem, StatusBadge, useAction, useLoad } from '../../ui';
-import { Announcer, ConsoleNav, DateTime, Pager, readOrder, shortId, useCursorPages } from './common';
+import { DateTime, Form, formatMoney, Loading, Page, Pager, Problem, StatusBadge, useAction, useCursorPages, useLoad } from '../../ui';
+import { Announcer, ConsoleNav, readOrder, shortId } from './common';
 
 type Return = Schemas['Return'];
 type ReturnStatus = Schemas['ReturnStatus'];
@@ -70,12 +70,7 @@ function ReceiveForm({ ret, done }: { ret: Return; done: (message: string) => vo
   });
   const id = `note-${ret.id}`;
   return (
-    <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        void action.go();
-      }}
-    >
+    <Form onSubmit={() => void action.go()}>
       <div class="field">
         <label for={id}>Warehouse note (optional)</label>
         <textarea id={id} rows={2} maxLength={500} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
@@ -85,7 +80,7 @@ function ReceiveForm({ ret, done }: { ret: Return; done: (message: string) => vo
         <span class="visually-hidden"> of return {ret.id}</span>
       </button>
       <Problem error={action.error} />
-    </form>
+    </Form>
   );
 }
 
@@ -102,12 +97,7 @@ function InspectForm({ ret, names, done }: { ret: Return; names: Names; done: (m
   const set = (i: number, change: Partial<(typeof lines)[number]>) => setLines(lines.map((l, j) => (j === i ? { ...l, ...change } : l)));
   const missingReason = lines.some((l) => l.outcome === 'REJECT' && !l.reason.trim());
   return (
-    <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        if (!missingReason) void action.go();
-      }}
-    >
+    <Form onSubmit={() => !missingReason && void action.go()}>
       <fieldset>
         <legend>Inspection of return {ret.id}</legend>
         {lines.map((l, i) => {
@@ -139,7 +129,7 @@ function InspectForm({ ret, names, done }: { ret: Return; names: Names; done: (m
         <span class="visually-hidden"> of return {ret.id}</span>
       </button>
       <Problem error={action.error} />
-    </form>
+    </Form>
   );
 }
 

@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ok, type Schemas } from '../../api';
 import { navigate } from '../../router';
-import { Loading, Page, Problem, useAction, useLoad } from '../../ui';
-import { Announcer, ConsoleNav, Pager, useCursorPages } from './common';
+import { Form, Loading, Page, Pager, Problem, Table, useAction, useCursorPages, useLoad, type Column } from '../../ui';
+import { Announcer, ConsoleNav } from './common';
 
 type Product = Schemas['InventoryItem'];
 type Stock = Schemas['Stock'];
@@ -21,14 +21,7 @@ function StockForm({ product, onChanged }: { product: Product; onChanged: (stock
   const base = `stock-${product.id}`;
   const valid = units.trim() !== '' && Number.isInteger(Number(units)) && (mode === 'add' || Number(units) >= 0);
   return (
-    <form
-      class="row compact"
-      aria-label={`Change stock of ${product.name}`}
-      onSubmit={(e) => {
-        e.preventDefault();
-        if (valid) void action.go();
-      }}
-    >
+    <Form class="row compact" aria-label={`Change stock of ${product.name}`} onSubmit={() => valid && void action.go()}>
       <label class="visually-hidden" for={`${base}-mode`}>
         How to change the stock of {product.name}
       </label>
@@ -53,9 +46,17 @@ function StockForm({ product, onChanged }: { product: Product; onChanged: (stock
         Apply<span class="visually-hidden"> to {product.name}</span>
       </button>
       <Problem error={action.error} />
-    </form>
+    </Form>
   );
 }
+
+/** A product's stock counts, in the order the page shows them. */
+const STOCK_COUNTS: [keyof Stock & ('available' | 'reserved' | 'sold' | 'returned'), string][] = [
+  ['available', 'Available'],
+  ['reserved', 'Reserved'],
+  ['sold', 'Sold'],
+  ['returned', 'Returned'],
+];
 
 /** #/console/stock: every product, inactive ones too, with its warehouse and stock (GET /api/v1/admin/inventory); set or add units per product. */
 export function StockPage({ query }: { query: URLSearchParams }) {
@@ -83,18 +84,32 @@ export function StockPage({ query }: { query: URLSearchParams }) {
     reload();
   };
 
+  // the answer of a change made here, until the list is read again
+  const stock = (p: Product) => counts[p.id] ?? p.stock;
+  const columns: Column<Product>[] = [
+    {
+      head: 'Product',
+      rowHeader: true,
+      cell: (p) => (
+        <>
+          {p.name}
+          <div class="small muted">
+            <code>{p.id}</code>
+          </div>
+        </>
+      ),
+    },
+    { head: 'SKU', class: 'nowrap', cell: (p) => p.sku },
+    { head: 'Warehouse', cell: (p) => p.warehouse },
+    { head: 'Active', cell: (p) => (p.active ? 'Yes' : 'No') },
+    ...STOCK_COUNTS.map(([count, head]): Column<Product> => ({ head, num: true, cell: (p) => stock(p)[count] })),
+    { head: 'Change', cell: (p) => <StockForm product={p} onChanged={changed(p)} /> },
+  ];
+
   return (
     <Page title="Stock">
       <ConsoleNav current="/console/stock" />
-      <form
-        class="row filters"
-        role="search"
-        aria-label="Find products"
-        onSubmit={(e) => {
-          e.preventDefault();
-          navigate('/console/stock', { q: draft.q.trim() || undefined, warehouse: draft.warehouse.trim() || undefined });
-        }}
-      >
+      <Form class="row filters" role="search" aria-label="Find products" onSubmit={() => navigate('/console/stock', { q: draft.q.trim() || undefined, warehouse: draft.warehouse.trim() || undefined })}>
         <div class="field grow">
           <label for="stock-q">Product name or SKU</label>
           <input id="stock-q" type="search" maxLength={100} value={draft.q} onInput={(e) => setDraft({ ...draft, q: e.currentTarget.value })} />
@@ -116,7 +131,7 @@ export function StockPage({ query }: { query: URLSearchParams }) {
         <div class="field">
           <button type="submit">Find</button>
         </div>
-      </form>
+      </Form>
       <p class="muted">Every product, inactive ones too, with its units in its warehouse: available to sell, reserved by orders not yet shipped, sold and returned.</p>
       <Announcer message={message} />
       <Problem error={error} />
@@ -124,50 +139,7 @@ export function StockPage({ query }: { query: URLSearchParams }) {
         <Loading what="Loading products" />
       ) : data ? (
         <>
-          <div class="table-wrap">
-            <table class="stock-table">
-              <caption class="visually-hidden">Products and their stock</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Product</th>
-                  <th scope="col">SKU</th>
-                  <th scope="col">Warehouse</th>
-                  <th scope="col">Active</th>
-                  <th scope="col" class="num">Available</th>
-                  <th scope="col" class="num">Reserved</th>
-                  <th scope="col" class="num">Sold</th>
-                  <th scope="col" class="num">Returned</th>
-                  <th scope="col">Change</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.items.map((p) => {
-                  // the answer of a change made here, until the list is read again
-                  const c = counts[p.id] ?? p.stock;
-                  return (
-                    <tr key={p.id}>
-                      <th scope="row">
-                        {p.name}
-                        <div class="small muted">
-                          <code>{p.id}</code>
-                        </div>
-                      </th>
-                      <td class="nowrap">{p.sku}</td>
-                      <td>{p.warehouse}</td>
-                      <td>{p.active ? 'Yes' : 'No'}</td>
-                      <td class="num">{c.available}</td>
-                      <td class="num">{c.reserved}</td>
-                      <td class="num">{c.sold}</td>
-                      <td class="num">{c.returned}</td>
-                      <td>
-                        <StockForm product={p} onChanged={changed(p)} />
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+          <Table class="stock-table" caption="Products and their stock" hideCaption columns={columns} rows={data.items} rowKey={(p) => p.id} />
           {data.items.length === 0 && <p>No product matches.</p>}
           <Pager label="Product pages" page={pages.page} nextCursor={data.nextCursor} onNext={pages.next} onPrevious={pages.previous} />
         </>

@@ -1,11 +1,12 @@
 import { useState } from 'preact/hooks';
 import { api, ok, type Schemas } from '../../api';
 import { href } from '../../router';
-import { Field, Loading, Page, Problem, StatusBadge, useAction, useLoad } from '../../ui';
-import { Announcer, ConsoleNav, DateTime, Pager, shortId, useCursorPages } from './common';
+import { DateTime, Field, Form, Loading, Page, Pager, Problem, StatusBadge, Table, useAction, useCursorPages, useLoad, type Column } from '../../ui';
+import { Announcer, ConsoleNav, shortId } from './common';
 
 type Delivery = Schemas['WebhookDelivery'];
 type DeliveryStatus = Delivery['status'];
+type Subscription = Schemas['Webhook'];
 
 const eventTypesOf = (types: string[]) => (types.length === 0 ? 'every event' : types.join(', '));
 
@@ -36,12 +37,7 @@ function CreateWebhook({ created }: { created: () => void }) {
   return (
     <section aria-labelledby="new-webhook" class="panel">
       <h2 id="new-webhook">New subscription</h2>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          void action.go();
-        }}
-      >
+      <Form onSubmit={() => void action.go()}>
         <Field label="URL" type="url" required value={url} placeholder="https://erp.example.com/hooks/orders" onInput={(e) => setUrl(e.currentTarget.value)} />
         <Field label="Description" value={description} maxLength={200} onInput={(e) => setDescription(e.currentTarget.value)} />
         <Field
@@ -54,11 +50,27 @@ function CreateWebhook({ created }: { created: () => void }) {
           {action.busy ? 'Subscribing…' : 'Subscribe'}
         </button>
         <Problem error={action.error} />
-      </form>
+      </Form>
       {secret && <Secret secret={secret} what="Subscribed." />}
     </section>
   );
 }
+
+const SUBSCRIPTION_COLUMNS: Column<Subscription>[] = [
+  { head: 'URL', cell: (w) => <a href={href(`/console/webhooks/${w.id}`)}>{w.url}</a> },
+  { head: 'Description', cell: (w) => w.description ?? <span class="muted">—</span> },
+  {
+    head: 'State',
+    cell: (w) => (
+      <>
+        <StatusBadge status={w.status} />
+        {w.pausedReason && <div class="small">{w.pausedReason}</div>}
+      </>
+    ),
+  },
+  { head: 'Event types', cell: (w) => eventTypesOf(w.eventTypes) },
+  { head: 'Created', cell: (w) => <DateTime at={w.createdAt} /> },
+];
 
 /** #/console/webhooks: the order feed's subscriptions. */
 export function WebhooksPage() {
@@ -73,38 +85,7 @@ export function WebhooksPage() {
         data.items.length === 0 ? (
           <p class="muted">No subscription yet.</p>
         ) : (
-          <div class="table-wrap">
-            <table>
-              <caption class="visually-hidden">Webhook subscriptions, oldest first</caption>
-              <thead>
-                <tr>
-                  <th scope="col">URL</th>
-                  <th scope="col">Description</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Event types</th>
-                  <th scope="col">Created</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.items.map((w) => (
-                  <tr key={w.id}>
-                    <td>
-                      <a href={href(`/console/webhooks/${w.id}`)}>{w.url}</a>
-                    </td>
-                    <td>{w.description ?? <span class="muted">—</span>}</td>
-                    <td>
-                      <StatusBadge status={w.status} />
-                      {w.pausedReason && <div class="small">{w.pausedReason}</div>}
-                    </td>
-                    <td>{eventTypesOf(w.eventTypes)}</td>
-                    <td>
-                      <DateTime at={w.createdAt} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table caption="Webhook subscriptions, oldest first" hideCaption columns={SUBSCRIPTION_COLUMNS} rows={data.items} rowKey={(w) => w.id} />
         )
       ) : null}
       <CreateWebhook created={reload} />
@@ -127,12 +108,7 @@ function ReplayForm({ id, done }: { id: string; done: (m: string) => void }) {
   return (
     <section aria-labelledby="replay" class="panel">
       <h2 id="replay">Replay events</h2>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (value.trim()) void action.go();
-        }}
-      >
+      <Form onSubmit={() => value.trim() && void action.go()}>
         <div class="row">
           <div class="field">
             <label for="replay-from">From</label>
@@ -165,7 +141,7 @@ function ReplayForm({ id, done }: { id: string; done: (m: string) => void }) {
           Replay
         </button>
         <Problem error={action.error} />
-      </form>
+      </Form>
     </section>
   );
 }
@@ -220,6 +196,9 @@ function DeliveryRow({ id, d, done }: { id: string; d: Delivery; done: (m: strin
   );
 }
 
+/** DeliveryRow draws each row: its actions keep their own state. */
+const DELIVERY_COLUMNS: Column<Delivery>[] = [{ head: 'Id' }, { head: 'Event' }, { head: 'Status' }, { head: 'Attempts', num: true }, { head: 'Last error' }, { head: 'Actions' }];
+
 function Deliveries({ id, round, done }: { id: string; round: number; done: (m: string) => void }) {
   const [status, setStatus] = useState<DeliveryStatus | ''>('');
   const pages = useCursorPages(status);
@@ -248,26 +227,14 @@ function Deliveries({ id, round, done }: { id: string; round: number; done: (m: 
           <p class="muted">No delivery.</p>
         ) : (
           <>
-            <div class="table-wrap">
-              <table>
-                <caption class="visually-hidden">Deliveries, newest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Id</th>
-                    <th scope="col">Event</th>
-                    <th scope="col">Status</th>
-                    <th scope="col" class="num">Attempts</th>
-                    <th scope="col">Last error</th>
-                    <th scope="col">Actions</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.items.map((d) => (
-                    <DeliveryRow key={`${d.id}-${d.status}-${d.attempts}`} id={id} d={d} done={done} />
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table
+              caption="Deliveries, newest first"
+              hideCaption
+              columns={DELIVERY_COLUMNS}
+              rows={data.items}
+              rowKey={(d) => `${d.id}-${d.status}-${d.attempts}`}
+              row={(d) => <DeliveryRow id={id} d={d} done={done} />}
+            />
             <Pager label="Delivery pages" page={pages.page} nextCursor={data.nextCursor} onNext={pages.next} onPrevious={pages.previous} />
           </>
         )

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { href, navigate } from '../../router';
 import { useSession } from '../../session';
-import { Page, Problem, useAction } from '../../ui';
+import { Form, Page, Problem, useAction } from '../../ui';
 import { fieldError, isFieldProblem, TextField } from './parts';
 
 /** Only a path inside this app (#/...), never another site. */
@@ -37,14 +37,7 @@ function AccountForm({ mode, query }: { mode: 'login' | 'register'; query: URLSe
           <strong>Please correct the fields marked below.</strong>
         </div>
       )}
-      <form
-        class="narrow"
-        noValidate
-        onSubmit={(e) => {
-          e.preventDefault();
-          void action.go();
-        }}
-      >
+      <Form class="narrow" noValidate onSubmit={() => void action.go()}>
         <TextField
           id={`${mode}-email`}
           label="Email"
@@ -71,7 +64,7 @@ function AccountForm({ mode, query }: { mode: 'login' | 'register'; query: URLSe
         <button type="submit" disabled={action.busy}>
           {action.busy ? (isLogin ? 'Logging in…' : 'Creating account…') : title}
         </button>
-      </form>
+      </Form>
       <p>
         {isLogin ? (
           <>

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ok, type Schemas } from '../../api';
 import { href } from '../../router';
-import { Loading, Money, Page, Problem, useAction, useLoad } from '../../ui';
+import { Form, LiveNotice, Loading, Money, Page, Problem, ProductLink, useAction, useLoad } from '../../ui';
 import { useNotice } from './parts';
 
 export type Cart = Schemas['Cart'];
@@ -36,7 +36,7 @@ export function CartPage() {
 
   return (
     <Page title="Your cart">
-      <div role="status">{notice && <p class="notice">{notice}</p>}</div>
+      <LiveNotice text={notice} />
       {current.items.length === 0 ? (
         <p>
           Your cart is empty. <a href={href('/')}>Browse the catalog</a>.
@@ -110,7 +110,7 @@ function CartLine({ line, onChange }: { line: Line; onChange: (cart: Cart, notic
   return (
     <tr>
       <td>
-        <a href={href(`/products/${encodeURIComponent(line.productId)}`)}>{line.name}</a>
+        <ProductLink id={line.productId} name={line.name} />
         <div class="muted small">{line.sku}</div>
         {warning && <div class="warning">{warning}</div>}
         {problem !== undefined && <Problem error={problem} />}
@@ -119,14 +119,7 @@ function CartLine({ line, onChange }: { line: Line; onChange: (cart: Cart, notic
         <Money {...line.unitPrice} />
       </td>
       <td>
-        <form
-          class="qty"
-          noValidate
-          onSubmit={(e) => {
-            e.preventDefault();
-            void update.go();
-          }}
-        >
+        <Form class="qty" noValidate onSubmit={() => void update.go()}>
           <label for={id} class="visually-hidden">
             Quantity of {line.name}
           </label>
@@ -134,7 +127,7 @@ function CartLine({ line, onChange }: { line: Line; onChange: (cart: Cart, notic
           <button type="submit" class="secondary" disabled={update.busy || quantity === String(line.quantity)}>
             Update<span class="visually-hidden"> quantity of {line.name}</span>
           </button>
-        </form>
+        </Form>
       </td>
       <td class="num">
         <Money {...line.lineTotal} />

@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ok, type Schemas } from '../../api';
-import { href, navigate } from '../../router';
+import { href, navigate, productPath } from '../../router';
 import { useSession } from '../../session';
-import { Loading, Money, Page, Problem, useAction, useLoad } from '../../ui';
+import { Form, Loading, Money, Page, PageLinks, Problem, ProductLink, useAction, useLoad } from '../../ui';
 import { fieldError, TextField, toMinor } from './parts';
 
 const PAGE_SIZE = 12;
@@ -62,16 +62,7 @@ export function CatalogPage({ query }: { query: URLSearchParams }) {
 
   return (
     <Page title="Catalog">
-      <form
-        class="filters panel"
-        role="search"
-        aria-label="Products"
-        noValidate
-        onSubmit={(e) => {
-          e.preventDefault();
-          navigate('/', { ...form });
-        }}
-      >
+      <Form class="filters panel" role="search" aria-label="Products" noValidate onSubmit={() => navigate('/', { ...form })}>
         <div class="row">
           <TextField id="catalog-q" label="Search" type="search" name="q" hint="Part of the name" value={form.q} onInput={(e) => setForm({ ...form, q: e.currentTarget.value })} />
           <div class="field">
@@ -111,7 +102,7 @@ export function CatalogPage({ query }: { query: URLSearchParams }) {
             </div>
           )}
         </div>
-      </form>
+      </Form>
 
       {list.error !== undefined && !priceError && <Problem error={list.error} />}
       {list.loading && !list.data && <Loading what="Loading products" />}
@@ -127,10 +118,11 @@ export function CatalogPage({ query }: { query: URLSearchParams }) {
               <ProductCard key={p.id} product={p} />
             ))}
           </ul>
-          <nav class="pager" aria-label="Catalog pages">
-            {cursor && <a href={href('/', filters)}>First page</a>}
-            {list.data.nextCursor && <a href={href('/', { ...filters, cursor: list.data.nextCursor, page: page + 1 })}>Next page</a>}
-          </nav>
+          <PageLinks
+            label="Catalog pages"
+            first={cursor ? [href('/', filters), 'First page'] : undefined}
+            next={list.data.nextCursor ? [href('/', { ...filters, cursor: list.data.nextCursor, page: page + 1 }), 'Next page'] : undefined}
+          />
         </>
       )}
     </Page>
@@ -141,7 +133,7 @@ function ProductCard({ product: p }: { product: Product }) {
   return (
     <li class="card product">
       <h2>
-        <a href={href(`/products/${encodeURIComponent(p.id)}`)}>{p.name}</a>
+        <ProductLink id={p.id} name={p.name} />
       </h2>
       <p class="muted small">{p.category}</p>
       <p class="price">
@@ -204,17 +196,16 @@ function ProductView({ params }: { params: Record<string, string> }) {
         {p.active &&
           (account === null ? (
             <p>
-              <a class="button" href={href('/login', { next: `/products/${p.id}` })}>
+              <a class="button" href={href('/login', { next: productPath(p.id) })}>
                 Log in to add to cart
               </a>
             </p>
           ) : (
-            <form
+            <Form
               class="panel add-to-cart"
               noValidate
-              onSubmit={(e) => {
-                e.preventDefault();
-                if (!account) return navigate('/login', { next: `/products/${p.id}` });
+              onSubmit={() => {
+                if (!account) return navigate('/login', { next: productPath(p.id) });
                 void add.go();
               }}
             >
@@ -242,7 +233,7 @@ function ProductView({ params }: { params: Record<string, string> }) {
                   Added {added.quantity} to your cart (now {added.inCart}). <a href={href('/cart')}>View cart</a>
                 </p>
               )}
-            </form>
+            </Form>
           ))}
       </div>
     </Page>

@@ -3,7 +3,7 @@ import { TestTokens } from '../../../../domain/payment';
 import { api, ApiProblem, ok, type Schemas } from '../../api';
 import { href, navigate } from '../../router';
 import { useSession } from '../../session';
-import { Loading, Money, Page, Problem, useAction, useLoad } from '../../ui';
+import { Form, Loading, Money, Page, Problem, useAction, useLoad } from '../../ui';
 import { lineWarning } from './cart';
 import { fieldError, newKey, TextField } from './parts';
 
@@ -116,13 +116,7 @@ export function CheckoutPage() {
             </p>
           </section>
 
-          <form
-            noValidate
-            onSubmit={(e) => {
-              e.preventDefault();
-              void place.go();
-            }}
-          >
+          <Form noValidate onSubmit={() => void place.go()}>
             {err !== undefined && (
               <div class="problem" role="alert" id="checkout-problem">
                 <strong>{err instanceof ApiProblem || err instanceof Error ? err.message : 'Something went wrong.'}</strong>
@@ -184,7 +178,7 @@ export function CheckoutPage() {
                 Reserving stock and asking your bank…
               </p>
             )}
-          </form>
+          </Form>
         </div>
       )}
     </Page>

@@ -2,8 +2,9 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { isCancellable, type OrderStatus } from '../../../../domain/order-status';
 import { api, ok, type Schemas } from '../../api';
 import { href } from '../../router';
-import { formatMoney, Loading, Money, Page, Problem, StatusBadge, useAction } from '../../ui';
-import { formatDate, humanize, TextField } from './parts';
+import { linesText, MONEY_KINDS, MoneyLines, OrderItems, OrderReturns, OrderShipments, OrderTimeline, productNames, type MoneyKind } from '../../order-view';
+import { Form, formatMoney, humanize, LiveNotice, Loading, Page, Problem, Section, StatusBadge, useAction } from '../../ui';
+import { TextField } from './parts';
 
 type Order = Schemas['Order'];
 
@@ -139,6 +140,12 @@ export const OrderPage = (props: { params: Record<string, string>; query: URLSea
 
 function OrderView({ params, query }: { params: Record<string, string>; query: URLSearchParams }) {
   const { order, error, stream, read } = useLiveOrder(params.id);
+  const [notice, setNotice] = useState<string | undefined>(undefined);
+  /** An action was accepted: say so, and read the order again. */
+  const done = (message: string) => {
+    setNotice(message);
+    read();
+  };
 
   if (!order) {
     if (error) {
@@ -171,14 +178,15 @@ function OrderView({ params, query }: { params: Record<string, string>; query: U
         <p class="notice pending">Your bank is still confirming the payment. This page updates by itself as soon as it answers.</p>
       )}
       <Outcome order={order} />
-      <Actions order={order} onDone={read} />
-      <Items order={order} />
+      {/* outside the actions' panel, which goes once nothing is left to do: what was just done stays said */}
+      <LiveNotice text={notice} />
+      <Actions order={order} onDone={done} />
+      <OrderItems order={order} reader="customer" />
       <MoneySection order={order} />
-      <Shipments order={order} />
-      <Returns order={order} />
-      <Timeline order={order} />
-      <section aria-labelledby="addr-h">
-        <h2 id="addr-h">Shipping to</h2>
+      <OrderShipments order={order} reader="customer" />
+      <OrderReturns order={order} reader="customer" />
+      <OrderTimeline order={order} reader="customer" />
+      <Section id="addr" title="Shipping to">
         <address>
           {order.shippingAddress.name}
           <br />
@@ -192,7 +200,7 @@ function OrderView({ params, query }: { params: Record<string, string>; query: U
           <br />
           {order.shippingAddress.postalCode} {order.shippingAddress.city}, {order.shippingAddress.country}
         </address>
-      </section>
+      </Section>
       <p>
         <a href={href('/orders')}>All your orders</a>
       </p>
@@ -227,7 +235,10 @@ function Outcome({ order }: { order: Order }) {
 }
 
 /** What the customer may do now, by the API's own rules (domain/order-status.ts and the shipments' states). */
-function Actions({ order, onDone }: { order: Order; onDone: () => void }) {
+/** Each action reports what it did with `onDone` (the page says it, outside this panel). */
+type Done = (message: string) => void;
+
+function Actions({ order, onDone }: { order: Order; onDone: Done }) {
   const status = order.status;
   if (!status) return null;
   const waiting = order.shipments.filter((s) => s.status === 'CREATED');
@@ -236,24 +247,21 @@ function Actions({ order, onDone }: { order: Order; onDone: () => void }) {
   const returnable = returnableLines(order);
   if (!canCancel && !canCancelShipments && returnable.length === 0) return null;
   return (
-    <section aria-labelledby="actions-h" class="panel">
-      <h2 id="actions-h">What you can do</h2>
+    <Section id="actions" title="What you can do" class="panel">
       {canCancel && <CancelOrder order={order} onDone={onDone} />}
       {canCancelShipments && order.shipments.length > 1 && <CancelShipments order={order} waiting={waiting} onDone={onDone} />}
       {returnable.length > 0 && <RequestReturn order={order} lines={returnable} onDone={onDone} />}
-    </section>
+    </Section>
   );
 }
 
-function CancelOrder({ order, onDone }: { order: Order; onDone: () => void }) {
+function CancelOrder({ order, onDone }: { order: Order; onDone: Done }) {
   const [asking, setAsking] = useState(false);
   const [reason, setReason] = useState('');
-  const [done, setDone] = useState<string | undefined>(undefined);
   const cancel = useAction(async () => {
     const answer = await ok(api.POST('/api/v1/orders/{id}/cancel', { params: { path: { id: order.id } }, body: reason ? { reason } : {} }));
     setAsking(false);
-    setDone(`Cancellation accepted (the order was ${humanize(answer.status)}). Your money is being given back; this page shows it as it happens.`);
-    onDone();
+    onDone(`Cancellation accepted (the order was ${humanize(answer.status)}). Your money is being given back; this page shows it as it happens.`);
   });
   const shipped = order.shipments.some((s) => s.status !== 'CREATED' && s.status !== 'CANCELLED');
   return (
@@ -264,20 +272,13 @@ function CancelOrder({ order, onDone }: { order: Order; onDone: () => void }) {
           ? 'Cancels everything the carrier does not have yet; parcels already on their way still arrive.'
           : 'Possible until the carrier has the parcels. What is held on your card is released.'}
       </p>
-      <div role="status">{done && <p class="notice">{done}</p>}</div>
       <Problem error={cancel.error} />
       {!asking ? (
         <button type="button" class="danger" onClick={() => setAsking(true)}>
           Cancel order…
         </button>
       ) : (
-        <form
-          noValidate
-          onSubmit={(e) => {
-            e.preventDefault();
-            void cancel.go();
-          }}
-        >
+        <Form noValidate onSubmit={() => void cancel.go()}>
           <TextField id="cancel-reason" label="Reason (optional)" maxLength={500} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
           <div class="row">
             <button type="submit" class="danger" disabled={cancel.busy}>
@@ -287,35 +288,26 @@ function CancelOrder({ order, onDone }: { order: Order; onDone: () => void }) {
               Keep the order
             </button>
           </div>
-        </form>
+        </Form>
       )}
     </div>
   );
 }
 
-function CancelShipments({ order, waiting, onDone }: { order: Order; waiting: Order['shipments']; onDone: () => void }) {
+function CancelShipments({ order, waiting, onDone }: { order: Order; waiting: Order['shipments']; onDone: Done }) {
   const [chosen, setChosen] = useState<string[]>(waiting.map((s) => s.trackingNumber));
-  const [done, setDone] = useState<string | undefined>(undefined);
-  const names = new Map(order.items.map((i) => [i.productId, i.name]));
+  const names = productNames(order);
   // only what is still in the warehouse: a chosen shipment may have been handed over since
   const selected = chosen.filter((t) => waiting.some((s) => s.trackingNumber === t));
   const cancel = useAction(async () => {
     const answer = await ok(api.POST('/api/v1/orders/{id}/shipments/cancel', { params: { path: { id: order.id } }, body: { trackingNumbers: selected } }));
-    setDone(`${answer.shipments.filter((s) => s.status === 'CANCELLED').length} shipment(s) cancelled; their amount is released.`);
-    onDone();
+    onDone(`${answer.shipments.filter((s) => s.status === 'CANCELLED').length} shipment(s) cancelled; their amount is released.`);
   });
   return (
     <div class="action">
       <h3>Cancel shipments still in the warehouse</h3>
-      <div role="status">{done && <p class="notice">{done}</p>}</div>
       <Problem error={cancel.error} />
-      <form
-        noValidate
-        onSubmit={(e) => {
-          e.preventDefault();
-          void cancel.go();
-        }}
-      >
+      <Form noValidate onSubmit={() => void cancel.go()}>
         <fieldset>
           <legend>Shipments not yet handed to the carrier</legend>
           {waiting.map((s) => (
@@ -329,7 +321,7 @@ function CancelShipments({ order, waiting, onDone }: { order: Order; waiting: Or
                 }
               />
               <label for={`ship-${s.trackingNumber}`}>
-                From {s.warehouse} ({s.trackingNumber}): {s.items.map((i) => `${i.quantity} × ${names.get(i.productId) ?? i.productId}`).join(', ')}
+                From {s.warehouse} ({s.trackingNumber}): {linesText(s.items, names)}
               </label>
             </div>
           ))}
@@ -337,7 +329,7 @@ function CancelShipments({ order, waiting, onDone }: { order: Order; waiting: Or
         <button type="submit" class="danger" disabled={cancel.busy || selected.length === 0}>
           {cancel.busy ? 'Cancelling…' : 'Cancel selected shipments'}
         </button>
-      </form>
+      </Form>
     </div>
   );
 }
@@ -364,34 +356,25 @@ function returnableLines(order: Order): Returnable[] {
     .filter((l) => l.max > 0);
 }
 
-function RequestReturn({ order, lines, onDone }: { order: Order; lines: Returnable[]; onDone: () => void }) {
+function RequestReturn({ order, lines, onDone }: { order: Order; lines: Returnable[]; onDone: Done }) {
   const [chosen, setChosen] = useState<Record<string, string>>({});
   const [reason, setReason] = useState('');
-  const [done, setDone] = useState<string | undefined>(undefined);
   const picked = Object.entries(chosen).map(([productId, quantity]) => ({ productId, quantity: Number(quantity) }));
   const send = useAction(async () => {
     const answer = await ok(api.POST('/api/v1/orders/{id}/returns', { params: { path: { id: order.id } }, body: { reason, lines: picked } }));
     setChosen({});
     setReason('');
-    setDone(
+    onDone(
       'trackingNumber' in answer
         ? `Return requested. Send the parcel with tracking number ${answer.trackingNumber}; you are refunded once the warehouse has checked it.`
         : 'Return requested; you are refunded once the warehouse has the goods.',
     );
-    onDone();
   });
   return (
     <div class="action">
       <h3>Return products</h3>
-      <div role="status">{done && <p class="notice">{done}</p>}</div>
       <Problem error={send.error} />
-      <form
-        noValidate
-        onSubmit={(e) => {
-          e.preventDefault();
-          void send.go();
-        }}
-      >
+      <Form noValidate onSubmit={() => void send.go()}>
         <fieldset>
           <legend>Products to return</legend>
           {lines.map((l) => {
@@ -432,60 +415,18 @@ function RequestReturn({ order, lines, onDone }: { order: Order; lines: Returnab
         <button type="submit" disabled={send.busy || picked.length === 0}>
           {send.busy ? 'Requesting…' : 'Request return'}
         </button>
-      </form>
+      </Form>
     </div>
   );
 }
 
-function Items({ order }: { order: Order }) {
-  return (
-    <section aria-labelledby="items-h">
-      <h2 id="items-h">Items</h2>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Product</th>
-            <th scope="col" class="num">
-              Quantity
-            </th>
-            <th scope="col" class="num">
-              Unit price
-            </th>
-            <th scope="col" class="num">
-              Line total
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {order.items.map((i) => (
-            <tr key={i.productId}>
-              <td>
-                <a href={href(`/products/${encodeURIComponent(i.productId)}`)}>{i.name}</a>
-              </td>
-              <td class="num">{i.quantity}</td>
-              <td class="num">
-                <Money {...i.unitPrice} />
-              </td>
-              <td class="num">
-                <Money {...i.lineTotal} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-        <tfoot>
-          <tr>
-            <th scope="row" colSpan={3}>
-              Order total
-            </th>
-            <td class="num total">
-              <Money {...order.total} />
-            </td>
-          </tr>
-        </tfoot>
-      </table>
-    </section>
-  );
-}
+/** Money summary labels, in a customer's words, by the API's money kinds. */
+const SUMMARY: Record<MoneyKind, string> = {
+  authorised: 'Authorised (held on your card)',
+  captured: 'Captured (charged)',
+  voided: 'Released (hold cancelled, never charged)',
+  refunded: 'Refunded',
+};
 
 /** The order's books as the API keeps them: held (authorised), taken (captured), released (voided), refunded. */
 function MoneySection({ order }: { order: Order }) {
@@ -493,25 +434,14 @@ function MoneySection({ order }: { order: Order }) {
   const fmt = (amount: number) => formatMoney(amount, m.currency);
   const givenBack = m.voided + m.refunded;
   return (
-    <section aria-labelledby="money-h">
-      <h2 id="money-h">Payment</h2>
+    <Section id="money" title="Payment">
       <dl class="money-summary">
-        <div>
-          <dt>Authorised (held on your card)</dt>
-          <dd data-money="authorised">{fmt(m.authorised)}</dd>
-        </div>
-        <div>
-          <dt>Captured (charged)</dt>
-          <dd data-money="captured">{fmt(m.captured)}</dd>
-        </div>
-        <div>
-          <dt>Released (hold cancelled, never charged)</dt>
-          <dd data-money="voided">{fmt(m.voided)}</dd>
-        </div>
-        <div>
-          <dt>Refunded</dt>
-          <dd data-money="refunded">{fmt(m.refunded)}</dd>
-        </div>
+        {MONEY_KINDS.map((kind) => (
+          <div key={kind}>
+            <dt>{SUMMARY[kind]}</dt>
+            <dd data-money={kind}>{fmt(m[kind])}</dd>
+          </div>
+        ))}
       </dl>
       {givenBack > 0 && (
         <p class="notice" id="money-back">
@@ -519,133 +449,7 @@ function MoneySection({ order }: { order: Order }) {
           {m.voided > 0 && m.refunded > 0 ? ` (${fmt(m.voided)} released, ${fmt(m.refunded)} refunded)` : m.voided > 0 ? ' (the hold was released)' : ' (refunded)'}.
         </p>
       )}
-      {m.lines.length > 1 && (
-        <table>
-          <caption>Per product</caption>
-          <thead>
-            <tr>
-              <th scope="col">Product</th>
-              <th scope="col" class="num">
-                Amount
-              </th>
-              <th scope="col" class="num">
-                Authorised
-              </th>
-              <th scope="col" class="num">
-                Captured
-              </th>
-              <th scope="col" class="num">
-                Released
-              </th>
-              <th scope="col" class="num">
-                Refunded
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {m.lines.map((l) => (
-              <tr key={l.productId}>
-                <td>{l.name}</td>
-                <td class="num">{fmt(l.amount)}</td>
-                <td class="num">{fmt(l.authorised)}</td>
-                <td class="num">{fmt(l.captured)}</td>
-                <td class="num">{fmt(l.voided)}</td>
-                <td class="num">{fmt(l.refunded)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </section>
-  );
-}
-
-function Shipments({ order }: { order: Order }) {
-  if (order.shipments.length === 0) return null;
-  const names = new Map(order.items.map((i) => [i.productId, i.name]));
-  return (
-    <section aria-labelledby="ship-h">
-      <h2 id="ship-h">Shipments</h2>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">From</th>
-            <th scope="col">Carrier and tracking</th>
-            <th scope="col">Status</th>
-            <th scope="col">Contents</th>
-            <th scope="col">Dates</th>
-          </tr>
-        </thead>
-        <tbody>
-          {order.shipments.map((s) => (
-            <tr key={s.trackingNumber}>
-              <td>{s.warehouse}</td>
-              <td>
-                {s.carrier} <code>{s.trackingNumber}</code>
-              </td>
-              <td>
-                <StatusBadge status={s.status === 'CREATED' ? 'IN_WAREHOUSE' : s.status} />
-              </td>
-              <td>{s.items.map((i) => `${i.quantity} × ${names.get(i.productId) ?? i.productId}`).join(', ')}</td>
-              <td>
-                {s.handedOverAt ? `Handed over ${formatDate(s.handedOverAt)}` : s.status === 'CANCELLED' ? '—' : `Estimated ${s.estimatedDeliveryDays} day(s) in transit`}
-                {s.deliveredAt && (
-                  <>
-                    <br />
-                    Delivered {formatDate(s.deliveredAt)}
-                  </>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </section>
-  );
-}
-
-function Returns({ order }: { order: Order }) {
-  if (order.returns.length === 0) return null;
-  const names = new Map(order.items.map((i) => [i.productId, i.name]));
-  return (
-    <section aria-labelledby="returns-h">
-      <h2 id="returns-h">Returns</h2>
-      <ul class="plain">
-        {order.returns.map((r) => (
-          <li key={r.id} class="card">
-            <p>
-              <StatusBadge status={r.status ?? 'UNKNOWN'} /> requested {formatDate(r.requestedAt)}; send with tracking <code>{r.trackingNumber}</code>
-              {r.receiveBy && <> by {formatDate(r.receiveBy)}</>}
-            </p>
-            <p>
-              {r.lines.map((l) => `${l.quantity} × ${names.get(l.productId) ?? l.productId}${l.outcome ? ` (${humanize(l.outcome)})` : ''}`).join(', ')} ·
-              refunded {formatMoney(r.refundAmount, r.currency)}
-            </p>
-          </li>
-        ))}
-      </ul>
-    </section>
-  );
-}
-
-function Timeline({ order }: { order: Order }) {
-  return (
-    <section aria-labelledby="timeline-h">
-      <h2 id="timeline-h">Timeline</h2>
-      <ol class="timeline">
-        {order.timeline.map((t, i) => (
-          <li key={i}>
-            <time dateTime={t.occurredAt}>{formatDate(t.occurredAt)}</time>
-            {humanize(t.type)}
-            {t.status && (
-              <>
-                {' '}
-                <StatusBadge status={t.status} />
-              </>
-            )}
-          </li>
-        ))}
-      </ol>
-    </section>
+      {m.lines.length > 1 && <MoneyLines money={m} reader="customer" />}
+    </Section>
   );
 }

@@ -1,9 +1,24 @@
-import { api, ok } from '../../api';
+import { api, ok, type Schemas } from '../../api';
 import { href } from '../../router';
-import { Loading, Money, Page, Problem, StatusBadge, useLoad } from '../../ui';
-import { formatDate } from './parts';
+import { DateTime, Loading, Money, Page, PageLinks, Problem, StatusBadge, Table, useLoad, type Column } from '../../ui';
 
 const PAGE_SIZE = 10;
+
+const COLUMNS: Column<Schemas['OrderSummary']>[] = [
+  {
+    head: 'Order',
+    cell: (o) => (
+      <a href={href(`/orders/${o.id}`)}>
+        <span class="visually-hidden">Order </span>
+        <code>{o.id.slice(0, 8)}</code>
+      </a>
+    ),
+  },
+  { head: 'Placed', cell: (o) => <DateTime at={o.createdAt} /> },
+  { head: 'Status', cell: (o) => <StatusBadge status={o.status} /> },
+  { head: 'Products', num: true, cell: (o) => o.lineCount },
+  { head: 'Total', num: true, cell: (o) => <Money {...o.total} /> },
+];
 
 export function OrdersPage({ query }: { query: URLSearchParams }) {
   const cursor = query.get('cursor') ?? undefined;
@@ -21,46 +36,19 @@ export function OrdersPage({ query }: { query: URLSearchParams }) {
           </p>
         ) : (
           <>
-            <table class="orders">
-              <caption class="visually-hidden">Your orders, newest first (page {page})</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Order</th>
-                  <th scope="col">Placed</th>
-                  <th scope="col">Status</th>
-                  <th scope="col" class="num">
-                    Products
-                  </th>
-                  <th scope="col" class="num">
-                    Total
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.items.map((o) => (
-                  <tr key={o.id}>
-                    <td>
-                      <a href={href(`/orders/${o.id}`)}>
-                        <span class="visually-hidden">Order </span>
-                        <code>{o.id.slice(0, 8)}</code>
-                      </a>
-                    </td>
-                    <td>{formatDate(o.createdAt)}</td>
-                    <td>
-                      <StatusBadge status={o.status} />
-                    </td>
-                    <td class="num">{o.lineCount}</td>
-                    <td class="num">
-                      <Money {...o.total} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-            <nav class="pager" aria-label="Order pages">
-              {cursor && <a href={href('/orders')}>Newest orders</a>}
-              {list.data.nextCursor && <a href={href('/orders', { cursor: list.data.nextCursor, page: page + 1 })}>Older orders</a>}
-            </nav>
+            <Table
+              class="orders"
+              caption={`Your orders, newest first (page ${page})`}
+              hideCaption
+              columns={COLUMNS}
+              rows={list.data.items}
+              rowKey={(o) => o.id}
+            />
+            <PageLinks
+              label="Order pages"
+              first={cursor ? [href('/orders'), 'Newest orders'] : undefined}
+              next={list.data.nextCursor ? [href('/orders', { cursor: list.data.nextCursor, page: page + 1 }), 'Older orders'] : undefined}
+            />
           </>
         ))}
     </Page>

@@ -50,15 +50,6 @@ export function TextField({
   );
 }
 
-/** ORDER_PLACED → "Order placed". */
-export const humanize = (code: string): string => {
-  const words = code.toLowerCase().replace(/_/g, ' ');
-  return words.charAt(0).toUpperCase() + words.slice(1);
-};
-
-export const formatDate = (iso: string): string =>
-  new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' }).format(new Date(iso));
-
 /** A fresh key for one checkout attempt (Idempotency-Key). */
 export const newKey = (): string =>
   typeof crypto.randomUUID === 'function' ? crypto.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
