@@ -233,16 +233,39 @@ const detailText = (detail: unknown): string => {
 };
 
 /** What happened to the order, oldest first. */
+/**
+ * What a customer is told of each timeline event, in their words; the saga's
+ * own steps (stock reserved and committed, compensations, notifications,
+ * retries) are the operator's business and stay off their timeline.
+ */
+const CUSTOMER_EVENTS: Readonly<Record<string, string>> = {
+  ORDER_PLACED: 'Order placed',
+  PAYMENT_AUTHORISED: 'Payment approved: the amount is held on your card',
+  PAYMENT_CHARGED: 'Payment taken',
+  ORDER_CONFIRMED: 'Order confirmed',
+  SHIPMENTS_PLANNED: 'Parcels planned',
+  SHIPMENT_HANDED_OVER: 'A parcel was handed to the carrier',
+  SHIPMENT_DELIVERED: 'A parcel was delivered',
+  SHIPMENT_CANCELLED: 'A parcel was cancelled',
+  DELIVERY_OVERDUE: 'A parcel is late: we are looking into it',
+  RETURN_REQUESTED: 'Return requested',
+  RETURN_RECEIVED: 'Your returned parcel arrived',
+  RETURN_LAPSED: 'A return was not sent back in time',
+  RETURNED: 'Return completed',
+  STATUS_CHANGED: 'Now',
+};
+
 export function OrderTimeline({ order, reader }: { order: Order; reader: Reader }) {
+  const events = reader === 'customer' ? order.timeline.filter((e) => e.type in CUSTOMER_EVENTS) : order.timeline;
   return (
     <Section id="timeline" title="Timeline">
       <ol class="timeline">
-        {order.timeline.map((e, i) => (
+        {events.map((e, i) => (
           <li key={i}>
             <DateTime at={e.occurredAt} />
             {reader === 'customer' ? (
               <>
-                {humanize(e.type)}
+                {CUSTOMER_EVENTS[e.type]}
                 {e.status && (
                   <>
                     {' '}
