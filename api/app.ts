@@ -183,7 +183,7 @@ export function createApp(deps: AppDeps) {
     perCustomer: settings.eventStreamsPerCustomer,
     perProcess: settings.eventStreamsPerProcess,
   });
-  registerAdminRoutes(app, { db: deps.db, saga: orderDeps.saga, temporalUi: { url: settings.temporalUiUrl, namespace: deps.temporal.options.namespace } });
+  registerAdminRoutes(app, { db: deps.db, saga: orderDeps.saga, temporalUi: { url: settings.temporalUiUrl, namespace: () => deps.temporal.options.namespace } });
   registerFeedRoutes(app, { db: deps.db, allow: parseAllowList(settings.feedAllowedPrivateTargets), secretGraceMs: settings.feedSecretGraceMs });
   registerCarrierWebhook(app, { db: deps.db, saga: orderDeps.saga, secret: deps.carrierWebhookSecret });
 

@@ -25,7 +25,7 @@ const root = path.resolve(import.meta.dirname, '..');
 
 async function apiTypes(): Promise<string> {
   // placeholders: building the app reads neither, and no request below reaches them
-  const app = createApp({ db: {} as Db, temporal: { options: { namespace: 'default' } } as Client, log: createLogger('build-web', 'silent'), jwtSecret: 'build-only', carrierWebhookSecret: 'build-only' });
+  const app = createApp({ db: {} as Db, temporal: {} as Client, log: createLogger('build-web', 'silent'), jwtSecret: 'build-only', carrierWebhookSecret: 'build-only' });
   const res = await app.request('/openapi.json');
   if (res.status !== 200) throw new Error(`the API's OpenAPI document answered ${res.status}`);
   const ast = await openapiTS((await res.json()) as OpenAPI3);

@@ -26,8 +26,8 @@ const stockView = (s: { productId: string; available: number; reserved: number; 
 export interface AdminDeps {
   db: Db;
   saga: SagaClient;
-  /** the Temporal Web UI (api/settings.ts: temporalUiUrl) and the namespace of the orders' workflows */
-  temporalUi: { url: string | null; namespace: string };
+  /** the Temporal Web UI (api/settings.ts: temporalUiUrl) and the namespace of the orders' workflows (read when asked: the client's) */
+  temporalUi: { url: string | null; namespace: () => string };
 }
 
 // as the catalog's: no NUL or lone surrogate reaches PostgreSQL
@@ -161,7 +161,7 @@ export function createAdminHandlers({ db, saga, temporalUi }: AdminDeps) {
     return c.json({ items: kept.map(returnFromRow), nextCursor }, 200);
   };
 
-  const getSettings: RouteHandler<typeof routes.getSettings, AppEnv> = async (c) => c.json({ temporalUi }, 200);
+  const getSettings: RouteHandler<typeof routes.getSettings, AppEnv> = async (c) => c.json({ temporalUi: { url: temporalUi.url, namespace: temporalUi.namespace() } }, 200);
 
   /**
    * Records a return as received. PostgreSQL says whether a return awaits the

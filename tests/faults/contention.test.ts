@@ -103,7 +103,8 @@ describe('fault suite: contention and races (real stack)', () => {
     for (const r of replies) expect(r).toEqual(replies[0]);
     const orderIds = await orderIdsOf([customer]);
     expect(orderIds).toEqual([replies[0].body.orderId]);
-    expect(await f.db.gatewayTransaction.count({ where: { idempotencyKey: { startsWith: `order-${orderIds[0]}` } } })).toBe(1);
+    // one authorisation; the hand-over's capture (HANDLING_MS after confirmation) may already be there when 20 answers took long
+    expect(await f.db.gatewayTransaction.count({ where: { idempotencyKey: { startsWith: `order-${orderIds[0]}` }, kind: { not: 'CAPTURE' } } })).toBe(1);
     expect(await f.db.stock.findUniqueOrThrow({ where: { productId: product } })).toMatchObject({ available: 7, sold: 3 });
     expect(await f.report('double-submit', orderIds, started)).toEqual([]);
   });
