@@ -3,6 +3,9 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiProblem } from './api';
 import { href, productPath } from './router';
 
+/** The first block of a uuid: enough to tell orders apart on screen. */
+export const shortId = (id: string): string => id.slice(0, 8);
+
 /** Integer minor units and a currency, as the API sends money, in the reader's locale. */
 export function formatMoney(amount: number, currency: string): string {
   const digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;

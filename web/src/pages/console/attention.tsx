@@ -1,7 +1,7 @@
 import { api, ok } from '../../api';
 import { href } from '../../router';
-import { DateTime, Loading, Money, Page, Pager, Problem, useCursorPages, useLoad } from '../../ui';
-import { Announcer, ConsoleNav, RepairButtons, shortId, useRepairs } from './common';
+import { DateTime, Loading, Money, Page, Pager, Problem, shortId, useCursorPages, useLoad } from '../../ui';
+import { Announcer, ConsoleNav, RepairButtons, useRepairs } from './common';
 
 /** #/console/attention: the orders that wait for an operator, why, and the repairs that apply. */
 export function AttentionPage() {

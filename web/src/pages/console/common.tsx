@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, ok, type Schemas } from '../../api';
 import { href } from '../../router';
-import { codeWords, Form, Problem } from '../../ui';
+import { codeWords, Form, Problem, shortId } from '../../ui';
 import { OrderStatuses, type OrderStatus } from '../../../../domain/order-status';
 
 export type AdminOrder = Schemas['AdminOrder'];
@@ -11,8 +11,6 @@ export type { OrderStatus };
 /** The statuses an operator filters by: the lifecycle's own list (domain/order-status.ts). */
 export const ORDER_STATUSES: readonly OrderStatus[] = OrderStatuses;
 
-/** The first block of a uuid: enough for an operator to tell orders apart on screen. */
-export const shortId = (id: string): string => id.slice(0, 8);
 
 const SECTIONS: { path: string; label: string }[] = [
   { path: '/console', label: 'Orders' },
@@ -54,21 +52,24 @@ export const REPAIR_LABELS: Record<Repair, string> = {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Reads every half second until `settled` says so or `withinMs` has passed; the last reading either way. */
+export async function readUntil<T>(read: () => Promise<T>, settled: (value: T) => boolean, withinMs: number): Promise<T> {
+  const deadline = Date.now() + withinMs;
+  let value = await read();
+  while (!settled(value) && Date.now() < deadline) {
+    await sleep(500);
+    value = await read();
+  }
+  return value;
+}
+
 export const readOrder = (id: string) => ok(api.GET('/api/v1/admin/orders/{id}', { params: { path: { id } } }));
 
 /** How long an action waits for the order to leave NEEDS_ATTENTION before it says it still waits. */
 const SETTLE_MS = 20_000;
 
 /** Re-reads the order until it no longer waits for an operator (or SETTLE_MS passed). */
-async function settle(id: string): Promise<AdminOrder> {
-  const deadline = Date.now() + SETTLE_MS;
-  let order = await readOrder(id);
-  while (order.status === 'NEEDS_ATTENTION' && Date.now() < deadline) {
-    await sleep(500);
-    order = await readOrder(id);
-  }
-  return order;
-}
+const settle = (id: string): Promise<AdminOrder> => readUntil(() => readOrder(id), (order) => order.status !== 'NEEDS_ATTENTION', SETTLE_MS);
 
 async function request(id: string, repair: Repair, reason?: string): Promise<void> {
   const path = { params: { path: { id } } };

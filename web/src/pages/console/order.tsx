@@ -1,7 +1,7 @@
 import { api, ok } from '../../api';
 import { MoneyLines, OrderItems, OrderReturns, OrderShipments, OrderTimeline } from '../../order-view';
-import { DateTime, Loading, Money, Page, Problem, Section, StatusBadge, Table, useLoad, type Column } from '../../ui';
-import { Announcer, ConsoleNav, readOrder, RepairButtons, shortId, useRepairs, type AdminOrder } from './common';
+import { DateTime, Loading, Money, Page, Problem, Section, shortId, StatusBadge, Table, useLoad, type Column } from '../../ui';
+import { Announcer, ConsoleNav, readOrder, RepairButtons, useRepairs, type AdminOrder } from './common';
 
 type Payment = AdminOrder['payments'][number];
 

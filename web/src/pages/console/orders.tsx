@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ok } from '../../api';
 import { href, navigate } from '../../router';
-import { codeWords, DateTime, Form, Loading, Money, Page, Pager, Problem, StatusBadge, Table, useCursorPages, useLoad, type Column } from '../../ui';
-import { ConsoleNav, ORDER_STATUSES, shortId, type AdminOrderSummary, type OrderStatus } from './common';
+import { codeWords, DateTime, Form, Loading, Money, Page, Pager, Problem, shortId, StatusBadge, Table, useCursorPages, useLoad, type Column } from '../../ui';
+import { ConsoleNav, ORDER_STATUSES, type AdminOrderSummary, type OrderStatus } from './common';
 
 const COLUMNS: Column<AdminOrderSummary>[] = [
   {

@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ok, type Schemas } from '../../api';
 import { href, navigate } from '../../router';
-import { DateTime, Form, formatMoney, Loading, Page, Pager, Problem, StatusBadge, useAction, useCursorPages, useLoad } from '../../ui';
-import { Announcer, ConsoleNav, readOrder, shortId } from './common';
+import { DateTime, Form, formatMoney, Loading, Page, Pager, Problem, shortId, StatusBadge, useAction, useCursorPages, useLoad } from '../../ui';
+import { Announcer, ConsoleNav, readOrder, readUntil } from './common';
 
 type Return = Schemas['Return'];
 type ReturnStatus = Schemas['ReturnStatus'];
@@ -49,17 +49,9 @@ function useProductNames(returns: Return[] | undefined): Names {
 /** "Console widget (prod_console_widget)", or the id alone while its name is unknown. */
 const productLabel = (names: Names, productId: string) => (names[productId] ? `${names[productId]} (${productId})` : productId);
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Re-reads the return (through its order) until its status is none of `from`, for at most 15 s. */
-async function settleReturn(r: Return, from: ReturnStatus[]): Promise<ReturnStatus> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const status = (await readOrder(r.orderId)).returns.find((x) => x.id === r.id)?.status ?? from[0];
-    if (!from.includes(status) || Date.now() > deadline) return status;
-    await sleep(500);
-  }
-}
+const settleReturn = (r: Return, from: ReturnStatus[]): Promise<ReturnStatus> =>
+  readUntil(async () => (await readOrder(r.orderId)).returns.find((x) => x.id === r.id)?.status ?? from[0], (status) => !from.includes(status), 15_000);
 
 function ReceiveForm({ ret, done }: { ret: Return; done: (message: string) => void }) {
   const [note, setNote] = useState('');

@@ -1,8 +1,8 @@
 import { useState } from 'preact/hooks';
 import { api, ok, type Schemas } from '../../api';
 import { href } from '../../router';
-import { DateTime, Field, Form, Loading, Page, Pager, Problem, StatusBadge, Table, useAction, useCursorPages, useLoad, type Column } from '../../ui';
-import { Announcer, ConsoleNav, shortId } from './common';
+import { DateTime, Field, Form, Loading, Page, Pager, Problem, shortId, StatusBadge, Table, useAction, useCursorPages, useLoad, type Column } from '../../ui';
+import { Announcer, ConsoleNav } from './common';
 
 type Delivery = Schemas['WebhookDelivery'];
 type DeliveryStatus = Delivery['status'];

@@ -3,7 +3,7 @@ import { isCancellable, type OrderStatus } from '../../../../domain/order-status
 import { api, ok, type Schemas } from '../../api';
 import { href } from '../../router';
 import { linesText, MONEY_KINDS, MoneyLines, OrderItems, OrderReturns, OrderShipments, OrderTimeline, productNames, type MoneyKind } from '../../order-view';
-import { Form, formatMoney, humanize, LiveNotice, Loading, Page, Problem, Section, StatusBadge, useAction } from '../../ui';
+import { Form, formatMoney, humanize, LiveNotice, Loading, Page, Problem, Section, shortId, StatusBadge, useAction } from '../../ui';
 import { TextField } from './parts';
 
 type Order = Schemas['Order'];
@@ -163,7 +163,7 @@ function OrderView({ params, query }: { params: Record<string, string>; query: U
 
   const placed = query.get('placed');
   return (
-    <Page title={`Order ${order.id.slice(0, 8)}`}>
+    <Page title={`Order ${shortId(order.id)}`}>
       <div class="order-head">
         <p class="order-status">
           Status: <StatusBadge status={order.status} />

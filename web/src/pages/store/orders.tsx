@@ -1,6 +1,6 @@
 import { api, ok, type Schemas } from '../../api';
 import { href } from '../../router';
-import { DateTime, Loading, Money, Page, PageLinks, Problem, StatusBadge, Table, useLoad, type Column } from '../../ui';
+import { DateTime, Loading, Money, Page, PageLinks, Problem, shortId, StatusBadge, Table, useLoad, type Column } from '../../ui';
 
 const PAGE_SIZE = 10;
 
@@ -10,7 +10,7 @@ const COLUMNS: Column<Schemas['OrderSummary']>[] = [
     cell: (o) => (
       <a href={href(`/orders/${o.id}`)}>
         <span class="visually-hidden">Order </span>
-        <code>{o.id.slice(0, 8)}</code>
+        <code>{shortId(o.id)}</code>
       </a>
     ),
   },
