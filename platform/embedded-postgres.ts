@@ -170,6 +170,11 @@ export async function startEmbeddedPostgres(options: {
     }
   }
   const flags = ['-D', dataDir, '-p', String(options.port), '-c', 'listen_addresses=127.0.0.1', '-k', '', '-c', 'max_connections=300'];
+  // The standard extension that counts statements per query shape (the benchmark's SQL cost,
+  // scripts/bench/sql-cost.ts); it can only be loaded at start, and costs next to nothing until asked.
+  if (existsSync(path.join(path.dirname(path.dirname(postgres)), 'lib', 'postgresql', 'pg_stat_statements.so'))) {
+    flags.push('-c', 'shared_preload_libraries=pg_stat_statements');
+  }
   if (options.ephemeral) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   const child = spawn(postgres, flags, { ...user, stdio: ['ignore', 'ignore', 'pipe'] });
 

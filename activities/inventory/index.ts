@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Db, Prisma } from '../../prisma/client';
+import { Prisma, type Db } from '../../prisma/client';
 import { ErrorCodes } from '../../domain/errors';
 import type { ReturnLine } from '../../temporal-config/place-order';
 
@@ -26,27 +26,25 @@ export interface RestockLinesInput {
 
 /**
  * Each of the order's reservations in `from` goes to `to`, and its units move
- * between stock counts with it. The status change is conditional, so a retry
- * moves nothing twice. Returns the units moved.
+ * between stock counts with it (`stockChange`: the SET list of the stock row,
+ * where `m.units` are the units moved of its product), all in one statement.
+ * The status change is conditional, so a retry moves nothing twice; stock rows
+ * are locked in product-id order, as reserveStock locks them. Returns the units moved.
  */
-async function moveReservations(
-  db: Db,
-  orderId: string,
-  from: ReservationStatus,
-  to: ReservationStatus,
-  stockChange: (units: number) => Prisma.StockUpdateInput,
-): Promise<number> {
-  return db.$transaction(async (tx) => {
-    const rows = await tx.reservation.findMany({ where: { orderId, status: from } });
-    let moved = 0;
-    for (const r of rows) {
-      const { count } = await tx.reservation.updateMany({ where: { id: r.id, status: from }, data: { status: to } });
-      if (count === 0) continue;
-      await tx.stock.update({ where: { productId: r.productId }, data: stockChange(r.quantity) });
-      moved += r.quantity;
-    }
-    return moved;
-  });
+async function moveReservations(db: Db, orderId: string, from: ReservationStatus, to: ReservationStatus, stockChange: Prisma.Sql): Promise<number> {
+  const [{ moved }] = await db.$queryRaw<{ moved: number }[]>`
+    WITH moved AS (
+      UPDATE reservations SET status = ${to}::"ReservationStatus", updated_at = now()
+      WHERE order_id = ${orderId}::uuid AND status = ${from}::"ReservationStatus"
+      RETURNING product_id, quantity),
+    m AS (SELECT product_id, sum(quantity)::int AS units FROM moved GROUP BY product_id),
+    locked AS MATERIALIZED (SELECT product_id FROM stock WHERE product_id IN (SELECT product_id FROM m) ORDER BY product_id FOR UPDATE),
+    counted AS (
+      UPDATE stock s SET ${stockChange}, updated_at = now()
+      FROM m JOIN locked USING (product_id)
+      WHERE s.product_id = m.product_id)
+    SELECT coalesce(sum(units), 0)::int AS moved FROM m`;
+  return moved;
 }
 
 type Tx = Prisma.TransactionClient;
@@ -144,41 +142,61 @@ export function createInventoryActivities(db: Db) {
      * locked in product-id order so concurrent orders cannot deadlock.
      */
     async reserveStock(input: ReserveStockInput): Promise<{ items: ReservedItem[] }> {
-      return db.$transaction(async (tx) => {
-        const existing = await tx.reservation.findMany({ where: { orderId: input.orderId } });
-        if (existing.length > 0) {
-          return { items: existing.map(({ productId, quantity }) => ({ productId, quantity })) };
-        }
-        const items = [...input.items].sort((a, b) => (a.productId < b.productId ? -1 : 1));
-        for (const item of items) {
-          const { count } = await tx.stock.updateMany({
-            where: { productId: item.productId, available: { gte: item.quantity } },
-            data: { available: { decrement: item.quantity }, reserved: { increment: item.quantity } },
-          });
-          if (count === 0) {
-            const stock = await tx.stock.findUnique({ where: { productId: item.productId } });
-            throw ApplicationFailure.create({
-              type: ErrorCodes.INVENTORY_UNAVAILABLE,
-              message: `not enough stock for ${item.productId}: requested ${item.quantity}, available ${stock?.available ?? 0}`,
-              nonRetryable: true,
-              details: [{ productId: item.productId, requested: item.quantity, available: stock?.available ?? 0 }],
-            });
-          }
-        }
-        await tx.reservation.createMany({ data: items.map(({ productId, quantity }) => ({ orderId: input.orderId, productId, quantity })) });
-        return { items: items.map(({ productId, quantity }) => ({ productId, quantity })) };
-      });
+      const items = [...input.items].sort((a, b) => (a.productId < b.productId ? -1 : 1));
+      // One statement, all or none: the stock rows are locked (in product-id order) and
+      // checked first; only when every line has enough are they all taken and held.
+      // A reservation of the order already there (a retry, or releaseStock's tombstones)
+      // takes nothing: the answer is what it holds. Two reserves of one order at once:
+      // the second's INSERT fails on (order_id, product_id) and undoes its stock change.
+      const rows = await db.$queryRaw<{ held: boolean; productId: string; quantity: number; available: number | null }[]>`
+        WITH wanted AS (
+          SELECT * FROM jsonb_to_recordset(${JSON.stringify(items)}::jsonb) AS w("productId" text, quantity int)),
+        existing AS (
+          SELECT product_id, quantity FROM reservations WHERE order_id = ${input.orderId}::uuid),
+        locked AS MATERIALIZED (
+          SELECT product_id, available FROM stock
+          WHERE product_id IN (SELECT "productId" FROM wanted) AND NOT EXISTS (SELECT 1 FROM existing)
+          ORDER BY product_id FOR UPDATE),
+        enough AS (
+          SELECT NOT EXISTS (SELECT 1 FROM existing)
+            AND count(*) = (SELECT count(*) FROM wanted) AS ok
+          FROM wanted w JOIN locked l ON l.product_id = w."productId" WHERE l.available >= w.quantity),
+        taken AS (
+          UPDATE stock s SET available = s.available - w.quantity, reserved = s.reserved + w.quantity, updated_at = now()
+          FROM wanted w, enough WHERE enough.ok AND s.product_id = w."productId"),
+        held AS (
+          INSERT INTO reservations (id, order_id, product_id, quantity, updated_at)
+          SELECT gen_random_uuid(), ${input.orderId}::uuid, w."productId", w.quantity, now() FROM wanted w, enough WHERE enough.ok)
+        SELECT true AS held, product_id AS "productId", quantity, NULL::int AS available FROM existing
+        UNION ALL
+        SELECT false, w."productId", w.quantity, l.available
+        FROM wanted w LEFT JOIN locked l ON l.product_id = w."productId"
+        WHERE NOT EXISTS (SELECT 1 FROM existing)`;
+      const existing = rows.filter((r) => r.held);
+      if (existing.length > 0) return { items: existing.map(({ productId, quantity }) => ({ productId, quantity })) };
+      // nothing was taken unless every line had enough (no stock row: none)
+      const short = rows.find((r) => (r.available ?? 0) < r.quantity);
+      if (short) {
+        const available = short.available ?? 0;
+        throw ApplicationFailure.create({
+          type: ErrorCodes.INVENTORY_UNAVAILABLE,
+          message: `not enough stock for ${short.productId}: requested ${short.quantity}, available ${available}`,
+          nonRetryable: true,
+          details: [{ productId: short.productId, requested: short.quantity, available }],
+        });
+      }
+      return { items: items.map(({ productId, quantity }) => ({ productId, quantity })) };
     },
 
     /** Reserved → sold, once payment has succeeded. */
     async commitStock(input: { orderId: string }): Promise<{ committed: number }> {
-      const committed = await moveReservations(db, input.orderId, 'HELD', 'COMMITTED', (n) => ({ reserved: { decrement: n }, sold: { increment: n } }));
+      const committed = await moveReservations(db, input.orderId, 'HELD', 'COMMITTED', Prisma.sql`reserved = s.reserved - m.units, sold = s.sold + m.units`);
       return { committed };
     },
 
     /** A delivered order came back: its units are sellable again, counted as returned. */
     async restockReturn(input: { orderId: string }): Promise<{ restocked: number }> {
-      const restocked = await moveReservations(db, input.orderId, 'COMMITTED', 'RETURNED', (n) => ({ available: { increment: n }, returned: { increment: n } }));
+      const restocked = await moveReservations(db, input.orderId, 'COMMITTED', 'RETURNED', Prisma.sql`available = s.available + m.units, returned = s.returned + m.units`);
       return { restocked };
     },
 

@@ -1,13 +1,11 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { ErrorCodes } from '../../domain/errors';
 import { Prisma, type Db } from '../../prisma/client';
-import { canTransition, type OrderStatus } from '../../domain/order-status';
+import { canTransition, OrderStatuses, type OrderStatus } from '../../domain/order-status';
 import { lineTotal } from '../../domain/order';
 import { orderWorkflowId, type OrderState, type PlaceOrderInput, type ReturnState, type ReturnStatus, type TimelineEvent } from '../../temporal-config/place-order';
 
-/** A timeline event's detail as a JSON column takes it (it came through Temporal as JSON, so it is JSON). */
-const toJson = (detail: Record<string, unknown>): Prisma.InputJsonObject => detail as Prisma.InputJsonObject;
-/** A list of plain records as a JSON column takes it (the same: it came through Temporal as JSON). */
+/** A list of plain records as a JSON column takes it (it came through Temporal as JSON, so it is JSON). */
 const toJsonArray = (items: readonly object[]): Prisma.InputJsonArray => items;
 
 /** Which saga places an order: the workflow chain's first run id (kept across retries, resets and continue-as-new). */
@@ -48,20 +46,24 @@ export function isReturnForward(stored: { status: ReturnStatus; timelineLength: 
 
 type Tx = Prisma.TransactionClient;
 
-/** Writes the order's timeline events; (orderId, key) is unique, so a retried write adds nothing. */
+/**
+ * The INSERT of timeline events for the order `order` yields (a query with one
+ * `id` column), in the given order; (orderId, key) is unique, so a retried
+ * write adds nothing. A fragment, so a status change and its events (the feed's
+ * outbox rows, made by triggers) are one statement.
+ */
+const insertEvents = (order: Prisma.Sql, events: readonly TimelineEvent[]): Prisma.Sql => Prisma.sql`
+  INSERT INTO order_events (order_id, key, type, status, detail, occurred_at)
+  SELECT o.id, e.key, e.type, e.status::"OrderStatus", coalesce(e.detail, '{}'), e."occurredAt"
+  FROM (${order}) o,
+    ROWS FROM (jsonb_to_recordset(${JSON.stringify(events)}::jsonb) AS (key text, type text, status text, detail jsonb, "occurredAt" timestamptz)) WITH ORDINALITY AS e(key, type, status, detail, "occurredAt", n)
+  ORDER BY e.n
+  ON CONFLICT DO NOTHING`;
+
+/** Writes the order's timeline events (see insertEvents). */
 async function writeEvents(tx: Tx, orderId: string, events: TimelineEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await tx.orderEvent.createMany({
-    data: events.map((e): Prisma.OrderEventCreateManyInput => ({
-      orderId,
-      key: e.key,
-      type: e.type,
-      status: e.status ?? null,
-      detail: toJson(e.detail ?? {}),
-      occurredAt: new Date(e.occurredAt),
-    })),
-    skipDuplicates: true,
-  });
+  await tx.$executeRaw`${insertEvents(Prisma.sql`SELECT ${orderId}::uuid AS id`, events)}`;
 }
 
 /** A new order as PENDING: the price snapshot as its lines, ORDER_PLACED as its first timeline event. */
@@ -88,6 +90,27 @@ export const newOrderRow = (input: PlaceOrderInput, placedAt: Date) => ({
 });
 
 /**
+ * newOrderRow written in one statement (the order, its lines, its first event),
+ * unless a row with its id exists already: then nothing. True when it was written.
+ */
+async function insertOrder(db: Db, input: PlaceOrderInput, placedByRun: string | null): Promise<boolean> {
+  const row = newOrderRow(input, new Date());
+  const inserted = await db.$queryRaw<{ id: string }[]>`
+    WITH o AS (
+      INSERT INTO orders (id, customer_id, workflow_id, currency, total_amount, shipping_address, request_hash, placed_by_run, updated_at)
+      VALUES (${row.id}::uuid, ${row.customerId}, ${row.workflowId}, ${row.currency}, ${row.totalAmount}, ${JSON.stringify(row.shippingAddress)}::jsonb, ${row.requestHash}, ${placedByRun}, now())
+      ON CONFLICT DO NOTHING
+      RETURNING id),
+    lines AS (
+      INSERT INTO order_items (order_id, product_id, sku, name, quantity, unit_price_amount, line_total_amount, currency)
+      SELECT o.id, i."productId", i.sku, i.name, i.quantity, i."unitPriceAmount", i."lineTotalAmount", i.currency
+      FROM o, jsonb_to_recordset(${JSON.stringify(row.items.create)}::jsonb) AS i("productId" text, sku text, name text, quantity int, "unitPriceAmount" int, "lineTotalAmount" int, currency text)),
+    placed AS (${insertEvents(Prisma.sql`SELECT id FROM o`, [{ ...row.timeline.create, occurredAt: row.timeline.create.occurredAt.toISOString() }])})
+    SELECT id FROM o`;
+  return inserted.length > 0;
+}
+
+/**
  * Orders context: the order record, its items (with the price snapshot) and
  * its timeline. The workflow hands it the saga's timeline events in batches;
  * (orderId, key) is unique, so a retried write adds nothing.
@@ -103,51 +126,45 @@ export function createOrdersActivities(db: Db) {
      * compensate them (refund a delivered order, put sold stock back).
      */
     async createOrder(input: PlaceOrderInput, placement?: OrderPlacement): Promise<void> {
-      if (!placement) {
-        const exists = await db.order.findUnique({ where: { id: input.orderId }, select: { id: true } });
-        if (exists) return;
-        await db.order.create({ data: newOrderRow(input, new Date()) });
-        return;
-      }
-      try {
-        await db.order.create({
-          data: { ...newOrderRow(input, new Date()), placedByRun: placement.placedByRun },
-        });
-      } catch (err) {
-        if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002')) throw err;
-        const row = await db.order.findUnique({ where: { id: input.orderId }, select: { placedByRun: true } });
-        // a retry of this saga's own create (the first attempt's answer was lost)
-        if (row?.placedByRun === placement.placedByRun) return;
-        throw ApplicationFailure.create({
-          type: ErrorCodes.ORDER_ALREADY_EXISTS,
-          message: `order ${input.orderId} was placed by another saga; this one ends without touching it`,
-          nonRetryable: true,
-        });
-      }
+      if (await insertOrder(db, input, placement?.placedByRun ?? null)) return;
+      if (!placement) return;
+      const row = await db.order.findUnique({ where: { id: input.orderId }, select: { placedByRun: true } });
+      // a retry of this saga's own create (the first attempt's answer was lost)
+      if (row?.placedByRun === placement.placedByRun) return;
+      throw ApplicationFailure.create({
+        type: ErrorCodes.ORDER_ALREADY_EXISTS,
+        message: `order ${input.orderId} was placed by another saga; this one ends without touching it`,
+        nonRetryable: true,
+      });
     },
 
+    /**
+     * One statement: the status changes only from a status canTransition allows
+     * (checked on the row as it is when the UPDATE gets it, so a concurrent
+     * change cannot slip past the check), and the events are written only with it.
+     */
     async recordOrderStatus(input: RecordOrderStatusInput): Promise<void> {
-      await db.$transaction(async (tx) => {
-        const order = await tx.order.findUnique({ where: { id: input.orderId }, select: { status: true } });
-        if (!order) {
-          throw ApplicationFailure.create({ type: ErrorCodes.ORDER_NOT_FOUND, message: `order ${input.orderId} does not exist`, nonRetryable: true });
-        }
-        if (!canTransition(order.status, input.status)) {
-          throw ApplicationFailure.create({
-            type: ErrorCodes.ILLEGAL_TRANSITION,
-            message: `order ${input.orderId} cannot go from ${order.status} to ${input.status}`,
-            nonRetryable: true,
-          });
-        }
-        await tx.order.update({
-          where: { id: input.orderId },
-          data: {
-            status: input.status,
-            ...(input.failure ? { failureCode: input.failure.code, failureReason: input.failure.message } : {}),
-            ...(input.cancelReason ? { cancelReason: input.cancelReason } : {}),
-          },
-        });
-        await writeEvents(tx, input.orderId, input.events);
+      const from = OrderStatuses.filter((s) => canTransition(s, input.status));
+      const [result] = await db.$queryRaw<{ moved: boolean; status: OrderStatus | null }[]>`
+        WITH moved AS (
+          UPDATE orders SET
+            status = ${input.status}::"OrderStatus",
+            failure_code = coalesce(${input.failure?.code ?? null}, failure_code),
+            failure_reason = coalesce(${input.failure?.message ?? null}, failure_reason),
+            cancel_reason = coalesce(${input.cancelReason || null}, cancel_reason),
+            updated_at = now()
+          WHERE id = ${input.orderId}::uuid AND status = ANY(${from}::text[]::"OrderStatus"[])
+          RETURNING id),
+        written AS (${insertEvents(Prisma.sql`SELECT id FROM moved`, input.events)})
+        SELECT EXISTS (SELECT 1 FROM moved) AS moved, (SELECT status::text FROM orders WHERE id = ${input.orderId}::uuid) AS status`;
+      if (result.moved) return;
+      if (!result.status) {
+        throw ApplicationFailure.create({ type: ErrorCodes.ORDER_NOT_FOUND, message: `order ${input.orderId} does not exist`, nonRetryable: true });
+      }
+      throw ApplicationFailure.create({
+        type: ErrorCodes.ILLEGAL_TRANSITION,
+        message: `order ${input.orderId} cannot go from ${result.status} to ${input.status}`,
+        nonRetryable: true,
       });
     },
 

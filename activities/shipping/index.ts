@@ -27,24 +27,30 @@ export function createShippingActivities(db: Db) {
         list.push({ ...line, weightGrams: p.weightGrams * line.quantity });
         byWarehouse.set(p.warehouse, list);
       }
-      const plans: ShipmentPlan[] = [];
-      for (const [warehouse, items] of [...byWarehouse].sort(([a], [b]) => a.localeCompare(b))) {
+      const planned = [...byWarehouse].sort(([a], [b]) => a.localeCompare(b)).map(([warehouse, items]) => {
         const weightGrams = items.reduce((s, i) => s + i.weightGrams, 0);
         const choice = chooseCarrier({ weightGrams, itemCount: items.reduce((s, i) => s + i.quantity, 0), country: input.country });
-        const row = await db.shipment.upsert({
-          where: { orderId_warehouse: { orderId: input.orderId, warehouse } },
-          create: {
-            orderId: input.orderId,
-            warehouse,
-            carrier: choice.carrier,
-            trackingNumber: `${choice.trackingPrefix}${randomBytes(6).toString('hex').toUpperCase()}`,
-            items: items.map(({ productId, quantity }) => ({ productId, quantity })),
-            weightGrams,
-            estimatedDeliveryDays: choice.estimatedDeliveryDays,
-          },
-          update: {},
-        });
-        plans.push({
+        return {
+          orderId: input.orderId,
+          warehouse,
+          carrier: choice.carrier,
+          trackingNumber: `${choice.trackingPrefix}${randomBytes(6).toString('hex').toUpperCase()}`,
+          items: items.map(({ productId, quantity }) => ({ productId, quantity })),
+          weightGrams,
+          estimatedDeliveryDays: choice.estimatedDeliveryDays,
+        };
+      });
+      // All in one INSERT; a (order, warehouse) planned before (a retry) keeps its row, read back after.
+      const rows = await db.shipment.createManyAndReturn({ data: planned, skipDuplicates: true });
+      const missing = planned.filter((p) => !rows.some((r) => r.warehouse === p.warehouse));
+      if (missing.length > 0) {
+        rows.push(...(await db.shipment.findMany({ where: { orderId: input.orderId, warehouse: { in: missing.map((p) => p.warehouse) } } })));
+      }
+      return planned.map(({ warehouse }) => {
+        const row = rows.find((r) => r.warehouse === warehouse);
+        // skipped for another duplicate than (order, warehouse): its random tracking number was taken; a retry draws another
+        if (!row) throw new Error(`shipment of order ${input.orderId} from ${warehouse} was not written (tracking number taken)`);
+        return {
           shipmentId: row.id,
           warehouse,
           carrier: row.carrier,
@@ -52,9 +58,8 @@ export function createShippingActivities(db: Db) {
           estimatedDeliveryDays: row.estimatedDeliveryDays,
           // what the row carries: on a retry, the lines planned the first time
           items: row.items as ShipmentPlan['items'],
-        });
-      }
-      return plans;
+        };
+      });
     },
 
     /**
