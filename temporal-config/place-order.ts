@@ -118,6 +118,13 @@ export interface PlaceOrderInput {
    * (as every run started before the feed did; for runs that must keep that path, e.g. its tests).
    */
   notifications?: 'activities';
+  /**
+   * When the order is CONFIRMED (and the checkout answered). Absent (the default): as soon as
+   * the payment is secured; committing the stock and planning the shipments follow side by side.
+   * stock-commit = after the stock is committed, as every run started before did (the benchmark's
+   * "before" variant, and tests that keep that path).
+   */
+  confirmAt?: 'stock-commit';
 }
 
 /** What one gateway operation covers, per order line: amounts summing to the operation's amount. */

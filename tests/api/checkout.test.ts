@@ -73,14 +73,16 @@ describe('POST /checkout', () => {
     expect(res.body).toEqual({ orderId: expect.any(String), status: 'CONFIRMED', total: { amount: 4499, currency: 'USD' } });
     expect(res.headers.get('location')).toBe(`/api/v1/orders/${res.body.orderId}`);
 
+    // confirmed on the secured payment; the stock is committed and the shipments planned right after: let it settle (PROCESSING)
+    await until('PROCESSING', async () => (await backend.db.order.findUniqueOrThrow({ where: { id: res.body.orderId } })).status === 'PROCESSING');
     const order = await backend.db.order.findUniqueOrThrow({ where: { id: res.body.orderId }, include: { items: { orderBy: { productId: 'asc' } } } });
-    expect(order).toMatchObject({ customerId: ada.id, status: 'CONFIRMED', totalAmount: 4499 });
+    expect(order).toMatchObject({ customerId: ada.id, status: 'PROCESSING', totalAmount: 4499 });
     expect(order.items.map((i) => [i.productId, i.quantity, i.unitPriceAmount])).toEqual([['prod_mug', 2, 1250], ['prod_tshirt', 1, 1999]]);
     expect(await ledgerOf(res.body.orderId)).toEqual([['AUTHORISATION', 4499]]);
     expect(await cartOf(ada.id)).toEqual([]);
     const read = await api.call('GET', `/api/v1/orders/${res.body.orderId}`, { token: ada.token });
     expect(read.body).toMatchObject({
-      status: 'CONFIRMED',
+      status: 'PROCESSING',
       total: { amount: 4499, currency: 'USD' },
       payments: [{ kind: 'AUTHORISATION', status: 'SUCCEEDED', amount: { amount: 4499, currency: 'USD' } }],
       shippingAddress: address,
@@ -224,17 +226,21 @@ describe('orders of a real saga', () => {
     const lee = await shopper({ prod_mug: 1 });
     const { body } = await checkout(api, lee.token, 'k-sse');
     const first = sseReader(await api.raw('GET', `/api/v1/orders/${body.orderId}/events`, { token: lee.token }));
-    const seen = await first.events((e) => e.status === 'CONFIRMED');
+    // confirmed once the payment is secured; the stock is committed and the shipments planned after (side by side), then PROCESSING
+    const seen = await first.events((e) => e.status === 'PROCESSING');
     await first.close();
-    expect(seen.events.map((e) => e.type)).toEqual(['ORDER_PLACED', 'ORDER_CREATED', 'STOCK_RESERVED', 'PAYMENT_AUTHORISED', 'STOCK_COMMITTED', 'ORDER_CONFIRMED', 'STATUS_CHANGED']);
+    expect(seen.events.map((e) => e.type)).toEqual([
+      'ORDER_PLACED', 'ORDER_CREATED', 'STOCK_RESERVED', 'PAYMENT_AUTHORISED', 'ORDER_CONFIRMED', 'STATUS_CHANGED', 'STOCK_COMMITTED', 'SHIPMENTS_PLANNED', 'STATUS_CHANGED',
+    ]);
+    expect(seen.events.filter((e) => e.type === 'STATUS_CHANGED').map((e) => e.status)).toEqual(['CONFIRMED', 'PROCESSING']);
     const ids = seen.events.map((e) => BigInt(e.id));
     expect(ids).toEqual([...ids].sort((x, y) => (x < y ? -1 : 1)));
 
     const authorised = seen.events.find((e) => e.type === 'PAYMENT_AUTHORISED')!;
     const resumed = sseReader(await api.raw('GET', `/api/v1/orders/${body.orderId}/events`, { token: lee.token, headers: { 'last-event-id': authorised.id } }));
-    const rest = await resumed.events((e) => e.status === 'CONFIRMED');
+    const rest = await resumed.events((e) => e.status === 'PROCESSING');
     await resumed.close();
-    expect(rest.events.map((e) => e.type)).toEqual(['STOCK_COMMITTED', 'ORDER_CONFIRMED', 'STATUS_CHANGED']);
+    expect(rest.events.map((e) => e.type)).toEqual(['ORDER_CONFIRMED', 'STATUS_CHANGED', 'STOCK_COMMITTED', 'SHIPMENTS_PLANNED', 'STATUS_CHANGED']);
   });
 
   it('cancel while the payment is pending: 200 accepted; the stream shows it live and ends after CANCELLED; a stranger gets 404', async () => {

@@ -104,7 +104,7 @@ describe('the stack end to end', () => {
       return q.status === 'SHIPPED' ? q : undefined;
     });
     expect(shipped.completedSteps).toEqual([
-      'ORDER_CREATED', 'STOCK_RESERVED', 'PAYMENT_AUTHORISED', 'STOCK_COMMITTED', 'ORDER_CONFIRMED', 'SHIPMENTS_PLANNED', 'HANDED_TO_CARRIER',
+      'ORDER_CREATED', 'STOCK_RESERVED', 'PAYMENT_AUTHORISED', 'ORDER_CONFIRMED', 'STOCK_COMMITTED', 'SHIPMENTS_PLANNED', 'HANDED_TO_CARRIER',
     ]);
     expect(shipped.shipments).toMatchObject([{ carrier: 'GlobalPost', status: 'HANDED_TO_CARRIER' }]); // GB address: international carrier
     // authorised at checkout, the shipment's share captured as it was handed over
@@ -175,7 +175,6 @@ describe('the stack end to end', () => {
     expect(res.status).toBe(201);
     const { orderId } = (await res.json()) as { orderId: string };
     const workflowId = `order-${orderId}`;
-    const before = await db.stock.findUniqueOrThrow({ where: { productId: 'prod_backpack' } });
     const stream = sseReader(
       await fetch(`${stack.apiUrl}/api/v1/orders/${orderId}/events`, { headers: { authorization: `Bearer ${customer.token}`, accept: 'text/event-stream' } }),
     );
@@ -183,6 +182,8 @@ describe('the stack end to end', () => {
       until(status, async () => (await db.order.findUniqueOrThrow({ where: { id: orderId } })).status === status);
 
     await statusInDb('SHIPPED');
+    // read once settled: confirmed on the secured payment, the stock is committed (reserved → sold) only after the 201
+    const before = await db.stock.findUniqueOrThrow({ where: { productId: 'prod_backpack' } });
     await temporal('workflow', 'signal', '--workflow-id', workflowId, '--name', 'markDelivered');
     await statusInDb('DELIVERED');
     expect(await moneyOf(orderId)).toEqual({ authorised: 8900, captured: 8900, voided: 0, refunded: 0 });

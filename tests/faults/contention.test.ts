@@ -105,6 +105,7 @@ describe('fault suite: contention and races (real stack)', () => {
     expect(orderIds).toEqual([replies[0].body.orderId]);
     // one authorisation; the hand-over's capture (HANDLING_MS after confirmation) may already be there when 20 answers took long
     expect(await f.db.gatewayTransaction.count({ where: { idempotencyKey: { startsWith: `order-${orderIds[0]}` }, kind: { not: 'CAPTURE' } } })).toBe(1);
+    await f.settle(orderIds, 60_000); // confirmed on the secured payment: the stock is sold once the saga is past CONFIRMED
     expect(await f.db.stock.findUniqueOrThrow({ where: { productId: product } })).toMatchObject({ available: 7, sold: 3 });
     expect(await f.report('double-submit', orderIds, started)).toEqual([]);
   });

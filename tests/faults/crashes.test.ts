@@ -165,6 +165,7 @@ describe('fault suite: payment gateway trouble (simulated provider, real workers
         const payment = await f.db.payment.findFirstOrThrow({ where: { orderId: id, kind: 'AUTHORISATION' } });
         expect(payment.attempts).toBeGreaterThanOrEqual(2); // it did have to retry
       }
+      await f.settle(orderIds, BOUND_MS); // confirmed on the secured payment: the stock is committed and the shipments planned after the answer
       expect(await f.report(`gateway-${mode}`, orderIds, started)).toEqual([]);
     });
   }
@@ -178,6 +179,7 @@ describe('fault suite: payment gateway trouble (simulated provider, real workers
     expect(Date.now() - started).toBeGreaterThanOrEqual(3_000);
     const orderIds = replies.map((r) => r.body.orderId as string);
     for (const id of orderIds) expect((await charges(id)).map((t) => t.kind)).toEqual(['AUTHORISATION']);
+    await f.settle(orderIds, BOUND_MS);
     expect(await f.report('gateway-slow', orderIds, started)).toEqual([]);
   });
 

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorisationKey, orderWorkflowId } from '../../temporal-config/place-order';
-import { bootFaultStack, CONFIRMED_STATES, until, type Customer, type FaultStack, type Reply } from './support/fault-stack';
+import { bootFaultStack, FULFILLING_STATES, until, type Customer, type FaultStack, type Reply } from './support/fault-stack';
 
 let f: FaultStack;
 let product: string;
@@ -89,7 +89,7 @@ async function checkStream(scenario: string, submitted: Submitted[], started: nu
   expect(retried).toBeGreaterThan(0); // the fault really was in the stream's way
 
   const orderIds = submitted.map((s) => s.orderId);
-  await f.settle(orderIds, 120_000, (st) => CONFIRMED_STATES.includes(st));
+  await f.settle(orderIds, 120_000, (st) => FULFILLING_STATES.includes(st));
   // no order lost, none doubled: exactly the submitted ids, each with one saga and one authorisation
   const customers = (await f.db.order.findMany({ where: { id: { in: orderIds } }, select: { customerId: true } })).map((o) => o.customerId);
   const rows = await f.db.order.findMany({ where: { customerId: { in: customers } }, select: { id: true } });

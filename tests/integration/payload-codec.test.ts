@@ -23,6 +23,7 @@ import { placeOrder } from '../../workflows/place-order';
 import { freshDatabase } from '../support/db';
 import { devServerEnv } from '../support/temporal';
 import { createWorkers, realActivities, runWorkers } from '../support/workers';
+import { until } from '../support/until';
 import { TaskQueues, awaitOutcomeUpdate, orderWorkflowId, type PlaceOrderInput } from '../../temporal-config/place-order';
 
 const run = promisify(execFile);
@@ -77,6 +78,9 @@ beforeAll(async () => {
     }),
   });
   expect(state.status).toBe('CONFIRMED');
+  // confirmed once the payment is secured: the stock is committed and the shipments planned after the answer;
+  // let the saga settle (PROCESSING) so those activities' inputs and results are in the history too
+  await until('PROCESSING', async () => (await db.order.findUnique({ where: { id: input.orderId } }))?.status === 'PROCESSING', 60_000);
 }, 120_000);
 
 afterAll(async () => {

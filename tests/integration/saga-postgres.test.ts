@@ -68,6 +68,12 @@ const run = (input: PlaceOrderInput) =>
     }),
   });
 
+/**
+ * Confirmed once the payment is secured, the saga then commits the stock (reserved → sold) and plans
+ * the shipments: waits for PROCESSING, so no later reading of the stock sees this order half-way.
+ */
+const settled = (orderId: string) => until(`${orderId} PROCESSING`, async () => (await db.order.findUniqueOrThrow({ where: { id: orderId } })).status === 'PROCESSING');
+
 const ledgerFor = (orderId: string) => db.gatewayTransaction.findMany({ where: { idempotencyKey: { startsWith: orderWorkflowId(orderId) } } });
 
 describe('PlaceOrder with real activities on PostgreSQL', () => {
@@ -76,6 +82,7 @@ describe('PlaceOrder with real activities on PostgreSQL', () => {
     const input = order([{ productId: 'prod_mug', quantity: 2, unitPriceAmount: 1250 }, { productId: 'prod_tshirt', quantity: 1, unitPriceAmount: 1999 }]);
     const state = await run(input);
     expect(state.status).toBe('CONFIRMED');
+    await settled(input.orderId);
 
     const after = await readBooks(db);
     expect(after.stock.prod_mug).toEqual({ ...before.stock.prod_mug, available: before.stock.prod_mug.available - 2, sold: before.stock.prod_mug.sold + 2 });
@@ -84,13 +91,14 @@ describe('PlaceOrder with real activities on PostgreSQL', () => {
     expect(ledger.map((t) => [t.kind, t.amount])).toEqual([['CHARGE', 4499]]);
 
     const row = await db.order.findUniqueOrThrow({ where: { id: input.orderId }, include: { items: true, timeline: { orderBy: { id: 'asc' } } } });
-    expect(row.status).toBe('CONFIRMED');
+    expect(row.status).toBe('PROCESSING');
     expect(row.totalAmount).toBe(4499);
     expect(await assertBooksBalance(db, initial)).toEqual([]);
     expect(row.items.map((i) => i.lineTotalAmount).sort()).toEqual([1999, 2500]);
-    expect(row.timeline.map((e) => e.type).slice(0, 7)).toEqual([
-      'ORDER_PLACED', 'ORDER_CREATED', 'STOCK_RESERVED', 'PAYMENT_CHARGED', 'STOCK_COMMITTED', 'ORDER_CONFIRMED', 'STATUS_CHANGED',
+    expect(row.timeline.map((e) => e.type).slice(0, 9)).toEqual([
+      'ORDER_PLACED', 'ORDER_CREATED', 'STOCK_RESERVED', 'PAYMENT_CHARGED', 'ORDER_CONFIRMED', 'STATUS_CHANGED', 'STOCK_COMMITTED', 'SHIPMENTS_PLANNED', 'STATUS_CHANGED',
     ]);
+    expect(row.timeline.filter((e) => e.type === 'STATUS_CHANGED').map((e) => e.status).slice(0, 2)).toEqual(['CONFIRMED', 'PROCESSING']);
     expect(await db.payment.findMany({ where: { orderId: input.orderId } })).toMatchObject([{ kind: 'CHARGE', status: 'SUCCEEDED', amount: 4499 }]);
   });
 
@@ -120,6 +128,7 @@ describe('PlaceOrder with real activities on PostgreSQL', () => {
     const input = order([{ productId: 'prod_mug', quantity: 1, unitPriceAmount: 1250 }], TestTokens.transient);
     const state = await run(input);
     expect(state.status).toBe('CONFIRMED');
+    await settled(input.orderId); // its stock sold before the next test reads the books
     expect((await ledgerFor(input.orderId)).map((t) => t.kind)).toEqual(['CHARGE']);
     const payment = await db.payment.findFirstOrThrow({ where: { orderId: input.orderId, kind: 'CHARGE' } });
     expect(payment.attempts).toBe(3);

@@ -28,6 +28,9 @@ import { PlaceOrderDefaults, daysToMs, awaitOutcomeUpdate, cancelOrderSignal, ge
 const h = useHarness();
 
 const CONFIRMED_STEPS = ['ORDER_CREATED', 'STOCK_RESERVED', 'PAYMENT_CHARGED', 'STOCK_COMMITTED', 'ORDER_CONFIRMED'];
+// runs as the API starts them today (onTheFeed): confirmed once the payment is secured; the stock is committed after
+const CONFIRMED_AT_PAYMENT = ['ORDER_CREATED', 'STOCK_RESERVED', 'PAYMENT_CHARGED', 'ORDER_CONFIRMED'];
+const AFTER_CONFIRMATION = ['STOCK_COMMITTED', 'SHIPMENTS_PLANNED'];
 
 describe('placeOrder saga', () => {
   it('a. happy path: CONFIRMED (charged once, stock sold), then PROCESSING → SHIPPED → DELIVERED; completes when the return window closes', async () => {
@@ -629,7 +632,7 @@ describe('notifications on the order event feed', () => {
     const handle = await h.startOrder(shop, onTheFeed(standardOrder()));
 
     const outcome = await handle.executeUpdate(awaitOutcomeUpdate);
-    expect(outcome).toMatchObject({ status: 'CONFIRMED', completedSteps: CONFIRMED_STEPS, compensations: [] });
+    expect(outcome).toMatchObject({ status: 'CONFIRMED', completedSteps: CONFIRMED_AT_PAYMENT, compensations: [] });
     // the kind rides on the CONFIRMED write itself: the feed has it as soon as the order is confirmed
     expect(shop.statusWrites[0]?.events.at(-1)).toMatchObject({ type: 'STATUS_CHANGED', status: 'CONFIRMED', detail: { notify: 'ORDER_CONFIRMED' } });
 
@@ -640,7 +643,7 @@ describe('notifications on the order event feed', () => {
     // the saga ends as it does with notifications sent by activity (a. above)
     expect(result.status).toBe('DELIVERED');
     expect(status).toEqual(result);
-    expect(result.completedSteps).toEqual([...CONFIRMED_STEPS, 'SHIPMENTS_PLANNED', 'HANDED_TO_CARRIER', 'DELIVERED']);
+    expect(result.completedSteps).toEqual([...CONFIRMED_AT_PAYMENT, ...AFTER_CONFIRMATION, 'HANDED_TO_CARRIER', 'DELIVERED']);
     expect(result.compensations).toEqual([]);
     expect(result.failure).toBeUndefined();
     expect(Object.keys(result.timestamps)).toEqual(['placed', 'CONFIRMED', 'PROCESSING', 'SHIPPED', 'DELIVERED']);
@@ -659,7 +662,7 @@ describe('notifications on the order event feed', () => {
     ]);
     // one write per status change: no late write of notification events after the last one
     expect(shop.statusWrites.map((w) => w.status)).toEqual(['CONFIRMED', 'PROCESSING', 'SHIPPED', 'DELIVERED']);
-    expect(shop.eventTypes().filter((t) => t !== 'STATUS_CHANGED')).toEqual([...CONFIRMED_STEPS, 'SHIPMENTS_PLANNED', 'HANDED_TO_CARRIER', 'SHIPMENT_DELIVERED', 'DELIVERED']);
+    expect(shop.eventTypes().filter((t) => t !== 'STATUS_CHANGED')).toEqual([...CONFIRMED_AT_PAYMENT, ...AFTER_CONFIRMATION, 'HANDED_TO_CARRIER', 'SHIPMENT_DELIVERED', 'DELIVERED']);
     expect(new Set(shop.timeline().map((e) => e.key)).size).toBe(shop.timeline().length);
     await expectNoNotificationActivity(shop, handle);
   });
@@ -722,6 +725,38 @@ describe('notifications on the order event feed', () => {
       ['PROCESSING', undefined],
       ['CANCELLED', 'ORDER_CANCELLED'],
     ]);
+    await expectNoNotificationActivity(shop, handle);
+  });
+
+  it('n. confirmed at the payment, a cancel accepted while the stock is committed and the parcels planned: both finish, then both are undone', async () => {
+    const shop = new FakeShop({ stock: initialStock(), hold: ['commitStock'] });
+    const handle = await h.startOrder(shop, onTheFeed(standardOrder()));
+    // the checkout has its answer before the stock is committed
+    const outcome = await handle.executeUpdate(awaitOutcomeUpdate);
+    expect(outcome).toMatchObject({ status: 'CONFIRMED', completedSteps: CONFIRMED_AT_PAYMENT });
+    await shop.reached('commitStock');
+    expect(shop.stockOf(MUG)).toEqual({ available: 3, reserved: 2, sold: 0, returned: 0 });
+
+    const accepted = await handle.executeUpdate(requestCancelUpdate, { args: ['changed my mind'] });
+    expect(accepted.cancellation).toEqual({ requested: true, reason: 'changed my mind' });
+    shop.open('commitStock');
+    const { result, status } = await h.finish(handle, 'n-cancel-while-committing');
+
+    expect(result.status).toBe('CANCELLED');
+    expect(status).toEqual(result);
+    expect(result.completedSteps).toEqual([...CONFIRMED_AT_PAYMENT, ...AFTER_CONFIRMATION]);
+    expect(result.compensations).toEqual([
+      { name: 'cancelShipments', outcome: 'done' },
+      { name: 'refundPayment', outcome: 'done' },
+      { name: 'releaseStock', outcome: 'done' },
+    ]);
+    expect(shop.charges).toHaveLength(1);
+    expect(shop.refunds).toEqual([expect.objectContaining({ amount: 4500 })]);
+    // what was committed is put back; nothing sold, nothing lost
+    expect(shop.stockOf(MUG)).toEqual({ available: 5, reserved: 0, sold: 0, returned: 0 });
+    expect(shop.shipments.map((s) => s.status)).toEqual(['CANCELLED']);
+    expect(shop.calls.handToCarrier).toBe(0);
+    expect(shop.statusWrites.map((w) => w.status)).toEqual(['CONFIRMED', 'CANCELLED']);
     await expectNoNotificationActivity(shop, handle);
   });
 });

@@ -24,6 +24,9 @@
 // the saga's own sending; re-recorded, the other place-order and fulfilment scenarios keep it
 // (notifications: 'activities' in harness.ts), while per-shipment.test.ts would record the feed's path.
 // Recorded as above, copying only /tmp/h/n-*.json to notifications-on-feed-<name>.
+// confirm-at-payment-*.json are the runs confirmed as soon as the payment is secured (patch
+// confirm-at-payment: commitStock and planShipments then side by side): per-shipment.test.ts's nine
+// and the n-* scenarios of place-order.test.ts (onTheFeed inputs), recorded as above with that prefix.
 import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -45,7 +48,8 @@ const HISTORIES_DIR = fileURLToPath(new URL('./histories/', import.meta.url));
 // + 1 saga refused for an order id another saga placed (order-placed-by-run-*.json)
 // + 9 per-shipment scenarios (per-shipment-*.json)
 // + 3 with notifications on the order event feed (notifications-on-feed-*.json: delivered, payment declined, cancelled)
-const MIN_HISTORIES = 61;
+// + 13 confirmed at the payment (confirm-at-payment-*.json: the 9 per-shipment scenarios and 4 n-* ones)
+const MIN_HISTORIES = 74;
 
 // The SDK would parse these files with historyFromJSON, which throws "type must be a
 // Type" in this install (@temporalio/common and @temporalio/proto each carry their own

@@ -83,3 +83,15 @@ export function choosePaymentFlow(input: PlaceOrderInput): boolean {
 export function chooseNotifications(input: PlaceOrderInput): boolean {
   return input.notifications !== 'activities' && patched(Patches.notificationsOnFeed);
 }
+
+/**
+ * Whether this run confirms the order as soon as its payment is secured: stock
+ * is reserved and the money authorised (or charged), so nothing left can refuse
+ * the order; committing the stock and planning the shipments follow side by side,
+ * after the checkout has its answer. Asks patched() (histories from before it
+ * commit the stock first), so it is called once, right after chooseNotifications,
+ * before any command.
+ */
+export function chooseConfirmAtPayment(input: PlaceOrderInput): boolean {
+  return input.confirmAt !== 'stock-commit' && patched(Patches.confirmAtPayment);
+}

@@ -16,4 +16,6 @@ export const Patches = {
   perShipmentPayments: 'per-shipment-payments',
   /** customers hear of a status change from the order event feed, not from the saga (before: sendNotification beside the order) */
   notificationsOnFeed: 'notifications-on-feed',
+  /** the order is CONFIRMED (and the checkout answered) once the payment is secured; commitStock and planShipments then run side by side (before: commitStock first) */
+  confirmAtPayment: 'confirm-at-payment',
 } as const;

@@ -14,7 +14,7 @@ import {
   type TimelineEvent,
 } from '../../temporal-config/place-order';
 import type { NotificationKind } from '../../domain/shipping';
-import { chooseNotifications, chooseOrderWrites, choosePaymentFlow, type OrdersActivities } from './activities';
+import { chooseConfirmAtPayment, chooseNotifications, chooseOrderWrites, choosePaymentFlow, type OrdersActivities } from './activities';
 import { notify } from './notifications';
 import { flush, now, record } from './timeline';
 
@@ -72,6 +72,9 @@ export interface OrderRun {
   /** notifications in flight beside the order (notifications.ts); always empty when notifyOnFeed */
   readonly notificationsSent: Promise<void>[];
 
+  /** CONFIRMED once the payment is secured, then stock committed and shipments planned side by side (saga.ts); false in runs from before */
+  readonly confirmAtPayment: boolean;
+
   /** authorise at checkout and capture per shipment (per-shipment.ts); undefined in runs that charge at checkout */
   readonly perShipment?: PerShipmentRun;
 }
@@ -123,6 +126,7 @@ export function startRun(input: PlaceOrderInput): OrderRun {
   const { local, writes } = chooseOrderWrites(input);
   const perShipment = choosePaymentFlow(input);
   const notifyOnFeed = chooseNotifications(input);
+  const confirmAtPayment = chooseConfirmAtPayment(input);
   return {
     input,
     workflowId,
@@ -147,6 +151,7 @@ export function startRun(input: PlaceOrderInput): OrderRun {
     awaitingReturn: false,
     notifyOnFeed,
     notificationsSent: [],
+    confirmAtPayment,
     perShipment: perShipment
       ? { cancelRequested: new Map(), handing: new Set(), deliveredMarks: new Set(), attention: new Map(), retries: 0, paymentBusy: false, returns: [], writes: Promise.resolve(), renewals: 0, announced: new Set(), returnStages: [] }
       : undefined,

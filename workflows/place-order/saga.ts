@@ -16,8 +16,9 @@ import { count, moveTo, step, type OrderRun } from './run';
 export const stampsPlacement = (): boolean => patched(Patches.orderPlacedByRun);
 
 /**
- * The steps, run in run.steps: reserve stock → charge payment → commit stock →
- * confirm → plan shipments → (warehouse handling) → hand to carrier. Each
+ * The steps, run in run.steps: reserve stock → secure payment → confirm →
+ * commit stock and plan shipments side by side → (warehouse handling) → hand to
+ * carrier (runs from before confirm-at-payment commit the stock before confirming). Each
  * compensation is registered before its step runs, because a step that timed
  * out may still have taken effect.
  */
@@ -70,8 +71,10 @@ export async function runSaga(run: OrderRun, stampedPlacement: boolean): Promise
     step(run, 'PAYMENT_CHARGED', { paymentId: charge.paymentId, amount: input.totalAmount, currency: input.currency });
   }
 
-  await inventory.commitStock({ orderId: input.orderId });
-  step(run, 'STOCK_COMMITTED');
+  if (!run.confirmAtPayment) {
+    await inventory.commitStock({ orderId: input.orderId });
+    step(run, 'STOCK_COMMITTED');
+  }
 
   step(run, 'ORDER_CONFIRMED');
   await moveTo(run, 'CONFIRMED', { notify: 'ORDER_CONFIRMED' });
@@ -82,9 +85,17 @@ export async function runSaga(run: OrderRun, stampedPlacement: boolean): Promise
   // Short and idempotent: once begun, let it finish even when a cancel
   // arrives, so cancelShipments always sees the rows it has to cancel.
   if (CancellationScope.current().consideredCancelled) await CancellationScope.current().cancelRequested;
-  const plans = await CancellationScope.nonCancellable(() =>
-    shipping.planShipments({ orderId: input.orderId, lines, country: input.shippingAddress.country }),
-  );
+  const planShipments = () => shipping.planShipments({ orderId: input.orderId, lines, country: input.shippingAddress.country });
+  let plans: Awaited<ReturnType<typeof planShipments>>;
+  if (run.confirmAtPayment) {
+    // Confirmed on the secured payment: the stock moves from held to sold while
+    // the parcels are planned (neither reads what the other writes). Both finish
+    // once begun, so releaseStock and cancelShipments see every row they undo.
+    [, plans] = await CancellationScope.nonCancellable(() => Promise.all([inventory.commitStock({ orderId: input.orderId }), planShipments()]));
+    step(run, 'STOCK_COMMITTED');
+  } else {
+    plans = await CancellationScope.nonCancellable(planShipments);
+  }
   run.state.shipments = plans.map((p) => ({
     trackingNumber: p.trackingNumber,
     carrier: p.carrier,
@@ -94,6 +105,8 @@ export async function runSaga(run: OrderRun, stampedPlacement: boolean): Promise
     ...(run.perShipment ? { items: p.items, amount: sumAmounts(lineAmounts(input, p.items)) } : {}),
   }));
   step(run, 'SHIPMENTS_PLANNED', { shipments: plans });
+  // a cancel accepted while they ran is acted on now, before the order shows PROCESSING
+  if (run.confirmAtPayment && CancellationScope.current().consideredCancelled) await CancellationScope.current().cancelRequested;
   await moveTo(run, 'PROCESSING');
   if (run.perShipment) {
     // each shipment is captured and handed over on its own (per-shipment.ts)

@@ -30,8 +30,13 @@ export interface Reply<T = any> {
 
 /** Kept statuses: the order was confirmed and its payment stands (authorised, or captured as its parcels leave). */
 export const CONFIRMED_STATES = ['CONFIRMED', 'PROCESSING', 'PARTIALLY_SHIPPED', 'SHIPPED', 'DELIVERED', 'DELIVERY_OVERDUE'];
+/**
+ * Confirmed, and past what follows the confirmation at once: a CONFIRMED order (confirmed as soon as its
+ * payment is secured) still commits its stock (reserved → sold) and plans its shipments, then is PROCESSING.
+ */
+export const FULFILLING_STATES = CONFIRMED_STATES.filter((s) => s !== 'CONFIRMED');
 /** Where the saga has nothing left to do until a person or a carrier acts. */
-export const SETTLED_STATES = [...CONFIRMED_STATES, 'CANCELLED', 'FAILED', 'RETURNED', 'PARTIALLY_RETURNED'];
+export const SETTLED_STATES = [...FULFILLING_STATES, 'CANCELLED', 'FAILED', 'RETURNED', 'PARTIALLY_RETURNED'];
 
 export const address = { name: 'Grace Hopper', line1: '1 Compiler Way', city: 'Arlington', postalCode: '22201', country: 'US' };
 

@@ -181,13 +181,15 @@ export function orderFor(items: { productId: string; quantity: number; unitPrice
     // NOTIFIED events), as runs from before the order event feed do; the feed's path, where the kind
     // only rides on the STATUS_CHANGED event, has its own tests (onTheFeed, place-order.test.ts).
     notifications: 'activities',
+    // These scenarios were recorded confirming after the stock commit; the onTheFeed runs confirm at the payment.
+    confirmAt: 'stock-commit',
     ...extra,
   };
 }
 
-/** The input as the API starts it today: customer notifications left to the order event feed. */
+/** The input as the API starts it today: customer notifications left to the order event feed, confirmed at the payment. */
 export function onTheFeed(input: PlaceOrderInput): PlaceOrderInput {
-  const { notifications: _activities, ...rest } = input;
+  const { notifications: _activities, confirmAt: _stockCommit, ...rest } = input;
   return rest;
 }
 
