@@ -164,7 +164,7 @@ export function createApp(deps: AppDeps) {
 
   const orderDeps: OrderDeps = {
     db: deps.db,
-    saga: createSagaClient(deps.temporal, { outcomeWaitMs: settings.outcomeWaitMs }),
+    saga: createSagaClient(deps.temporal, { outcomeWaitMs: settings.outcomeWaitMs, checkoutStart: settings.checkoutStart }),
     reservationTtlMs: settings.reservationTtlMs,
     fulfilment: settings.fulfilment,
   };

@@ -17,6 +17,7 @@ import { lazyTemporalConnection } from '../platform/temporal-connection';
 import { startTracing } from '../platform/tracing';
 import { createApp, type AppDeps } from './app';
 import { apiSettings } from './settings';
+import type { CheckoutStart } from './orders/saga-client';
 import { listenForOrderEvents } from './orders/event-notifier';
 import pg from 'pg';
 import { createApiMetrics, createMetricsApp } from './metrics';
@@ -32,6 +33,8 @@ export interface ApiExtensions {
   extraRoutes?: AppDeps['extraRoutes'];
   /** more interceptors of the Temporal client's workflow calls (after tracing's) */
   workflowInterceptors?: WorkflowClientInterceptor[];
+  /** how checkouts start their sagas (the benchmark's "before" variant); absent = the product's default */
+  checkoutStart?: CheckoutStart;
 }
 
 /** Starts the API process; it runs until SIGINT/SIGTERM or its parent exits. */
@@ -65,6 +68,7 @@ export async function runApiServer(extensions: ApiExtensions = {}): Promise<void
   const orderEvents = listenForOrderEvents({ databaseUrl: databaseUrl(config), log });
   const app = createApp({
     ...apiSettings(config),
+    checkoutStart: extensions.checkoutStart,
     db,
     temporal,
     log,

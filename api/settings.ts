@@ -1,10 +1,13 @@
 import { apiConfig, localTemporalUi, type ApiConfig } from '../platform/config';
 import { daysToMs, type FulfilmentTimings } from '../temporal-config/place-order';
+import type { CheckoutStart } from './orders/saga-client';
 
 /** What the HTTP API takes from its configuration (platform/config.ts, the API's section). */
 export interface ApiSettings {
   /** how long POST /api/v1/orders waits for the payment outcome before answering 202 */
   outcomeWaitMs: number;
+  /** how a checkout starts its saga (api/orders/saga-client.ts); absent = the saga client's default, update-with-start (the benchmark's "before" sets the other) */
+  checkoutStart?: CheckoutStart;
   /** handed to each new saga */
   reservationTtlMs: number;
   fulfilment: Required<FulfilmentTimings>;

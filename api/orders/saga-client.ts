@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorCodes, type ErrorCode } from '../../domain/errors';
 import type { placeOrder } from '../../workflows/place-order';
@@ -30,9 +30,20 @@ import {
 /** How long Temporal gets to start a saga before the request answers 503. */
 const START_TIMEOUT_MS = 5_000;
 
+/**
+ * How a checkout starts its saga and asks for the outcome: update-with-start =
+ * one call that starts the saga (or joins the running one) and carries the
+ * awaitOutcome update in the same request, so the update rides the saga's first
+ * workflow task; start-then-update = a start, then the update (two round trips,
+ * and the update may wait for a workflow task of its own: the benchmark's "before").
+ */
+export type CheckoutStart = 'update-with-start' | 'start-then-update';
+
 export interface SagaClientOptions {
   /** how long a request waits for the payment outcome before answering that the order is still pending (202) */
   outcomeWaitMs: number;
+  /** default update-with-start */
+  checkoutStart?: CheckoutStart;
 }
 
 /** The refusal an operation answers with once the order's run has ended (or retention has removed it). */
@@ -87,7 +98,7 @@ const unlessUnsupported = <T>(sent: Promise<T>, update: string): Promise<T | 'un
  * the carrier's and the warehouse's messages. The order id is the only key a
  * caller knows; the workflow id is made here.
  */
-export function createSagaClient(temporal: Client, { outcomeWaitMs }: SagaClientOptions) {
+export function createSagaClient(temporal: Client, { outcomeWaitMs, checkoutStart = 'update-with-start' }: SagaClientOptions) {
   const handle = (orderId: string) => temporal.workflow.getHandle(orderWorkflowId(orderId));
 
   /** The saga's live state (its last one once the run has closed). */
@@ -115,52 +126,106 @@ export function createSagaClient(temporal: Client, { outcomeWaitMs }: SagaClient
    * carries the orderId (when the server chose it, the client learns it only
    * here) and may retry with it safely.
    */
+  const unavailable = (input: PlaceOrderInput) =>
+    new ApiError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'the order service (Temporal) did not accept the order in time; retry with the same orderId', {
+      orderId: input.orderId,
+    });
+
+  // A running saga of this id is joined (USE_EXISTING), a finished one is never
+  // started again (REJECT_DUPLICATE): its outcome is read back instead.
+  const startOptions = (input: PlaceOrderInput) => ({
+    workflowId: orderWorkflowId(input.orderId),
+    taskQueue: TaskQueues.orders,
+    args: [input] as [PlaceOrderInput],
+    workflowIdConflictPolicy: 'USE_EXISTING' as const,
+    workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+    typedSearchAttributes: [
+      { key: OrderStatusKey, value: 'PENDING' },
+      { key: CustomerIdKey, value: input.customerId },
+    ],
+  });
+
+  /**
+   * Starts the saga under its business key. 202 promises the order exists, so
+   * it is never answered before Temporal has durably started the saga; if it
+   * cannot, the caller gets a 503 that carries the orderId (when the server
+   * chose it, the client learns it only here) and may retry with it safely.
+   */
   const start = async (input: PlaceOrderInput): Promise<void> => {
-    const unavailable = () =>
-      new ApiError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'the order service (Temporal) did not accept the order in time; retry with the same orderId', {
-        orderId: input.orderId,
-      });
     // The deadline also stops the client's own retries once we have answered 503.
     const started = temporal
-      .withDeadline(Date.now() + START_TIMEOUT_MS, () =>
-        temporal.workflow.start<typeof placeOrder>('placeOrder', {
-          workflowId: orderWorkflowId(input.orderId),
-          taskQueue: TaskQueues.orders,
-          args: [input],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          typedSearchAttributes: [
-            { key: OrderStatusKey, value: 'PENDING' },
-            { key: CustomerIdKey, value: input.customerId },
-          ],
-        }),
-      )
+      .withDeadline(Date.now() + START_TIMEOUT_MS, () => temporal.workflow.start<typeof placeOrder>('placeOrder', startOptions(input)))
       .then(
         () => 'started' as const,
         (err: unknown) => {
-          // a finished run of this id: its outcome is read back instead
           if (err instanceof WorkflowExecutionAlreadyStartedError) return 'started' as const;
           throw err;
         },
       );
     const run = await orElseAfter(started, START_TIMEOUT_MS, 'timeout' as const).catch((err: unknown) => {
-      throw isUnavailable(err) ? unavailable() : err;
+      throw isUnavailable(err) ? unavailable(input) : err;
     });
-    if (run === 'timeout') throw unavailable();
+    if (run === 'timeout') throw unavailable(input);
+  };
+
+  /** Has Temporal a run of this order by `deadline` (asked every 100 ms), so that a 202 promises what is true? */
+  const startedBy = async (orderId: string, deadline: number): Promise<boolean> => {
+    for (;;) {
+      const found = await temporal.withDeadline(deadline, () => handle(orderId).describe()).then(
+        () => true,
+        (err: unknown) => {
+          if (err instanceof WorkflowNotFoundError) return false;
+          throw err;
+        },
+      );
+      if (found || Date.now() + 100 >= deadline) return found;
+      await after(100, undefined);
+    }
+  };
+
+  /**
+   * One call: start (or join) the saga with the awaitOutcome update riding its
+   * first workflow task. The server answers only once the update completes, so
+   * if no answer has come by the start's deadline, whether Temporal has the saga
+   * is asked separately: if it does not (or cannot say), 503, retry with the same
+   * orderId, as a start that timed out; if it does, the rest of the wait goes to
+   * the outcome, and then 202.
+   */
+  const startWithOutcome = async (input: PlaceOrderInput): Promise<OrderState | 'pending'> => {
+    const began = Date.now();
+    const startWorkflowOperation = new WithStartWorkflowOperation<typeof placeOrder>('placeOrder', startOptions(input));
+    // The call's own deadline lies past the wait, so it never ends the wait with an error of its own.
+    const outcome = temporal
+      .withDeadline(began + outcomeWaitMs + START_TIMEOUT_MS, () => temporal.workflow.executeUpdateWithStart(awaitOutcomeUpdate, { startWorkflowOperation }))
+      .catch(async (err: unknown): Promise<OrderState> => {
+        if (isUnavailable(err)) throw err;
+        // a finished run of this id (REJECT_DUPLICATE), or one that ended before taking the
+        // update: its last state answers queries
+        return status(input.orderId).catch(() => {
+          throw err;
+        });
+      });
+    /** The outcome if it comes within `ms`; 'pending' if not; 'failed' if the call failed on the way. */
+    const within = (ms: number) =>
+      orElseAfter(outcome, ms, 'pending' as const).catch((err: unknown) => {
+        if (isUnavailable(err)) return 'failed' as const;
+        throw err;
+      });
+    const early = await within(Math.min(outcomeWaitMs, START_TIMEOUT_MS));
+    if (early !== 'pending' && early !== 'failed') return early;
+    const started = await startedBy(input.orderId, Math.max(began + START_TIMEOUT_MS, Date.now() + 1_000)).catch(() => false);
+    if (!started) throw unavailable(input);
+    if (early === 'pending') {
+      const late = await within(began + outcomeWaitMs - Date.now());
+      if (late !== 'pending' && late !== 'failed') return late;
+    }
+    return 'pending';
   };
 
   return {
-    /**
-     * Starts (or joins) the saga and waits, at most outcomeWaitMs in all, for
-     * the payment outcome.
-     *
-     * A plain start, then the awaitOutcome update, rather than update-with-start:
-     * the server answers update-with-start only once the update reaches the
-     * requested stage, so "Temporal has durably started the saga" could not be
-     * told apart from "a worker has run it", and a cold or busy worker (or a slow
-     * payment) turned into a 503 instead of a 202.
-     */
+    /** Starts (or joins) the saga and waits, at most outcomeWaitMs in all, for the payment outcome. */
     async placeOrder(input: PlaceOrderInput): Promise<OrderState | 'pending'> {
+      if (checkoutStart === 'update-with-start') return startWithOutcome(input);
       const deadline = Date.now() + outcomeWaitMs;
       await start(input);
       return outcomeWithin(input.orderId, deadline - Date.now());

@@ -18,7 +18,8 @@ import { TestTokens } from '../../domain/payment';
 import { placeOrder } from '../../workflows/place-order';
 import { assertBooksBalance, readBooks } from '../support/books';
 import { until } from '../support/until';
-import { apiClient, expectError, newCustomer, testApp, unreachableTemporal, type ApiClient } from './support/harness';
+import { apiClient, expectError, newCustomer, temporalClientAt, testApp, unreachableTemporal, type ApiClient } from './support/harness';
+import { devServerEnv } from '../support/temporal';
 import { address, startSagaBackend } from './support/saga-backend';
 import { perSuite } from './support/suite';
 import { TaskQueues, markDeliveredSignal, orderWorkflowId, type PlaceOrderInput } from '../../temporal-config/place-order';
@@ -183,6 +184,28 @@ describe('a 503 for an orderId the server chose', () => {
       expect(await backend.db.order.findMany({ where: { customerId: dee.id }, select: { id: true } })).toEqual([{ id: err.details.orderId }]);
     } finally {
       await down.close();
+    }
+  });
+});
+
+describe('a saga Temporal has taken but no worker has run yet', () => {
+  it('is 202 PENDING once the wait runs out, never 503: the order exists and goes on when a worker comes', async () => {
+    // a dev server with no workers: the saga is started, its first workflow task waits
+    const idle = await devServerEnv();
+    const client = temporalClientAt(idle.address);
+    try {
+      // a wait longer than the start's own 5 s deadline (the case that once answered 503)
+      const waiting = apiClient(testApp({ db: backend.db, temporal: client.temporal, outcomeWaitMs: 5_500 }));
+      const fay = await newCustomer(api, 'fay');
+      const orderId = randomUUID();
+      const res = await waiting.call('POST', '/api/v1/orders', { token: fay.token, body: orderBody(orderId) });
+      expect(res.status).toBe(202);
+      expect(res.body).toMatchObject({ orderId, status: 'PENDING' });
+      const run = await client.temporal.workflow.getHandle(orderWorkflowId(orderId)).describe();
+      expect(run.status.name).toBe('RUNNING');
+    } finally {
+      await client.close();
+      await idle.teardown();
     }
   });
 });

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../platform/config';
 import { startStack, type Stack } from '../../scripts/stack';
 import { OrderCounters } from '../../workflows/metrics';
+import { awaitOutcomeUpdate } from '../../temporal-config/place-order';
 import { testStackConfig } from '../support/stack-config';
 import { metricNames, promqlMetricNames, scrape, total, type Sample } from '../support/prometheus';
 import { until } from '../support/until';
@@ -222,6 +223,8 @@ describe('metrics', () => {
 });
 
 describe('traces', () => {
+  /** the API's Temporal client span: the saga started with the awaitOutcome update riding along, one call (update-with-start) */
+  const CLIENT_SPAN = `UpdateWithStartWorkflow:${awaitOutcomeUpdate.name}`;
   const byTrace = (traceId: string) => spans.filter((s) => s.traceId === traceId);
   /** the HTTP span of the POST /api/v1/orders that placed `orderId`, found through the activity spans of its workflow */
   const traceOf = (orderId: string) => spans.find((s) => s.name.startsWith('RunActivity:') && s.attributes.temporalWorkflowId === `order-${orderId}`)?.traceId;
@@ -234,7 +237,7 @@ describe('traces', () => {
       const id = traceOf(orderId);
       const t = id ? byTrace(id) : [];
       const names = t.map((s) => s.name);
-      return ['POST /api/v1/orders', 'StartWorkflow:placeOrder', 'RunWorkflow:placeOrder', 'StartActivity:reserveStock', 'RunActivity:reserveStock', 'RunActivity:authorisePayment', 'RunActivity:releaseStock'].every((n) => names.includes(n)) ? t : undefined;
+      return ['POST /api/v1/orders', CLIENT_SPAN, 'RunWorkflow:placeOrder', 'StartActivity:reserveStock', 'RunActivity:reserveStock', 'RunActivity:authorisePayment', 'RunActivity:releaseStock'].every((n) => names.includes(n)) ? t : undefined;
     }, 30_000, 250);
 
     const one = (name: string) => trace.find((s) => s.name === name)!;
@@ -243,7 +246,7 @@ describe('traces', () => {
     expect(http.parentSpanId).toBeUndefined();
     expect(http.attributes['http.route']).toBe('/api/v1/orders');
     expect(Number(http.attributes['http.response.status_code'])).toBe(402);
-    expect(one('StartWorkflow:placeOrder')).toMatchObject({ service: 'order-fulfilment-api', parentSpanId: http.spanId });
+    expect(one(CLIENT_SPAN)).toMatchObject({ service: 'order-fulfilment-api', parentSpanId: http.spanId });
     expect(one('RunWorkflow:placeOrder').service).toBe('order-fulfilment-worker-orders');
     expect(one('RunActivity:reserveStock').service).toBe('order-fulfilment-worker-inventory');
     expect(one('RunActivity:authorisePayment').service).toBe('order-fulfilment-worker-payments');
@@ -268,13 +271,13 @@ describe('traces', () => {
       const id = traceOf(orderId);
       const t = id ? byTrace(id) : [];
       const names = t.map((s) => s.name);
-      return ['POST /api/v1/orders', 'StartWorkflow:placeOrder', 'RunActivity:createOrder', 'RunActivity:reserveStock', 'RunActivity:authorisePayment', 'RunActivity:commitStock'].every((n) => names.includes(n)) ? t : undefined;
+      return ['POST /api/v1/orders', CLIENT_SPAN, 'RunActivity:createOrder', 'RunActivity:reserveStock', 'RunActivity:authorisePayment', 'RunActivity:commitStock'].every((n) => names.includes(n)) ? t : undefined;
     }, 30_000, 250);
     expect([...new Set(trace.map((s) => s.service))]).toEqual(
       expect.arrayContaining(['order-fulfilment-api', 'order-fulfilment-worker-orders', 'order-fulfilment-worker-inventory', 'order-fulfilment-worker-payments']),
     );
     const http = trace.find((s) => s.name === 'POST /api/v1/orders')!;
-    expect(trace.find((s) => s.name === 'StartWorkflow:placeOrder')?.parentSpanId).toBe(http.spanId);
+    expect(trace.find((s) => s.name === CLIENT_SPAN)?.parentSpanId).toBe(http.spanId);
   });
 });
 
