@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { percentile } from './load';
-import { sampleProcesses, type ProcessFigures } from './procs';
+import { sampleProcesses, type ProcessFigures, type SamplerCost } from './procs';
 import { FLOOR_TASK_QUEUE } from './floor-workflows';
 
 export const FLOOR_WORKFLOWS = {
@@ -30,9 +30,11 @@ export interface FloorLevel {
   latencyMs: { p50: number; p95: number; p99: number };
   /** the dev server's CPU per workflow (ms) */
   serverCpuMsPerWorkflow: number;
-  /** this process's CPU per workflow (ms): the client and the worker */
+  /** this process's CPU per workflow (ms): the client and the worker, without the sampler's own */
   clientWorkerCpuMsPerWorkflow: number;
   processes: ProcessFigures[];
+  /** what sampling `processes` cost this process during the window */
+  sampler?: SamplerCost;
 }
 
 export interface FloorOptions {
@@ -41,6 +43,8 @@ export interface FloorOptions {
   /** the dev server's pid, for its CPU */
   serverPid: number;
   levels: number[];
+  /** the floor workflows to run (default: all of FLOOR_WORKFLOWS) */
+  workflows?: FloorWorkflow[];
   seconds: number;
   rampSeconds: number;
   say: (msg: string) => void;
@@ -61,7 +65,7 @@ export async function measureFloor(o: FloorOptions): Promise<FloorLevel[]> {
   const out: FloorLevel[] = [];
   try {
     await worker.runUntil(async () => {
-      for (const workflow of Object.keys(FLOOR_WORKFLOWS) as FloorWorkflow[]) {
+      for (const workflow of o.workflows ?? (Object.keys(FLOOR_WORKFLOWS) as FloorWorkflow[])) {
         for (const concurrency of o.levels) {
           const level = await measure(client, workflow, concurrency, o);
           o.say(
@@ -85,15 +89,16 @@ async function measure(client: Client, workflow: FloorWorkflow, concurrency: num
   let measureFrom = Number.POSITIVE_INFINITY;
   let deadline = Number.POSITIVE_INFINITY;
   let processes: ProcessFigures[] = [];
+  let sampler: SamplerCost | undefined;
   let closed: Promise<void> | undefined;
   const started = Date.now();
   const answered = new Set<number>();
   const open = () => {
     measureFrom = Date.now();
     deadline = measureFrom + o.seconds * 1000;
-    const sampler = sampleProcesses(() => [{ name: 'temporal', pid: o.serverPid }, { name: 'client + worker', pid: process.pid, alone: true }]);
+    const sampling = sampleProcesses(() => [{ name: 'temporal', pid: o.serverPid }, { name: 'client + worker', pid: process.pid, alone: true }]);
     // CPU over the window only, not the tail of workflows started before it closed
-    closed = new Promise((resolve) => setTimeout(() => resolve(void (processes = sampler.stop())), o.seconds * 1000));
+    closed = new Promise((resolve) => setTimeout(() => resolve(void ({ processes, sampler } = sampling.stop())), o.seconds * 1000));
   };
   const user = async (u: number) => {
     for (let i = 0; Date.now() < deadline; i++) {
@@ -109,7 +114,8 @@ async function measure(client: Client, workflow: FloorWorkflow, concurrency: num
   await Promise.all(Array.from({ length: concurrency }, (_, u) => user(u)));
   await closed;
   latencies.sort((a, b) => a - b);
-  const perWorkflowMs = (name: string) => ((processes.find((p) => p.name === name)?.cpuSeconds ?? Number.NaN) * 1000) / Math.max(1, completed);
+  const cpuSeconds = (name: string) => processes.find((p) => p.name === name)?.cpuSeconds ?? Number.NaN;
+  const perWorkflowMs = (seconds: number) => (seconds * 1000) / Math.max(1, completed);
   return {
     workflow,
     concurrency,
@@ -117,8 +123,10 @@ async function measure(client: Client, workflow: FloorWorkflow, concurrency: num
     completed,
     completedPerSecond: completed / o.seconds,
     latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) },
-    serverCpuMsPerWorkflow: perWorkflowMs('temporal'),
-    clientWorkerCpuMsPerWorkflow: perWorkflowMs('client + worker'),
+    serverCpuMsPerWorkflow: perWorkflowMs(cpuSeconds('temporal')),
+    // the sampler runs in this process too: its ticks are the benchmark's, not the client's or the worker's
+    clientWorkerCpuMsPerWorkflow: perWorkflowMs(cpuSeconds('client + worker') - (sampler?.cpuSeconds ?? 0)),
     processes,
+    sampler,
   };
 }

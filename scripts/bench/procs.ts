@@ -4,6 +4,15 @@
  * connection); CPU is user + system time, memory is the proportional set
  * size (PSS), so pages shared by PostgreSQL's backends are not counted once
  * per backend.
+ *
+ * The sampler runs inside the load driver while it measures, so it must be
+ * cheap: every tick (500 ms) it reads only /proc/<pid>/stat of the processes
+ * it already knows; every `scanEvery` ticks (10 s) it scans /proc for new
+ * descendants and reads their PSS (smaps_rollup walks a process's page
+ * tables, the expensive part). CPU needs no more: a child found late has
+ * its time since birth, and one that exits is reaped by its parent, whose
+ * cutime/cstime then hold its time. The sampler's own CPU (process.cpuUsage
+ * around its ticks) is reported with the figures.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -56,13 +65,12 @@ function allStats(): ProcStat[] {
     .filter((s): s is ProcStat => s !== undefined);
 }
 
-/** A process and its descendants; `byPid` and `byParent` index one sample's stats. */
-function tree(root: number, byPid: Map<number, ProcStat>, byParent: Map<number, ProcStat[]>): ProcStat[] {
-  const out: ProcStat[] = [];
+/** A process and its descendants' pids, from one scan of /proc. */
+function tree(root: number, byParent: Map<number, number[]>): number[] {
+  const out: number[] = [];
   const visit = (pid: number) => {
-    const self = byPid.get(pid);
-    if (self) out.push(self);
-    for (const child of byParent.get(pid) ?? []) visit(child.pid);
+    out.push(pid);
+    for (const child of byParent.get(pid) ?? []) visit(child);
   };
   visit(root);
   return out;
@@ -78,37 +86,70 @@ export interface ProcessFigures {
   peakMemoryMiB: number;
 }
 
+/** What the sampler itself cost the process it runs in (the load driver) during one window. */
+export interface SamplerCost {
+  /** CPU seconds spent in the sampler's ticks (process.cpuUsage, user + system) */
+  cpuSeconds: number;
+  /** cpuSeconds / wall seconds: the share of one core */
+  cpuCores: number;
+  /** ticks taken (CPU reads), and how many of them also scanned /proc and read memory */
+  ticks: number;
+  fullScans: number;
+}
+
+export interface Sampled {
+  processes: ProcessFigures[];
+  sampler: SamplerCost;
+}
+
+type Watched = { name: string; pid: number; alone?: boolean };
+
+/** Ticks between scans of /proc and PSS reads; BENCH_SAMPLER_SCAN_EVERY=1 is the sampler as it was before issue 20 (every tick), to measure its cost. */
+const SCAN_EVERY = Number(process.env.BENCH_SAMPLER_SCAN_EVERY ?? 20);
+
 /**
  * Samples the given processes (with their descendants) until stopped:
- * CPU over the whole window, memory every `intervalMs`.
+ * CPU every `intervalMs`, descendants and memory every `scanEvery` ticks, and at the start and the end.
  */
-export function sampleProcesses(processes: () => { name: string; pid: number; alone?: boolean }[], intervalMs = 500) {
+export function sampleProcesses(processes: () => Watched[], intervalMs = 500, scanEvery = SCAN_EVERY) {
   const started = Date.now();
   const cpuAtStart = new Map<string, number>();
   const lastCpu = new Map<string, number>();
   const peakKb = new Map<string, number>();
-  const sample = (first: boolean) => {
-    const stats = allStats();
-    const byPid = new Map(stats.map((st) => [st.pid, st]));
-    const byParent = new Map<number, ProcStat[]>();
-    for (const st of stats) byParent.set(st.ppid, [...(byParent.get(st.ppid) ?? []), st]);
-    for (const { name, pid, alone } of processes()) {
-      // alone: the process without its children (the load driver, whose children are the stack)
-      const members = alone ? [byPid.get(pid)].filter((st): st is ProcStat => st !== undefined) : tree(pid, byPid, byParent);
-      const ticks = members.reduce((sum, s) => sum + s.ticks, 0);
+  /** each watched name's member pids, from the last full scan */
+  const members = new Map<string, number[]>();
+  const cost = { micros: 0, ticks: 0, fullScans: 0 };
+
+  const scan = () => {
+    const byParent = new Map<number, number[]>();
+    for (const st of allStats()) byParent.set(st.ppid, [...(byParent.get(st.ppid) ?? []), st.pid]);
+    members.clear();
+    // alone: the process without its children (the load driver, whose children are the stack)
+    for (const { name, pid, alone } of processes()) members.set(name, alone ? [pid] : tree(pid, byParent));
+    for (const [name, pids] of members) peakKb.set(name, Math.max(peakKb.get(name) ?? 0, pids.reduce((sum, p) => sum + pssKb(p), 0)));
+    cost.fullScans += 1;
+  };
+  const tick = (first: boolean, full: boolean) => {
+    const t0 = process.cpuUsage();
+    if (full) scan();
+    for (const [name, pids] of members) {
+      const ticks = pids.reduce((sum, p) => sum + (readStat(p)?.ticks ?? 0), 0);
       if (first || !cpuAtStart.has(name)) cpuAtStart.set(name, ticks);
-      lastCpu.set(name, ticks);
-      const kb = members.reduce((sum, s) => sum + pssKb(s.pid), 0);
-      peakKb.set(name, Math.max(peakKb.get(name) ?? 0, kb));
+      // an exited member's time moves to its parent's cutime once reaped; until then the sum may dip, never count twice
+      lastCpu.set(name, Math.max(ticks, lastCpu.get(name) ?? 0));
     }
+    const d = process.cpuUsage(t0);
+    cost.micros += d.user + d.system;
+    cost.ticks += 1;
   };
   const machineAtStart = machineTicks();
-  sample(true);
-  const timer = setInterval(() => sample(false), intervalMs);
+  tick(true, true);
+  let n = 0;
+  const timer = setInterval(() => tick(false, ++n % scanEvery === 0), intervalMs);
   return {
-    stop(): ProcessFigures[] {
+    stop(): Sampled {
       clearInterval(timer);
-      sample(false);
+      tick(false, true);
       const wallSeconds = (Date.now() - started) / 1000;
       const figures = [...lastCpu.keys()].map((name) => {
         const cpuSeconds = (lastCpu.get(name)! - cpuAtStart.get(name)!) / TICKS_PER_SECOND;
@@ -118,11 +159,15 @@ export function sampleProcesses(processes: () => { name: string; pid: number; al
       const end = machineTicks();
       const busy = (end.busy - machineAtStart.busy) / TICKS_PER_SECOND;
       const steal = (end.steal - machineAtStart.steal) / TICKS_PER_SECOND;
-      return [
-        ...figures,
-        { name: 'machine', cpuSeconds: busy, cpuCores: busy / wallSeconds, peakMemoryMiB: 0 },
-        { name: 'stolen by the host', cpuSeconds: steal, cpuCores: steal / wallSeconds, peakMemoryMiB: 0 },
-      ];
+      const samplerSeconds = cost.micros / 1e6;
+      return {
+        processes: [
+          ...figures,
+          { name: 'machine', cpuSeconds: busy, cpuCores: busy / wallSeconds, peakMemoryMiB: 0 },
+          { name: 'stolen by the host', cpuSeconds: steal, cpuCores: steal / wallSeconds, peakMemoryMiB: 0 },
+        ],
+        sampler: { cpuSeconds: samplerSeconds, cpuCores: samplerSeconds / wallSeconds, ticks: cost.ticks, fullScans: cost.fullScans },
+      };
     },
   };
 }
