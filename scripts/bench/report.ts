@@ -163,6 +163,8 @@ export function samplerCost(r: Pick<BenchResults, 'series' | 'floor'>): { window
 export const LEVER_TABLES: { title: string; variants: string[] }[] = [
   { title: 'update-with-start alone', variants: ['before', 'update-with-start', 'after'] },
   { title: 'answer after payment alone', variants: ['before', 'answer-after-payment', 'after'] },
+  { title: 'dispatch: the transfer queue read 20 / 50 / default (100) times a second', variants: ['dispatch-20', 'dispatch-50', 'after'] },
+  // the run of 2026-12-07, whose default was 50
   { title: 'dispatch: the transfer queue read 20 / default / 100 times a second', variants: ['dispatch-20', 'after', 'dispatch-100'] },
   { title: 'before → after', variants: ['before', 'after'] },
 ];

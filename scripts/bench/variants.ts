@@ -52,6 +52,10 @@ export const VARIANTS: Record<string, Variant> = {
     description: `after, with the dev server reading its transfer queue (new workflow and activity tasks) at most 20 times a second (${TRANSFER_POLL}=20): a task waits up to 50 ms to be dispatched`,
     env: { TEMPORAL_DYNAMIC_CONFIG: withTransferPoll(20) },
   },
+  'dispatch-50': {
+    description: `after, with the transfer queue read at most 50 times a second (${TRANSFER_POLL}=50): a task waits up to 20 ms (the default of the run that chose 100)`,
+    env: { TEMPORAL_DYNAMIC_CONFIG: withTransferPoll(50) },
+  },
   'dispatch-100': {
     description: `after, with the transfer queue read at most 100 times a second (${TRANSFER_POLL}=100): a task waits up to 10 ms, each read costs the server CPU`,
     env: { TEMPORAL_DYNAMIC_CONFIG: withTransferPoll(100) },
@@ -69,7 +73,7 @@ export const VARIANTS: Record<string, Variant> = {
 };
 
 /** What `npm run bench` runs when BENCH_VARIANTS does not say: the levers alone and together. `after` runs last: its stack then serves baseline (a), floor (c) and limit (b). */
-export const DEFAULT_VARIANTS = ['before', 'update-with-start', 'answer-after-payment', 'dispatch-20', 'dispatch-100', 'after'];
+export const DEFAULT_VARIANTS = ['before', 'update-with-start', 'answer-after-payment', 'dispatch-20', 'dispatch-50', 'after'];
 
 /** The variant the targets are judged on: the stack a user gets by default. */
 export const JUDGED_VARIANT = 'after';
@@ -79,4 +83,4 @@ export const JUDGED_VARIANT = 'after';
  * on each in turn, who goes first rotating, so the drift of a run (steal, a warm disk) falls on all alike.
  * The dispatch A/B, whose differences are that small. `after` last, as above.
  */
-export const INTERLEAVED_VARIANTS = ['dispatch-20', 'dispatch-100', 'after'];
+export const INTERLEAVED_VARIANTS = ['dispatch-20', 'dispatch-50', 'dispatch-100', 'after'];
