@@ -187,9 +187,9 @@ export function createSagaClient(temporal: Client, { outcomeWaitMs, checkoutStar
    * One call: start (or join) the saga with the awaitOutcome update riding its
    * first workflow task. The server answers only once the update completes, so
    * if no answer has come by the start's deadline, whether Temporal has the saga
-   * is asked separately: if it does not (or cannot say), 503, retry with the same
-   * orderId, as a start that timed out; if it does, the rest of the wait goes to
-   * the outcome, and then 202.
+   * is asked separately (again and again until the wait ends): if it never does
+   * (or cannot say), 503, retry with the same orderId; if it does, the rest of the
+   * wait goes to the outcome, and then 202.
    */
   const startWithOutcome = async (input: PlaceOrderInput): Promise<OrderState | 'pending'> => {
     const began = Date.now();
@@ -213,7 +213,10 @@ export function createSagaClient(temporal: Client, { outcomeWaitMs, checkoutStar
       });
     const early = await within(Math.min(outcomeWaitMs, START_TIMEOUT_MS));
     if (early !== 'pending' && early !== 'failed') return early;
-    const started = await startedBy(input.orderId, Math.max(began + START_TIMEOUT_MS, Date.now() + 1_000)).catch(() => false);
+    // A server busy with a burst may record the saga after the start's deadline: while the call still
+    // waits, Temporal is asked until the wait the caller agreed to ends; after a failed call, briefly.
+    const askUntil = early === 'pending' ? Math.max(began + outcomeWaitMs, Date.now() + 1_000) : Date.now() + 1_000;
+    const started = await startedBy(input.orderId, askUntil).catch(() => false);
     if (!started) throw unavailable(input);
     if (early === 'pending') {
       const late = await within(began + outcomeWaitMs - Date.now());
